@@ -1,0 +1,24 @@
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { migrations } from './migrations/index';
+import type { Database } from './schema';
+
+// bigint (int8) columns come back as strings by default; positions and counts fit in a JS number
+// only while < 2^53, so they stay strings in the event store's API and callers convert knowingly.
+
+export type Db = Kysely<Database>;
+
+export function createDb(connectionString: string, options: { max?: number } = {}): Db {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10, application_name: 'xuchang' });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+const staticProvider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Brings the schema up to date; safe to run on every start (the migrator takes a lock). */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: staticProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

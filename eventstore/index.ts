@@ -1,0 +1,4 @@
+export * from './types';
+export * from './hash';
+export * from './store';
+export * from './verify';

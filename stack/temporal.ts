@@ -1,0 +1,173 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { dataPaths, type Config } from './config';
+import {
+  isAlive,
+  ownedByAnotherLiveCommand,
+  readServiceRecord,
+  removeServiceRecord,
+  stopProcess,
+  writeServiceRecord,
+} from './processes';
+
+export interface TemporalHandle {
+  address: string;
+  /** The Web UI, when this stack runs the dev server. */
+  uiUrl: string | undefined;
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+/** TEMPORAL_CLI_PATH first, then `temporal` on PATH; undefined when neither exists. */
+export function findTemporalBinary(config: Pick<Config, 'TEMPORAL_CLI_PATH'>): string | undefined {
+  const candidates = config.TEMPORAL_CLI_PATH
+    ? [config.TEMPORAL_CLI_PATH]
+    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'temporal'));
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Dev-server flags beyond those the SDK itself passes (it already sets port, namespace, ip and logging). */
+function devServerExtraArgs(_config: Config): string[] {
+  return [];
+}
+
+/** Waits until the frontend answers, then registers the search attributes the workflows use. */
+export async function waitForTemporal(address: string, namespace: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        await registerSearchAttributes(connection, namespace);
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not come up: ${String(error)}`);
+      await sleep(250);
+    }
+  }
+}
+
+/** Adds the missing search attributes; idempotent, and works on the dev server and on a real cluster. */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = ALL_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
+  if (missing.length === 0) return;
+  const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+}
+
+/**
+ * Makes sure a Temporal frontend is there: TEMPORAL_ADDRESS when given; otherwise the dev server of
+ * DATA_DIR (SQLite file, Web UI on TEMPORAL_UI_PORT) — reused when another live command runs it,
+ * adopted when its owner died, started otherwise. The binary comes from TEMPORAL_CLI_PATH or PATH;
+ * without one, the SDK downloads it (this needs the internet).
+ */
+export async function ensureTemporal(config: Config, log: (line: string) => void): Promise<TemporalHandle> {
+  if (config.TEMPORAL_ADDRESS) {
+    await waitForTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+    return { address: config.TEMPORAL_ADDRESS, uiUrl: undefined, owned: false, stop: async () => {} };
+  }
+  const paths = dataPaths(config);
+  const address = `127.0.0.1:${config.TEMPORAL_PORT}`;
+  const uiUrl = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
+  const record = readServiceRecord(paths.run, 'temporal');
+
+  if (record && isAlive(record.pid)) {
+    const owned = !ownedByAnotherLiveCommand(record);
+    if (owned) {
+      log(`temporal: adopting the dev server left running by an earlier command (pid ${record.pid})`);
+      writeServiceRecord(paths.run, 'temporal', { ...record, ownerPid: process.pid });
+    }
+    await waitForTemporal(address, config.TEMPORAL_NAMESPACE);
+    return { address, uiUrl, owned, stop: owned ? () => stopDevServer(paths.run, record.pid) : async () => {} };
+  }
+
+  mkdirSync(paths.logs, { recursive: true });
+  const binary = findTemporalBinary(config);
+  if (!binary) {
+    log('temporal: no binary on TEMPORAL_CLI_PATH or PATH; the SDK downloads one');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download', downloadDir: path.join(paths.cache, 'temporal-cli') },
+        dbFilename: paths.temporalDb,
+        ip: '127.0.0.1',
+        port: config.TEMPORAL_PORT,
+        ui: true,
+        uiPort: config.TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+        log: { format: 'json', level: 'warn' },
+        extraArgs: devServerExtraArgs(config),
+        searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      },
+    });
+    return { address, uiUrl, owned: true, stop: () => env.teardown() };
+  }
+
+  const logFd = openSync(path.join(paths.logs, 'temporal.log'), 'a');
+  // Detached: Ctrl-C reaches only us, and we stop the server after the worker has drained.
+  const child = spawn(
+    binary,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(config.TEMPORAL_PORT),
+      '--ui-port',
+      String(config.TEMPORAL_UI_PORT),
+      '--db-filename',
+      paths.temporalDb,
+      '--namespace',
+      config.TEMPORAL_NAMESPACE,
+      '--log-format',
+      'json',
+      '--log-level',
+      'warn',
+      ...devServerExtraArgs(config),
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd] },
+  );
+  const pid = child.pid;
+  if (!pid) throw new Error(`could not start ${binary}`);
+  child.unref();
+  writeServiceRecord(paths.run, 'temporal', {
+    pid,
+    ownerPid: process.pid,
+    port: config.TEMPORAL_PORT,
+    startedAt: new Date().toISOString(),
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) =>
+      reject(new Error(`temporal dev server exited with code ${code}; see ${path.join(paths.logs, 'temporal.log')}`)),
+    ),
+  );
+  await Promise.race([waitForTemporal(address, config.TEMPORAL_NAMESPACE), exited]);
+  return { address, uiUrl, owned: true, stop: () => stopDevServer(paths.run, pid) };
+}
+
+async function stopDevServer(runDir: string, pid: number): Promise<void> {
+  await stopProcess(pid, 'SIGTERM');
+  removeServiceRecord(runDir, 'temporal');
+}
