@@ -8,8 +8,11 @@ import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
 
-export function createDb(connectionString: string, options: { max?: number } = {}): Db {
+export function createDb(connectionString: string, options: { max?: number; onError?: (error: Error) => void } = {}): Db {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10, application_name: 'xuchang' });
+  // An idle connection that the server closes (restart, shutdown) must not crash the process: the
+  // pool drops it and the next query opens a new one.
+  pool.on('error', options.onError ?? (() => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

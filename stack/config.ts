@@ -35,6 +35,9 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** The names of every environment variable the system reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(configSchema.shape);
+
 export type Config = Omit<z.infer<typeof configSchema>, 'DATA_DIR'> & {
   /** Absolute path of the data directory. */
   DATA_DIR: string;

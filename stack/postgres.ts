@@ -131,8 +131,9 @@ export async function ensurePostgres(config: Config, log: (line: string) => void
   await server.start();
   await ensureDatabase(config, APP_DATABASE);
   const pid = runningPostmasterPid(paths.postgres);
+  if (!pid) throw new Error(`postgres started but wrote no postmaster.pid; see ${logFile}`);
   writeServiceRecord(paths.run, 'postgres', {
-    pid: pid ?? -1,
+    pid,
     ownerPid: process.pid,
     port: config.PG_PORT,
     startedAt: new Date().toISOString(),
@@ -140,8 +141,9 @@ export async function ensurePostgres(config: Config, log: (line: string) => void
   return {
     url: embeddedUrl(config),
     owned: true,
+    // By pid rather than server.stop(): the server may already be gone (Ctrl-C reaches its process group).
     stop: async () => {
-      await server.stop();
+      await stopProcess(pid, 'SIGINT');
       removeServiceRecord(paths.run, 'postgres');
     },
   };

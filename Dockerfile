@@ -1,0 +1,8 @@
+# One image for the worker and the API (docker-compose.yml picks the command).
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY . .
+USER node
+CMD ["npx", "tsx", "worker/main.ts"]

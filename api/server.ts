@@ -1,0 +1,76 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Db } from '../db/database';
+import type { EventStore } from '../eventstore';
+import { healthRoutes } from './routes/health';
+import { systemRoutes } from './routes/system';
+
+export interface ApiDeps {
+  db: Db;
+  store: EventStore;
+  temporal: Client;
+  taskQueue: string;
+  logLevel: string;
+}
+
+export type Api = FastifyInstance;
+
+/**
+ * Redacted from every log line: personal data (ID numbers, bank accounts) and credentials never
+ * reach a log, whatever a route logs.
+ */
+export const LOG_REDACTIONS = [
+  'req.headers.authorization',
+  '*.idNumber',
+  '*.id_number',
+  '*.accountNo',
+  '*.account_no',
+  '*.*.idNumber',
+  '*.*.accountNo',
+];
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: deps.logLevel, redact: { paths: LOG_REDACTIONS, censor: '[redacted]' } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return reply.status(400).send({
+        error: 'bad_request',
+        message: `invalid ${error.validationContext ?? 'request'}`,
+        issues: error.validation.map((issue) => ({ path: issue.instancePath, message: issue.message })),
+      });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send({ error: status >= 500 ? 'internal_error' : 'request_error', message: error.message });
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Xuchang durable government workflows',
+        description: 'Hospital nursing subsidy (许政办〔2025〕15号) and existing-housing purchases (许政办〔2025〕10号).',
+        version: '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  await typed.register(healthRoutes(deps));
+  await typed.register(systemRoutes(deps));
+  return app;
+}

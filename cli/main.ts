@@ -1,0 +1,25 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../stack/config';
+import { CliError } from './output';
+import { registerStackCommands } from './stack-commands';
+
+const program = new Command()
+  .name('cli')
+  .description('Xuchang durable government workflows: subsidy cycles, housing purchases, audit')
+  .exitOverride()
+  .showHelpAfterError();
+
+registerStackCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = 0;
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${message.split('\n')[0]}\n`);
+  if (!(error instanceof CliError || error instanceof ConfigError) && process.env.DEBUG) console.error(error);
+  process.exit(error instanceof CliError ? error.exitCode : 1);
+}
