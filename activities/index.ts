@@ -1,12 +1,14 @@
+import { createSubsidyActivities, type SubsidyDeps } from './subsidy';
 import { createSystemActivities, type SystemActivityDeps } from './system';
 
 /** What activities need from the outside world; the worker builds it once. */
-export type ActivityDeps = SystemActivityDeps;
+export type ActivityDeps = SystemActivityDeps & SubsidyDeps;
 
 /** Every activity the worker registers. Activities do the I/O; money is computed only in domain/. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps),
+    ...createSubsidyActivities(deps),
   };
 }
 

@@ -13,6 +13,8 @@ import type { Db } from '../db/database';
 import type { EventStore } from '../eventstore';
 import { healthRoutes } from './routes/health';
 import { systemRoutes } from './routes/system';
+import { subsidyRoutes } from './routes/subsidy';
+import type { SubsidyDeps } from '../activities/subsidy';
 
 export interface ApiDeps {
   db: Db;
@@ -20,6 +22,9 @@ export interface ApiDeps {
   temporal: Client;
   taskQueue: string;
   logLevel: string;
+  subsidy: SubsidyDeps;
+  /** Verifies the bearer tokens of every protected route (security/tokens.ts). */
+  tokenSecret: Uint8Array;
 }
 
 export type Api = FastifyInstance;
@@ -42,6 +47,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.logLevel, redact: { paths: LOG_REDACTIONS, censor: '[redacted]' } },
   });
+  app.decorate('tokenSecret', deps.tokenSecret);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -72,5 +78,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes(deps));
   await typed.register(systemRoutes(deps));
+  await typed.register(subsidyRoutes(deps));
   return app;
 }

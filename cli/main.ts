@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../stack/config';
 import { CliError } from './output';
+import { registerAuthCommands } from './auth-commands';
 import { registerStackCommands } from './stack-commands';
+import { registerScheduleCommands, registerSubsidyCommands } from './subsidy-commands';
 
 const program = new Command()
   .name('cli')
@@ -10,6 +12,9 @@ const program = new Command()
   .showHelpAfterError();
 
 registerStackCommands(program);
+registerAuthCommands(program);
+registerSubsidyCommands(program);
+registerScheduleCommands(program);
 
 try {
   await program.parseAsync(process.argv);

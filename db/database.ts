@@ -8,6 +8,12 @@ import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
 
+// `date` columns stay ISO strings: the rules work on calendar dates, never on instants, and a
+// Date object would shift them by the server's time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+// date[] likewise (OID 1182).
+pg.types.setTypeParser(1182 as never, (value: string) => (value === '{}' ? [] : value.slice(1, -1).split(',')));
+
 export function createDb(connectionString: string, options: { max?: number; onError?: (error: Error) => void } = {}): Db {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10, application_name: 'xuchang' });
   // An idle connection that the server closes (restart, shutdown) must not crash the process: the

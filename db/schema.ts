@@ -3,6 +3,16 @@ import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 /** The tables Kysely knows about. Projections add their query tables here. */
 export interface Database {
   events: EventsTable;
+  person_vault: PersonVaultTable;
+  extracts: ExtractsTable;
+  extract_rows: ExtractRowsTable;
+  roster_versions: RosterVersionsTable;
+  roster_entries: RosterEntriesTable;
+  subsidy_cycles: SubsidyCyclesTable;
+  row_outcomes: RowOutcomesTable;
+  entitlements: EntitlementsTable;
+  funding_requests: FundingRequestsTable;
+  recoveries: RecoveriesTable;
 }
 
 export interface EventsTable {
@@ -19,3 +29,129 @@ export interface EventsTable {
 }
 
 export type { Generated };
+
+// Dates are ISO strings in the application; `pg` is told to return `date` columns as text (db/database.ts).
+type IsoDate = string;
+type Fen = ColumnType<string, number | string | bigint, number | string | bigint>;
+
+export interface PersonVaultTable {
+  person_ref: string;
+  key_id: string;
+  sealed: Buffer;
+  updated_at: ColumnType<Date, string | undefined, string>;
+}
+
+export interface ExtractsTable {
+  extract_hash: string;
+  file_name: string;
+  rows_total: number;
+  rows_valid: number;
+  rows_quarantined: number;
+  loaded_at: ColumnType<Date, string | undefined, never>;
+}
+
+export interface ExtractRowsTable {
+  extract_hash: string;
+  line_no: number;
+  record_id: string;
+  person_ref: string | null;
+  hospital: string | null;
+  admission_date: IsoDate | null;
+  discharge_date: IsoDate | null;
+  exclusion: string | null;
+  self_application: JSONColumnType<Record<string, unknown>> | null;
+  content_hash: string;
+  quarantine_reason: string | null;
+  quarantine_detail: string | null;
+}
+
+export interface RosterVersionsTable {
+  version: number;
+  file_hash: string;
+  entries: number;
+  changed: number;
+  quarantined: number;
+  loaded_at: ColumnType<Date, string, never>;
+}
+
+export interface RosterEntriesTable {
+  person_ref: string;
+  valid_from_version: number;
+  valid_to_version: number | null;
+  jurisdiction: string;
+  category: string;
+  gender: string;
+  birth_date: IsoDate;
+  female_birth_date: IsoDate | null;
+  enrolled_on: IsoDate;
+  exited_on: IsoDate | null;
+}
+
+export interface SubsidyCyclesTable {
+  cycle_id: string;
+  quarter: string;
+  run_kind: string;
+  extract_hash: string;
+  roster_version: number;
+  policy_version: string;
+  status: string;
+  summary: JSONColumnType<Record<string, unknown>> | null;
+}
+
+export interface RowOutcomesTable {
+  cycle_id: string;
+  line_no: number;
+  record_id: string;
+  person_ref: string | null;
+  jurisdiction: string | null;
+  outcome: string;
+  reason: string | null;
+  nights: number;
+  amount_fen: Fen;
+  payment_id: string | null;
+  explanation: JSONColumnType<string[]>;
+}
+
+export interface EntitlementsTable {
+  payment_id: string;
+  cycle_id: string;
+  jurisdiction: string;
+  seq: number;
+  person_ref: string;
+  category: string;
+  kind: string;
+  nights: number;
+  amount_fen: Fen;
+  city_share_fen: Fen;
+  county_share_fen: Fen;
+  record_ids: string[];
+  night_dates: IsoDate[];
+  policy_version: string;
+  review_status: Generated<string>;
+  review_reason: string | null;
+  reviewed_by: string | null;
+  payment_status: Generated<string>;
+  attempt: Generated<number>;
+  bank_payment_id: string | null;
+  held_reason: string | null;
+}
+
+export interface FundingRequestsTable {
+  cycle_id: string;
+  jurisdiction: string;
+  amount_fen: Fen;
+  city_share_fen: Fen;
+  county_share_fen: Fen;
+  payments: number;
+  status: string;
+  confirmed_by: string | null;
+}
+
+export interface RecoveriesTable {
+  recovery_id: string;
+  payment_id: string;
+  amount_fen: Fen;
+  repaid_fen: Generated<Fen>;
+  reason: string;
+  status: string;
+}

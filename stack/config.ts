@@ -32,6 +32,10 @@ const configSchema = z.object({
   API_PORT: port.default(3000),
   BANK_GATEWAY_URL: optionalString.pipe(z.url().optional()),
   BANK_SIM_PORT: port.default(4010),
+  /** Base64 of 32 random bytes: protects ID numbers and bank accounts at rest. Generated under DATA_DIR when unset. */
+  PII_KEY: optionalString,
+  /** Base64 secret (≥ 32 bytes) signing API tokens. Generated under DATA_DIR when unset. */
+  AUTH_SECRET: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -68,6 +72,7 @@ export function dataPaths(config: Pick<Config, 'DATA_DIR'>) {
     logs: path.join(root, 'logs'),
     run: path.join(root, 'run'),
     bank: path.join(root, 'bank-gateway'),
+    uploads: path.join(root, 'uploads'),
     cache: path.join(root, 'cache'),
     keys: path.join(root, 'keys'),
   };

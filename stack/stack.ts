@@ -9,6 +9,13 @@ import { dataPaths, type Config } from './config';
 import { ensurePostgres, type PostgresHandle } from './postgres';
 import { ensureTemporal, type TemporalHandle } from './temporal';
 import { connectClient } from './temporal-client';
+import { ensureBankGateway, type BankHandle } from './bank';
+import { ensureQuarterlySchedule, QUARTERLY_SCHEDULE_ID } from './schedules';
+import { loadPiiKeys } from './pii-key';
+import { loadTokenSecret } from '../security/tokens';
+import { PersonVault } from '../db/person-vault';
+import { createBankClient } from '../adapters/bank';
+import type { SubsidyDeps } from '../activities/subsidy';
 
 export interface StackParts {
   worker: boolean;
@@ -23,6 +30,9 @@ export interface Stack {
   temporal: TemporalHandle;
   postgres: PostgresHandle;
   apiUrl: string | undefined;
+  bank: BankHandle;
+  /** What the subsidy's activities and services use; the CLI calls the same services directly. */
+  subsidyDeps: SubsidyDeps;
   /** Stops what this command started, in reverse order, leaving no process behind. */
   stop(): Promise<void>;
 }
@@ -50,11 +60,27 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
     stops.push(() => db.destroy());
     await migrateToLatest(db);
     const store = new EventStore(db, allProjections);
+    const vault = new PersonVault(db, loadPiiKeys(config));
+    const bank = await ensureBankGateway(config, log);
+    stops.push(() => bank.stop());
+    const subsidyDeps: SubsidyDeps = {
+      db,
+      store,
+      vault,
+      bank: createBankClient({ baseUrl: bank.url }),
+      databaseUrl: postgres.url,
+      uploadsDir: dataPaths(config).uploads,
+    };
 
     const temporal = await ensureTemporal(config, log);
     stops.push(() => temporal.stop());
     const client = await connectClient(temporal.address, config.TEMPORAL_NAMESPACE);
     stops.push(() => client.connection.close());
+
+    if (parts.worker) {
+      const outcome = await ensureQuarterlySchedule(client, config.TEMPORAL_TASK_QUEUE);
+      log(`schedule ${QUARTERLY_SCHEDULE_ID}: ${outcome}`);
+    }
 
     let worker: RunningWorker | undefined;
     if (parts.worker) {
@@ -62,7 +88,7 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
         address: temporal.address,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        deps: { store },
+        deps: subsidyDeps,
         bundleCacheDir: dataPaths(config).cache,
       });
       const running = worker;
@@ -71,14 +97,14 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
 
     let api: FastifyInstance | undefined;
     if (parts.api) {
-      api = await buildApi({ db, store, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, logLevel: config.LOG_LEVEL });
+      api = await buildApi({ db, store, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, logLevel: config.LOG_LEVEL, subsidy: subsidyDeps, tokenSecret: loadTokenSecret(config) });
       await api.listen({ host: config.API_HOST, port: config.API_PORT });
       const listening = api;
       stops.push(() => listening.close());
     }
     const address = api?.server.address();
     const apiUrl = address && typeof address === 'object' ? `http://${config.API_HOST}:${address.port}` : undefined;
-    return { config, db, store, client, temporal, postgres, apiUrl, stop: stopAll };
+    return { config, db, store, client, temporal, postgres, apiUrl, bank, subsidyDeps, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -9,3 +9,6 @@ export const LISTING_KIND = defineSearchAttributeKey('ListingKind', SearchAttrib
 export const REGION = defineSearchAttributeKey('Region', SearchAttributeType.KEYWORD);
 
 export const ALL_SEARCH_ATTRIBUTES = [QUARTER, JURISDICTION, STAGE, LISTING_KIND, REGION];
+
+/** Set by Temporal on workflows a Schedule starts (a system attribute: never registered by us). */
+export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

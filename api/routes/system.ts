@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { systemCheckWorkflow } from '../../workflows';
+import { requireRole } from '../auth';
 import type { ApiDeps } from '../server';
 
 export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
@@ -9,6 +10,7 @@ export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
     app.post(
       '/system-checks',
       {
+        preHandler: requireRole('administrator', 'city_health_commission'),
         schema: {
           summary: 'Runs the system-check workflow end to end (API → Temporal → activity → event store)',
           tags: ['system'],

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { embeddedUrl } from '../../stack/postgres';
 import { loadConfig } from '../../stack/config';
+import { issueToken, loadTokenSecret } from '../../security/tokens';
 import { isAlive, readServiceRecord } from '../../stack/processes';
 import { collect, processesMentioning, spawnCli, stackEnv, waitForOutput, type StackEnv } from '../support/stack-process';
 
@@ -44,9 +45,12 @@ describe('npm start', () => {
     const health = await fetch(`${api}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', postgres: { ok: true }, temporal: { ok: true } });
+    const unauthenticated = await fetch(`${api}/system-checks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(unauthenticated.status).toBe(401);
+    const token = await issueToken(loadTokenSecret(loadConfig({ ...process.env, ...env })), { subject: 'lifecycle-test', role: 'administrator' });
     const started = await fetch(`${api}/system-checks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ requestedBy: 'lifecycle-test' }),
     });
     expect(started.status).toBe(201);

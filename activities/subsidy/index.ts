@@ -1,0 +1,41 @@
+import type { CycleSummary } from '../../workflows/subsidy/definitions';
+import { computeCycleEntitlements, computeSelfApplication, type ComputeInput, type ComputeResult } from './compute';
+import type { SubsidyDeps } from './context';
+import { ingestExtractFile, type IngestResult } from './ingest';
+import { instructPayments, pollSettlements, reissuePayment } from './payment';
+import { openRecovery, recordRecoveryReminder, recordRepayment } from './recovery';
+import { closeCycle, confirmFunding, cycleDeadlines, recordCycleEvent, recordReviewDecision, requestFunding, submitReview } from './review';
+
+export type { SubsidyDeps } from './context';
+
+type Tail<F> = F extends (deps: SubsidyDeps, ...rest: infer R) => infer Out ? (...rest: R) => Out : never;
+const bind =
+  <F extends (deps: SubsidyDeps, ...rest: never[]) => unknown>(deps: SubsidyDeps, f: F): Tail<F> =>
+  ((...rest: never[]) => f(deps, ...rest)) as Tail<F>;
+
+/**
+ * The subsidy cycle's activities: each does its I/O and asks domain/ for every figure. All are
+ * idempotent — event ids, upload hashes and bank idempotency keys make a retry a no-op.
+ */
+export function createSubsidyActivities(deps: SubsidyDeps) {
+  return {
+    cycleDeadlines: async (input: { quarter: string }) => cycleDeadlines(input),
+    recordCycleEvent: bind(deps, recordCycleEvent),
+    ingestExtract: bind(deps, ingestExtractFile) as (input: { cycleId: string; extractHash: string }) => Promise<IngestResult>,
+    computeEntitlements: bind(deps, computeCycleEntitlements) as (input: ComputeInput) => Promise<ComputeResult>,
+    recordReviewDecision: bind(deps, recordReviewDecision),
+    addSelfApplication: bind(deps, computeSelfApplication),
+    submitReview: bind(deps, submitReview),
+    requestFunding: bind(deps, requestFunding),
+    confirmFunding: bind(deps, confirmFunding),
+    instructPayments: bind(deps, instructPayments),
+    pollSettlements: bind(deps, pollSettlements),
+    reissuePayment: bind(deps, reissuePayment),
+    closeCycle: bind(deps, closeCycle) as (input: { cycleId: string }) => Promise<CycleSummary>,
+    openRecovery: bind(deps, openRecovery),
+    recordRepayment: bind(deps, recordRepayment),
+    recordRecoveryReminder: bind(deps, recordRecoveryReminder),
+  };
+}
+
+export type SubsidyActivities = ReturnType<typeof createSubsidyActivities>;

@@ -1,0 +1,2 @@
+export { createBankClient } from './client';
+export * from './types';

@@ -1,0 +1,1 @@
+export { readRecords, MalformedFileError, type FileSchema, type NumberedRecord } from './records';

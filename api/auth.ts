@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Actor, Role } from '../security/roles';
+import { SCOPED_ROLES } from '../security/roles';
+import { TokenError, verifyToken } from '../security/tokens';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by requireRole from a verified bearer token. */
+    actor?: Actor;
+  }
+  interface FastifyInstance {
+    tokenSecret: Uint8Array;
+  }
+}
+
+/** A request that may not go further: 401 without a valid token, 403 outside the caller's role or scope. */
+export class AccessDenied extends Error {
+  override name = 'AccessDenied';
+  constructor(
+    readonly statusCode: 401 | 403,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Verifies the bearer token and that its role is one of `roles`; sets `request.actor`. */
+export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
+  return async function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+    const header = request.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!token) return reply.status(401).send({ error: 'unauthenticated', message: 'a bearer token is required' });
+    try {
+      request.actor = await verifyToken(request.server.tokenSecret, token);
+    } catch (error) {
+      const message = error instanceof TokenError ? error.message : 'token invalid';
+      return reply.status(401).send({ error: 'unauthenticated', message });
+    }
+    if (!roles.includes(request.actor.role)) {
+      return reply.status(403).send({ error: 'forbidden', message: `role ${request.actor.role} may not do this (needs ${roles.join(' or ')})` });
+    }
+  };
+}
+
+/** A scoped actor (county reviewer, a county's finance bureau) acts only for their own jurisdiction. */
+export function assertJurisdiction(request: FastifyRequest, jurisdiction: string): void {
+  const actor = request.actor;
+  if (!actor) throw new AccessDenied(401, 'a bearer token is required');
+  const scoped = SCOPED_ROLES.includes(actor.role) || actor.jurisdiction !== undefined;
+  if (scoped && actor.jurisdiction !== jurisdiction) {
+    throw new AccessDenied(403, `${actor.role} of ${actor.jurisdiction ?? '?'} may not act for ${jurisdiction}`);
+  }
+}
+
+/** How an actor is named in event metadata: `role:subject`. */
+export function actorOf(request: FastifyRequest): string {
+  const actor = request.actor;
+  return actor ? `${actor.role}:${actor.subject}` : 'anonymous';
+}

@@ -1,0 +1,107 @@
+// npm run bench:cycle — an unattended subsidy cycle of 100,000 and of 1,000,000 extract rows on the
+// embedded stack, through the real workflow, worker, PostgreSQL and bank simulator. Prints the time
+// per stage, rows/s, the largest workflow history (events and bytes) and the peak memory (RSS) of
+// this process, which hosts the worker. Sizes: BENCH_SIZES=100000,1000000 (default).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { importRoster } from '../activities/subsidy/roster';
+import { storeUpload } from '../activities/subsidy/uploads';
+import { loadConfig } from '../stack/config';
+import { startStack } from '../stack/stack';
+import { freePort } from '../test/support/ports';
+import { subsidyCycleWorkflow } from '../workflows';
+import { cycleIdFor } from '../workflows/subsidy/definitions';
+import { writeSyntheticSubsidyData } from './synthetic';
+
+const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
+const quarter = '2025Q3';
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+
+async function historyFigures(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const bytes = Buffer.byteLength(JSON.stringify(history));
+  return { events: history.events?.length ?? 0, bytes, history };
+}
+
+function seconds(from: unknown, to: unknown): number {
+  const ms = (t: unknown) => {
+    const ts = t as { seconds?: { toNumber?: () => number } | number; nanos?: number } | undefined;
+    const s = typeof ts?.seconds === 'number' ? ts.seconds : (ts?.seconds?.toNumber?.() ?? 0);
+    return s * 1000 + (ts?.nanos ?? 0) / 1e6;
+  };
+  return (ms(to) - ms(from)) / 1000;
+}
+
+async function runSize(rows: number): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `bench-cycle-${rows}-`));
+  const config = loadConfig({
+    ...process.env,
+    DATA_DIR: dataDir,
+    PG_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    BANK_SIM_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  });
+  const stack = await startStack(config, { worker: true, api: false }, () => {});
+  try {
+    const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, 'input'), quarter, rows, rosterSize: Math.max(1_000, Math.round(rows / 10)), seed: 7 });
+    const t0 = performance.now();
+    await importRoster(stack.subsidyDeps, files.roster, 'bench');
+    const tRoster = performance.now();
+    const extract = await storeUpload(stack.subsidyDeps.uploadsDir, files.hospitalizations);
+    const cycleId = cycleIdFor(quarter);
+    const summary = await stack.client.workflow.execute(subsidyCycleWorkflow, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId: cycleId,
+      args: [{ quarter, extractHash: extract.hash, autoApprove: true, timing: { pollInterval: 500, maxPollInterval: 10_000 } }],
+    });
+    const tEnd = performance.now();
+
+    const cycle = await historyFigures(stack.client, cycleId);
+    let largest = { id: cycleId, events: cycle.events, bytes: cycle.bytes };
+    const stages: [string, number][] = [];
+    const scheduled = new Map<string, { name: string; at: unknown }>();
+    for (const e of cycle.history.events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a) scheduled.set(String(e.eventId), { name: a.activityType?.name ?? '?', at: e.eventTime });
+      const done = e.activityTaskCompletedEventAttributes;
+      if (done) {
+        const s = scheduled.get(String(done.scheduledEventId));
+        if (s) stages.push([s.name, seconds(s.at, e.eventTime)]);
+      }
+    }
+    const children = new Map<string, unknown>();
+    for (const e of cycle.history.events ?? []) {
+      const started = e.childWorkflowExecutionStartedEventAttributes;
+      if (started) children.set(started.workflowExecution?.workflowId ?? '', e.eventTime);
+      const completed = e.childWorkflowExecutionCompletedEventAttributes;
+      if (completed) {
+        const id = completed.workflowExecution?.workflowId ?? '';
+        stages.push([`child ${id.replace(`${cycleId}:`, '')}`, seconds(children.get(id), e.eventTime)]);
+        const figures = await historyFigures(stack.client, id);
+        if (figures.events > largest.events) largest = { id, events: figures.events, bytes: figures.bytes };
+      }
+    }
+    const total = (tEnd - t0) / 1000;
+    console.log(`\n== ${rows.toLocaleString('en')} extract rows (${summary.rows.total} reported) ==`);
+    console.log(`roster import          ${((tRoster - t0) / 1000).toFixed(1)} s`);
+    for (const [name, s] of stages) console.log(`${name.padEnd(22)} ${s.toFixed(1)} s`);
+    console.log(`end to end             ${total.toFixed(1)} s  (${Math.round(rows / total).toLocaleString('en')} rows/s)`);
+    console.log(`rows                   paid ${summary.rows.paid}, not eligible ${summary.rows.notEligible}, excluded ${summary.rows.excluded}, quarantined ${summary.rows.quarantined}`);
+    console.log(`reconciliation         ${summary.balanced ? 'balanced' : 'NOT balanced'}`);
+    console.log(`largest history        ${largest.events} events, ${(largest.bytes / 1024).toFixed(0)} KiB (${largest.id})`);
+    console.log(`cycle history          ${cycle.events} events, ${(cycle.bytes / 1024).toFixed(0)} KiB`);
+    console.log(`peak RSS (worker+bench) ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+for (const rows of sizes) await runSize(rows);
+clearInterval(sampler);

@@ -1,0 +1,96 @@
+// The subsidy's events: the permanent record auditors rebuild every figure from. Persons are named
+// by `personRef` only (a keyed hash of the ID number); no ID number, name or account appears here.
+
+import type { Actor, ExclusionCode, ReviewDecision } from '../../workflows/subsidy/definitions';
+
+export type IsoDate = string;
+
+export interface RosterFacts {
+  personRef: string;
+  jurisdiction: string;
+  category: string;
+  gender: string;
+  birthDate: IsoDate;
+  femaleBirthDate: IsoDate | null;
+  enrolledOn: IsoDate;
+  exitedOn: IsoDate | null;
+}
+
+export interface RowOutcomeRecord {
+  lineNo: number;
+  recordId: string;
+  personRef: string | null;
+  jurisdiction: string | null;
+  outcome: 'paid' | 'not_eligible' | 'excluded' | 'quarantined';
+  reason: string | null;
+  nights: number;
+  amountFen: number;
+  paymentId: string | null;
+  explanation: string[];
+}
+
+export interface EntitlementRecord {
+  paymentId: string;
+  jurisdiction: string;
+  seq: number;
+  personRef: string;
+  category: string;
+  kind: 'regular' | 'back_pay';
+  nights: number;
+  amountFen: number;
+  cityShareFen: number;
+  countyShareFen: number;
+  recordIds: string[];
+  nightDates: IsoDate[];
+  policyVersion: string;
+}
+
+export type SubsidyEvent =
+  | { type: 'RosterVersionLoaded'; data: { version: number; fileHash: string; entries: number; changed: number; quarantined: number; loadedAt: string } }
+  | { type: 'RosterEntriesRecorded'; data: { version: number; entries: RosterFacts[] } }
+  | { type: 'CycleInputsFrozen'; data: { cycleId: string; quarter: string; runKind: string; extractHash: string; rosterVersion: number; policyVersion: string } }
+  | { type: 'ExtractIngested'; data: { cycleId: string; extractHash: string; fileName: string; total: number; valid: number; quarantined: number } }
+  | { type: 'RowOutcomesRecorded'; data: { cycleId: string; rows: RowOutcomeRecord[] } }
+  | { type: 'EntitlementsComputed'; data: { cycleId: string; items: EntitlementRecord[] } }
+  | { type: 'CycleComputed'; data: { cycleId: string; jurisdictions: { jurisdiction: string; items: number; amountFen: number }[]; rows: Record<string, number> } }
+  | { type: 'SelfApplicationComputed'; data: { cycleId: string; applicationId: string; actor: Actor; row: RowOutcomeRecord; item: EntitlementRecord | null } }
+  | {
+      type: 'ReviewDecisionRecorded';
+      data: {
+        cycleId: string;
+        jurisdiction: string;
+        decisionNo: number;
+        decision: ReviewDecision['decision'];
+        selection: ReviewDecision['selection'];
+        reason: string | null;
+        exclusionCode: ExclusionCode | null;
+        actor: Actor;
+        resolvedCount: number;
+      };
+    }
+  | { type: 'ReviewSubmitted'; data: { cycleId: string; jurisdiction: string; actor: Actor; approved: number; approvedFen: number } }
+  | { type: 'FundingRequested'; data: { cycleId: string; jurisdiction: string; payments: number; amountFen: number; cityShareFen: number; countyShareFen: number } }
+  | { type: 'FundingConfirmed'; data: { cycleId: string; jurisdiction: string; actor: Actor } }
+  | { type: 'PaymentsInstructed'; data: { cycleId: string; jurisdiction: string; items: { paymentId: string; attempt: number }[] } }
+  | { type: 'PaymentsAccepted'; data: { cycleId: string; items: { paymentId: string; bankPaymentId: string }[] } }
+  | { type: 'PaymentsSettled'; data: { cycleId: string; items: { paymentId: string; settledAt: string | null }[] } }
+  | { type: 'PaymentsHeld'; data: { cycleId: string; items: { paymentId: string; reason: string }[] } }
+  | { type: 'BeneficiaryAccountCorrected'; data: { personRef: string; actor: Actor } }
+  | { type: 'PaymentReissued'; data: { cycleId: string; paymentId: string; attempt: number; actor: Actor } }
+  | { type: 'CycleClosed'; data: { cycleId: string; summary: Record<string, unknown> } }
+  | { type: 'CycleNotice'; data: { cycleId: string; notice: string; [key: string]: unknown } }
+  | { type: 'RecoveryOpened'; data: { recoveryId: string; paymentId: string; amountFen: number; reason: string; actor: Actor } }
+  | { type: 'RecoveryRepaid'; data: { recoveryId: string; amountFen: number; reference: string; actor: Actor } };
+
+export type SubsidyEventType = SubsidyEvent['type'];
+
+/** Stream names: one per cycle, per county review, per county funding/payment, the roster, and per recovery. */
+export const streams = {
+  roster: 'subsidy-roster',
+  cycle: (cycleId: string) => `${cycleId}`,
+  review: (cycleId: string, jurisdiction: string) => `${cycleId}:review:${jurisdiction}`,
+  funding: (cycleId: string, jurisdiction: string) => `${cycleId}:funding:${jurisdiction}`,
+  payments: (cycleId: string, jurisdiction: string) => `${cycleId}:payment:${jurisdiction}`,
+  recovery: (recoveryId: string) => `subsidy-recovery-${recoveryId}`,
+  beneficiary: (personRef: string) => `subsidy-beneficiary-${personRef}`,
+};

@@ -1,0 +1,1 @@
+export { startBankGateway, type BankFaults, type BankGatewayOptions } from './server';

@@ -1,0 +1,158 @@
+import {
+  allHandlersFinished,
+  condition,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SubsidyActivities } from '../../activities/subsidy';
+import { QUARTER, STAGE, JURISDICTION } from '../search-attributes';
+import {
+  confirmFundingUpdate,
+  cycleProgressQuery,
+  extractUploadedSignal,
+  type CycleInput,
+  type CycleProgress,
+  type CycleStage,
+  type CycleSummary,
+} from './definitions';
+import { paymentRunWorkflow } from './payment';
+import { countyReviewWorkflow } from './review';
+import { doneBefore } from './timing';
+
+const { cycleDeadlines, recordCycleEvent, requestFunding, confirmFunding, closeCycle } = proxyActivities<SubsidyActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+// Bulk stages: long, so they heartbeat; a worker that dies mid-way is noticed within a minute.
+const { ingestExtract, computeEntitlements } = proxyActivities<SubsidyActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+});
+
+/**
+ * One quarterly cycle of the hospital nursing subsidy (许政办〔2025〕15号, 第十条/第十二条): the stages an
+ * operator sees in the Temporal UI. The history carries ids, hashes and counts only; rows, outcomes
+ * and payments live in PostgreSQL as events and their projections.
+ */
+export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSummary> {
+  const cycleId = workflowInfo().workflowId;
+  const runKind = input.runKind ?? 'regular';
+  const progress: CycleProgress = { cycleId, quarter: input.quarter, stage: 'extract', jurisdictions: [], fundingConfirmed: [] };
+  const stage = (next: CycleStage) => {
+    progress.stage = next;
+    upsertSearchAttributes([{ key: STAGE, value: next }]);
+  };
+  upsertSearchAttributes([{ key: QUARTER, value: input.quarter }]);
+  setHandler(cycleProgressQuery, () => progress);
+
+  let extractHash = input.extractHash;
+  setHandler(extractUploadedSignal, ({ extractHash: uploaded }) => {
+    extractHash ??= uploaded;
+  });
+  const awaitingFunding = new Set<string>();
+  setHandler(
+    confirmFundingUpdate,
+    async ({ jurisdiction, actor }) => {
+      await confirmFunding({ cycleId, jurisdiction, actor });
+      awaitingFunding.delete(jurisdiction);
+      progress.fundingConfirmed.push(jurisdiction);
+      return { confirmed: progress.fundingConfirmed };
+    },
+    {
+      validator: ({ jurisdiction, actor }) => {
+        if (actor.role !== 'finance' || (actor.jurisdiction && actor.jurisdiction !== jurisdiction)) {
+          throw new Error(`actor ${actor.subject} (${actor.role}) may not confirm funding for ${jurisdiction}`);
+        }
+        if (!awaitingFunding.has(jurisdiction)) throw new Error(`no funding request of ${jurisdiction} awaits confirmation`);
+      },
+    },
+  );
+
+  // 1. Extract (第十条 step 1): the medical-insurance bureau delivers within the first 5 working days.
+  stage('extract');
+  const deadlines = await cycleDeadlines({ quarter: input.quarter });
+  if (!(await doneBefore(() => extractHash !== undefined, deadlines.extractDue))) {
+    await recordCycleEvent({ cycleId, type: 'ExtractReminderSent', key: 'extract', data: { deadline: deadlines.extractDue } });
+    if (!(await doneBefore(() => extractHash !== undefined, deadlines.extractEscalation))) {
+      await recordCycleEvent({ cycleId, type: 'ExtractEscalated', key: 'extract', data: { to: 'city_health_commission' } });
+      await condition(() => extractHash !== undefined);
+    }
+  }
+  const hash = extractHash!;
+  progress.extractHash = hash;
+
+  // 2. Ingest: bulk load, validate, quarantine — idempotent by file hash.
+  stage('ingest');
+  progress.rows = await ingestExtract({ cycleId, extractHash: hash });
+
+  // 3. Compute: the rules core per person; inputs (roster version, extract hash, policy) frozen here.
+  stage('compute');
+  const computed = await computeEntitlements({ cycleId, quarter: input.quarter, runKind, extractHash: hash });
+  progress.jurisdictions = computed.jurisdictions;
+
+  // 4. County review: one child per jurisdiction with items.
+  stage('review');
+  const withItems = computed.jurisdictions.filter((j) => j.items > 0);
+  await Promise.all(
+    withItems.map((j) =>
+      executeChild(countyReviewWorkflow, {
+        workflowId: `${cycleId}:review:${j.jurisdiction}`,
+        args: [
+          {
+            cycleId,
+            jurisdiction: j.jurisdiction,
+            items: j.items,
+            autoApprove: input.autoApprove ?? false,
+            remindAt: deadlines.reviewDue,
+            escalateAt: deadlines.reviewEscalation,
+          },
+        ],
+        typedSearchAttributes: [
+          { key: QUARTER, value: input.quarter },
+          { key: JURISDICTION, value: j.jurisdiction },
+        ],
+      }),
+    ),
+  );
+
+  // 5. Funding (第八条): one request per jurisdiction, city 40 % / county 60 %; finance confirms.
+  stage('funding');
+  for (const j of withItems) {
+    const request = await requestFunding({ cycleId, jurisdiction: j.jurisdiction });
+    if (request.payments === 0) continue;
+    if (input.autoApprove) {
+      await confirmFunding({ cycleId, jurisdiction: j.jurisdiction, actor: { subject: 'system:auto-approve', role: 'finance' } });
+      progress.fundingConfirmed.push(j.jurisdiction);
+    } else {
+      awaitingFunding.add(j.jurisdiction);
+    }
+  }
+  await condition(() => awaitingFunding.size === 0);
+
+  // 6. Payment: one child per jurisdiction; the bank adapter is idempotent per payment.
+  stage('payment');
+  await Promise.all(
+    progress.fundingConfirmed.map((jurisdiction) =>
+      executeChild(paymentRunWorkflow, {
+        workflowId: `${cycleId}:payment:${jurisdiction}`,
+        args: [{ cycleId, jurisdiction, timing: input.timing }],
+        typedSearchAttributes: [
+          { key: QUARTER, value: input.quarter },
+          { key: JURISDICTION, value: jurisdiction },
+        ],
+      }),
+    ),
+  );
+
+  // 7. Close: three-way reconciliation, summary per jurisdiction.
+  stage('close');
+  const summary = await closeCycle({ cycleId });
+  stage('closed');
+  await condition(allHandlersFinished);
+  return summary;
+}

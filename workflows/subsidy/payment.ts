@@ -1,0 +1,71 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import type { SubsidyActivities } from '../../activities/subsidy';
+import { STAGE } from '../search-attributes';
+import type { CycleTiming, PaymentRunResult } from './definitions';
+
+const { instructPayments, pollSettlements } = proxyActivities<SubsidyActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  // The bank may be down for a while; every instruction carries an idempotency key, so retrying is safe.
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+const { reissuePayment } = proxyActivities<SubsidyActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+});
+
+export interface PaymentRunInput {
+  cycleId: string;
+  jurisdiction: string;
+  timing?: CycleTiming;
+}
+
+/** Polls until the bank has settled or failed everything instructed; the interval backs off so the history stays small. */
+async function awaitSettlement(poll: () => Promise<{ pending: number }>, timing: CycleTiming | undefined): Promise<void> {
+  let interval = msToNumber(timing?.pollInterval ?? 1_000);
+  const max = msToNumber(timing?.maxPollInterval ?? 60_000);
+  for (;;) {
+    await sleep(interval);
+    const { pending } = await poll();
+    if (pending === 0) return;
+    interval = Math.min(max, interval * 2);
+  }
+}
+
+/**
+ * Payment of one jurisdiction's approved items to social-security cards (第十条 step 3): instruct the
+ * bank in batches (each payment with its idempotency key), then follow settlement. A payment the
+ * bank fails (closed or invalid account) is held with its reason and re-issued by `reissuePaymentWorkflow`.
+ */
+export async function paymentRunWorkflow(input: PaymentRunInput): Promise<PaymentRunResult> {
+  upsertSearchAttributes([{ key: STAGE, value: 'payment' }]);
+  const instructed = await instructPayments({ cycleId: input.cycleId, jurisdiction: input.jurisdiction });
+  let last = { pending: instructed.pending, settled: 0, held: instructed.held };
+  if (instructed.pending > 0) {
+    await awaitSettlement(async () => {
+      last = await pollSettlements({ cycleId: input.cycleId, jurisdiction: input.jurisdiction });
+      return last;
+    }, input.timing);
+  }
+  return { jurisdiction: input.jurisdiction, instructed: instructed.instructed, settled: last.settled, held: last.held };
+}
+
+export interface ReissueInput {
+  paymentId: string;
+  actor: { subject: string; role: string };
+  timing?: CycleTiming;
+}
+
+/** Re-issues one held payment after its account was corrected: a new attempt, a new idempotency key, paid once. */
+export async function reissuePaymentWorkflow(input: ReissueInput): Promise<{ paymentId: string; status: string }> {
+  const { cycleId, jurisdiction } = await reissuePayment({ paymentId: input.paymentId, actor: input.actor });
+  let status = 'pending';
+  await awaitSettlement(async () => {
+    const polled = await pollSettlements({ cycleId, jurisdiction, paymentId: input.paymentId });
+    status = polled.pending > 0 ? 'pending' : polled.held > 0 ? 'held' : 'settled';
+    return polled;
+  }, input.timing);
+  return { paymentId: input.paymentId, status };
+}
