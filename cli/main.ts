@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../stack/config';
 import { CliError } from './output';
+import { registerAuditCommands } from './audit-commands';
 import { registerAuthCommands } from './auth-commands';
 import { registerStackCommands } from './stack-commands';
 import { registerScheduleCommands, registerSubsidyCommands } from './subsidy-commands';
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerStackCommands(program);
 registerAuthCommands(program);
+registerAuditCommands(program);
 registerSubsidyCommands(program);
 registerScheduleCommands(program);
 
