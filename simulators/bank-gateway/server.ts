@@ -1,214 +1,226 @@
-import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import path from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AccountBook, DEFAULT_BANK_CODES, maskAccount } from './accounts';
+import { FaultPlan, faultsSchema, type BankFaults, type FaultEffect } from './faults';
+import { Journal, ledgerSecret } from './journal';
+import { PaymentLedger, type PaymentRecord } from './payments';
 
-// A stand-in for the bank's payment gateway, for development and tests: batch submission with a
-// per-payment idempotency key, asynchronous settlement, faults on demand, and a ledger of its own —
-// an append-only journal replayed on start, so a restart loses nothing.
-
-export interface BankFaults {
-  /** The next N requests answer 503 without doing anything. */
-  failNext?: number;
-  /** The next N submissions are recorded, then answered 503: the caller cannot know they were taken. */
-  dropResponseNext?: number;
-  /** The next N requests hang longer than any sane client timeout. */
-  hangNext?: number;
-  closedAccounts?: string[];
-  invalidAccounts?: string[];
-}
+// A stand-in for the bank's payment gateway, for development and tests. It is another
+// organisation's system: it keeps its own ledger (a journal under `journalDir`), never our database.
 
 export interface BankGatewayOptions {
-  host?: string;
+  /** 0 (the default) picks a free port. */
   port?: number;
+  host?: string;
   journalDir: string;
+  /** How long an accepted payment stays pending before it settles or fails. Default 200 ms. */
   settlementDelayMs?: number;
   faults?: BankFaults;
+  /** Bank codes that exist; default DEFAULT_BANK_CODES. */
+  bankCodes?: readonly string[];
+  /** Request logging (account numbers masked). Off by default: tests stay quiet. */
+  logger?: boolean;
 }
 
-interface LedgerEntry {
-  idempotencyKey: string;
-  paymentId: string;
-  fingerprint: string;
-  bankCode: string;
-  accountNo: string;
-  amountFen: number;
-  status: 'pending' | 'settled' | 'failed' | 'rejected';
-  reason?: string;
-  acceptedAt: string;
-  settledAt?: string;
+export interface BankGatewayHandle {
+  url: string;
+  close(): Promise<void>;
 }
 
-const instruction = z.object({
+const MAX_PER_REQUEST = 5_000;
+
+const instructionSchema = z.object({
   idempotencyKey: z.string().min(1).max(200),
   bankCode: z.string().max(40),
   accountNo: z.string().max(60),
   accountName: z.string().max(200),
-  amountFen: z.number().int().positive(),
+  amountFen: z.number().int().positive().max(1e12),
   memo: z.string().max(500).default(''),
 });
-const batchBody = z.object({ batchId: z.string().min(1), payments: z.array(instruction).max(5_000) });
-const queryBody = z.object({ idempotencyKeys: z.array(z.string()).max(5_000) });
+const batchSchema = z.object({ batchId: z.string().min(1).max(200), payments: z.array(instructionSchema).min(1).max(MAX_PER_REQUEST) });
+const querySchema = z.object({ idempotencyKeys: z.array(z.string().min(1).max(200)).max(MAX_PER_REQUEST) });
+const accountSchema = z.object({ accountNo: z.string().min(1).max(60) });
+const settlementSchema = z.object({ delayMs: z.number().int().nonnegative() });
 
-export function maskAccount(accountNo: string): string {
-  return accountNo.length <= 4 ? '****' : `${'*'.repeat(accountNo.length - 4)}${accountNo.slice(-4)}`;
-}
+export async function startBankGateway(options: BankGatewayOptions): Promise<BankGatewayHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const accounts = new AccountBook(ledgerSecret(options.journalDir), options.bankCodes ?? DEFAULT_BANK_CODES);
+  const ledger = new PaymentLedger(accounts, options.settlementDelayMs ?? 200);
+  const journal = await Journal.open<PaymentRecord>(options.journalDir, 'ledger.jsonl', (record) => ledger.apply(record));
+  ledger.attach(journal);
 
-export async function startBankGateway(options: BankGatewayOptions): Promise<{ url: string; close(): Promise<void> }> {
-  mkdirSync(options.journalDir, { recursive: true });
-  const journalFile = path.join(options.journalDir, 'ledger.jsonl');
-  const ledger = new Map<string, LedgerEntry>();
-  if (existsSync(journalFile)) {
-    for (const line of readFileSync(journalFile, 'utf8').split('\n')) {
-      if (!line) continue;
-      const entry = JSON.parse(line) as LedgerEntry;
-      ledger.set(entry.idempotencyKey, { ...ledger.get(entry.idempotencyKey), ...entry });
+  const faults = new FaultPlan();
+  const applyFaults = (input: z.output<typeof faultsSchema>) => {
+    faults.configure(input);
+    for (const accountNo of input.invalidAccounts ?? []) accounts.markInvalid(accountNo);
+    for (const accountNo of input.closedAccounts ?? []) ledger.closeAccount(accountNo, true);
+  };
+  applyFaults(faultsSchema.parse(options.faults ?? {}));
+
+  const app = Fastify({
+    bodyLimit: 32 * 1024 * 1024,
+    logger: options.logger ? { serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) } } : false,
+    // Hung requests are released on close; idle keep-alive sockets must not hold the server open.
+    forceCloseConnections: true,
+  });
+
+  // Requests hung by a timeout fault: released (and their sockets dropped) when the gateway closes.
+  const hung = new Set<() => void>();
+  const hang = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const release = () => {
+        clearTimeout(timer);
+        hung.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      hung.add(release);
+    });
+
+  /** The caller sees no answer: the connection hangs, then drops (or drops at once). */
+  async function loseResponse(request: FastifyRequest, reply: FastifyReply, how: 'hang' | 'reset'): Promise<void> {
+    reply.hijack();
+    if (how === 'hang') await hang(faults.hangMs);
+    request.raw.socket.destroy();
+  }
+
+  /** Strikes a fault that comes before any work; returns the post-commit one for the handler to apply. */
+  async function faultBefore(request: FastifyRequest, reply: FastifyReply, target: 'submit' | 'query'): Promise<'answered' | FaultEffect | undefined> {
+    const effect = faults.draw(target);
+    switch (effect) {
+      case 'timeout':
+        await loseResponse(request, reply, 'hang');
+        return 'answered';
+      case 'error_500':
+        await reply.status(500).send({ error: 'internal_error' });
+        return 'answered';
+      case 'error_503':
+        await reply.status(503).send({ error: 'unavailable' });
+        return 'answered';
+      default:
+        return effect;
     }
   }
-  const journal = openSync(journalFile, 'a');
-  const record = (entries: LedgerEntry[]) => {
-    if (entries.length === 0) return;
-    writeSync(journal, entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    fsyncSync(journal);
-  };
 
-  const faults = {
-    failNext: options.faults?.failNext ?? 0,
-    dropResponseNext: options.faults?.dropResponseNext ?? 0,
-    hangNext: options.faults?.hangNext ?? 0,
-    closed: new Set(options.faults?.closedAccounts ?? []),
-    invalid: new Set(options.faults?.invalidAccounts ?? []),
-  };
-  const delay = options.settlementDelayMs ?? 200;
-  const timers = new Set<NodeJS.Timeout>();
-
-  const settleLater = (keys: string[]) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      const changed: LedgerEntry[] = [];
-      for (const key of keys) {
-        const entry = ledger.get(key);
-        if (entry?.status !== 'pending') continue;
-        if (faults.closed.has(entry.accountNo)) Object.assign(entry, { status: 'failed', reason: 'account_closed' });
-        else Object.assign(entry, { status: 'settled', settledAt: new Date().toISOString() });
-        changed.push(entry);
-      }
-      record(changed);
-    }, delay);
-    timers.add(timer);
-  };
-  settleLater([...ledger.values()].filter((e) => e.status === 'pending').map((e) => e.idempotencyKey));
-
-  const app = Fastify({ logger: false });
-  const hangs: ((value?: unknown) => void)[] = [];
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/admin')) return;
-    if (faults.hangNext > 0) {
-      faults.hangNext--;
-      await new Promise((resolve) => {
-        hangs.push(resolve);
-        setTimeout(resolve, 120_000).unref();
-      });
-      return reply.status(504).send({ error: 'timeout' });
+  /** Sends the answer, unless a commit-then-drop fault says the caller never gets it. */
+  async function answer(request: FastifyRequest, reply: FastifyReply, effect: FaultEffect | undefined, body: unknown): Promise<void> {
+    switch (effect) {
+      case 'commit_then_timeout':
+        return loseResponse(request, reply, 'hang');
+      case 'commit_then_reset':
+        return loseResponse(request, reply, 'reset');
+      case 'commit_then_503':
+        await reply.status(503).send({ error: 'unavailable' });
+        return;
+      default:
+        await reply.send(body);
     }
-    if (faults.failNext > 0) {
-      faults.failNext--;
-      return reply.status(503).send({ error: 'unavailable' });
-    }
-  });
+  }
+
+  const badRequest = (reply: FastifyReply, error: z.ZodError) =>
+    // Paths and messages only: the values may be account numbers.
+    reply.status(400).send({ error: 'bad_request', issues: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+
+  app.get('/health', async () => ({ ok: true }));
 
   app.post('/v1/payment-batches', async (request, reply) => {
-    const parsed = batchBody.safeParse(request.body);
-    if (!parsed.success) return reply.status(400).send({ error: 'bad_request', issues: parsed.error.issues });
-    const fresh: LedgerEntry[] = [];
-    const results = parsed.data.payments.map((p) => {
-      const fingerprint = `${p.bankCode}|${p.accountNo}|${p.amountFen}`;
-      const known = ledger.get(p.idempotencyKey);
-      if (known) {
-        // A repeated key gets the first answer; different content under a used key is refused and changes nothing.
-        if (known.fingerprint !== fingerprint) return { idempotencyKey: p.idempotencyKey, paymentId: known.paymentId, status: 'rejected' as const, reason: 'idempotency_conflict' };
-        return known.status === 'rejected'
-          ? { idempotencyKey: p.idempotencyKey, paymentId: known.paymentId, status: 'rejected' as const, reason: known.reason }
-          : { idempotencyKey: p.idempotencyKey, paymentId: known.paymentId, status: 'accepted' as const };
-      }
-      const valid = p.bankCode.trim() !== '' && /^\d{8,30}$/.test(p.accountNo) && !faults.invalid.has(p.accountNo);
-      const entry: LedgerEntry = {
-        idempotencyKey: p.idempotencyKey,
-        paymentId: `BK${randomUUID().replaceAll('-', '').slice(0, 20).toUpperCase()}`,
-        fingerprint,
-        bankCode: p.bankCode,
-        accountNo: p.accountNo,
-        amountFen: p.amountFen,
-        status: valid ? 'pending' : 'rejected',
-        ...(valid ? {} : { reason: 'invalid_account' }),
-        acceptedAt: new Date().toISOString(),
-      };
-      ledger.set(entry.idempotencyKey, entry);
-      fresh.push(entry);
-      return valid
-        ? { idempotencyKey: entry.idempotencyKey, paymentId: entry.paymentId, status: 'accepted' as const }
-        : { idempotencyKey: entry.idempotencyKey, paymentId: entry.paymentId, status: 'rejected' as const, reason: 'invalid_account' };
-    });
-    record(fresh);
-    settleLater(fresh.filter((e) => e.status === 'pending').map((e) => e.idempotencyKey));
-    if (faults.dropResponseNext > 0 && fresh.length > 0) {
-      faults.dropResponseNext--;
-      return reply.status(503).send({ error: 'unavailable' });
-    }
-    return { batchId: parsed.data.batchId, results };
+    const parsed = batchSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const effect = await faultBefore(request, reply, 'submit');
+    if (effect === 'answered') return reply;
+    const results = ledger.submit(parsed.data.batchId, parsed.data.payments);
+    await answer(request, reply, effect, { batchId: parsed.data.batchId, results });
+    return reply;
   });
 
-  const statusOf = (key: string) => {
-    const e = ledger.get(key);
-    if (!e || e.status === 'rejected') return undefined;
-    return { idempotencyKey: key, paymentId: e.paymentId, status: e.status, reason: e.reason, amountFen: e.amountFen, settledAt: e.settledAt };
-  };
-  app.get<{ Params: { key: string } }>('/v1/payments/:key', async (request, reply) => statusOf(request.params.key) ?? reply.status(404).send({ error: 'not_found' }));
+  app.get<{ Params: { key: string } }>('/v1/payments/:key', async (request, reply) => {
+    const effect = await faultBefore(request, reply, 'query');
+    if (effect === 'answered') return reply;
+    const status = ledger.status(request.params.key);
+    if (!status) return reply.status(404).send({ error: 'not_found' });
+    await answer(request, reply, effect, status);
+    return reply;
+  });
+
   app.post('/v1/payments/query', async (request, reply) => {
-    const parsed = queryBody.safeParse(request.body);
-    if (!parsed.success) return reply.status(400).send({ error: 'bad_request' });
-    return { payments: parsed.data.idempotencyKeys.map(statusOf).filter((s) => s !== undefined) };
+    const parsed = querySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const effect = await faultBefore(request, reply, 'query');
+    if (effect === 'answered') return reply;
+    const payments = [];
+    const missing = [];
+    for (const key of parsed.data.idempotencyKeys) {
+      const status = ledger.status(key);
+      if (status) payments.push(status);
+      else missing.push(key);
+    }
+    await answer(request, reply, effect, { payments, missing });
+    return reply;
   });
 
-  // Test and operator controls: faults and the ledger (account numbers masked).
-  app.post('/admin/faults', async (request) => {
-    const body = request.body as BankFaults;
-    if (body.failNext !== undefined) faults.failNext = body.failNext;
-    if (body.dropResponseNext !== undefined) faults.dropResponseNext = body.dropResponseNext;
-    if (body.hangNext !== undefined) faults.hangNext = body.hangNext;
-    for (const a of body.closedAccounts ?? []) faults.closed.add(a);
-    for (const a of body.invalidAccounts ?? []) faults.invalid.add(a);
-    return { ok: true };
+  // Admin endpoints, for tests and development only: never subject to faults.
+  app.get('/admin/faults', async () => ({ ...faults.describe(), accounts: accounts.counts() }));
+  app.post('/admin/faults', async (request, reply) => {
+    const parsed = faultsSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    applyFaults(parsed.data);
+    return { ...faults.describe(), accounts: accounts.counts() };
   });
-  app.post<{ Params: { account: string } }>('/admin/accounts/:account/close', async (request) => (faults.closed.add(request.params.account), { ok: true }));
-  app.post<{ Params: { account: string } }>('/admin/accounts/:account/reopen', async (request) => (faults.closed.delete(request.params.account), { ok: true }));
-  app.get('/admin/ledger', async () => {
-    const entries = [...ledger.values()].map(({ fingerprint: _f, accountNo, ...e }) => ({ ...e, account: maskAccount(accountNo) }));
-    const settled = entries.filter((e) => e.status === 'settled');
-    return {
-      entries,
-      counts: {
-        total: entries.length,
-        pending: entries.filter((e) => e.status === 'pending').length,
-        settled: settled.length,
-        failed: entries.filter((e) => e.status === 'failed').length,
-        rejected: entries.filter((e) => e.status === 'rejected').length,
-      },
-      settledFen: settled.reduce((s, e) => s + e.amountFen, 0),
-    };
+  app.delete('/admin/faults', async () => {
+    faults.configure({ rules: [] });
+    accounts.clearInvalid();
+    return { ...faults.describe(), accounts: accounts.counts() };
+  });
+  app.post<{ Params: { accountNo: string } }>('/admin/accounts/:accountNo/close', async (request) => {
+    ledger.closeAccount(request.params.accountNo, true);
+    return { account: maskAccount(request.params.accountNo), closed: true };
+  });
+  app.post<{ Params: { accountNo: string } }>('/admin/accounts/:accountNo/reopen', async (request) => {
+    ledger.closeAccount(request.params.accountNo, false);
+    return { account: maskAccount(request.params.accountNo), closed: false };
+  });
+  app.post('/admin/settle', async () => ({ settled: ledger.settleAll() }));
+  app.post('/admin/settlement', async (request, reply) => {
+    const parsed = settlementSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    ledger.setSettlementDelay(parsed.data.delayMs);
+    return { delayMs: parsed.data.delayMs };
+  });
+  app.get<{ Querystring: { entries?: string } }>('/admin/ledger', async (request) => ({
+    ...ledger.summary(),
+    ...(request.query.entries === 'false' ? {} : { entries: ledger.view() }),
+  }));
+  // By body, not URL: an account number in a path or query string ends up in access logs.
+  app.post('/admin/ledger/by-account', async (request, reply) => {
+    const parsed = accountSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const accountRef = accounts.ref(parsed.data.accountNo);
+    return { accountRef, closed: accounts.isClosedRef(accountRef), entries: ledger.view({ accountRef }) };
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  try {
+    await app.listen({ host, port: options.port ?? 0 });
+  } catch (error) {
+    ledger.stop();
+    journal.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  let closing: Promise<void> | undefined;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      for (const release of hangs) release();
-      await app.close();
-      closeSync(journal);
-    },
+    url: `http://${host}:${port}`,
+    close: () =>
+      (closing ??= (async () => {
+        ledger.stop();
+        for (const release of [...hung]) release();
+        await app.close();
+        journal.close();
+      })()),
   };
+}
+
+/** Account numbers appear in admin paths; logs get only their last four digits. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/admin\/accounts\/([^/?]+)/, (_m, accountNo: string) => `/admin/accounts/${maskAccount(decodeURIComponent(accountNo))}`);
 }
