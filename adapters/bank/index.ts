@@ -1,2 +1,2 @@
-export { createBankClient } from './client';
+export { BankGatewayClient, createBankClient, type BankClientOptions } from './client';
 export * from './types';

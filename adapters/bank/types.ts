@@ -9,10 +9,13 @@ export interface PaymentInstruction {
   memo: string;
 }
 
+/** The bank's answer to one instruction at submission; 'accepted' means it will settle or fail later. */
 export interface SubmissionResult {
   idempotencyKey: string;
+  /** The bank's id of the payment the key is bound to. */
   paymentId: string;
   status: 'accepted' | 'rejected';
+  /** For 'rejected': 'invalid_account', or 'idempotency_conflict' (the key was used for other content). */
   reason?: string;
 }
 
@@ -20,23 +23,54 @@ export interface PaymentStatus {
   idempotencyKey: string;
   paymentId: string;
   status: 'pending' | 'settled' | 'failed';
+  /** For 'failed': why, e.g. 'account_closed'. */
   reason?: string;
   amountFen: number;
   settledAt?: string;
 }
 
-/** The bank's payment gateway as the payment activities see it. */
+export interface PaymentBatch {
+  /** The caller's reference for the batch (informational: idempotency is per payment, by key). */
+  batchId: string;
+  payments: PaymentInstruction[];
+}
+
+/**
+ * The bank's payment gateway as the payment activities see it. Both calls are safe to repeat:
+ * a submission under keys already used returns the first answers and pays nothing more.
+ */
 export interface BankGateway {
-  submitBatch(batch: { batchId: string; payments: PaymentInstruction[] }): Promise<{ batchId: string; results: SubmissionResult[] }>;
+  /** Submits in chunks; one result per instruction, in order. Throws BankUnavailableError or BankRejectedError. */
+  submitBatch(batch: PaymentBatch): Promise<{ batchId: string; results: SubmissionResult[] }>;
+  /** Statuses of the payments the bank accepted under these keys; keys it never accepted are absent. */
   queryPayments(idempotencyKeys: string[]): Promise<PaymentStatus[]>;
 }
 
-/** The bank could not be reached or failed (timeout, 5xx): retry with the same keys. */
+/**
+ * The bank could not be reached or did not answer usably (network error, timeout, 5xx, 429, a
+ * garbled answer): retry with the same keys. A plain Error subclass, so Temporal retries it.
+ */
 export class BankUnavailableError extends Error {
   override name = 'BankUnavailableError';
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
-/** The bank refused the request itself (4xx): retrying the same request will not help. */
+/**
+ * The bank refused the request itself (4xx): sending it again will not help. Payment activities list
+ * 'BankRejectedError' in `nonRetryableErrorTypes` (or wrap it in a non-retryable ApplicationFailure).
+ */
 export class BankRejectedError extends Error {
   override name = 'BankRejectedError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
 }
