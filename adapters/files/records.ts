@@ -37,15 +37,22 @@ class Utf8Guard extends Transform {
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.line++;
       done(null, chunk);
     } catch {
-      done(new MalformedFileError(`line ${this.line}: not valid UTF-8 (save the file as UTF-8)`));
+      // Find the line of the first bad byte: a lenient decode marks it with U+FFFD.
+      const lenient = new TextDecoder('utf-8').decode(chunk);
+      const before = lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD')));
+      const line = this.line + (before.match(/\n/g)?.length ?? 0);
+      done(new MalformedFileError(`line ${line}: not valid UTF-8 (save the file as UTF-8)`));
     }
   }
 }
 
 async function* csvRecords(file: string, schema: FileSchema): AsyncGenerator<NumberedRecord> {
+  const guard = new Utf8Guard();
   const parser = createReadStream(file)
-    .pipe(new Utf8Guard())
+    .pipe(guard)
     .pipe(parse({ bom: true, columns: false, skip_empty_lines: true, relax_column_count: false, trim: false, info: true }));
+  // pipe() does not carry errors downstream: a bad byte must end the parse, not hang it.
+  guard.on('error', (error) => parser.destroy(error));
   let header: string[] | undefined;
   try {
     // With `info`, each record carries the line it ended on (read-ahead never shifts it).

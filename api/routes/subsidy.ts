@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -81,6 +81,11 @@ async function runUpdate<T>(reply: FastifyReply, update: () => Promise<T>): Prom
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
       void reply.status(409).send({ error: 'refused', message: error.cause?.message ?? error.message });
+      return undefined;
+    }
+    // The workflow has closed (a submitted review, a confirmed cycle) or never existed.
+    if (error instanceof WorkflowNotFoundError) {
+      void reply.status(409).send({ error: 'refused', message: 'this step is closed or does not exist' });
       return undefined;
     }
     throw error;
