@@ -34,6 +34,8 @@ const configSchema = z.object({
   BANK_SIM_PORT: port.default(4010),
   /** Base64 of 32 random bytes: protects ID numbers and bank accounts at rest. Generated under DATA_DIR when unset. */
   PII_KEY: optionalString,
+  /** Where uploaded extracts and rosters are kept (content-addressed); API and workers must share it. Default DATA_DIR/uploads. */
+  UPLOADS_DIR: optionalString,
   /** Base64 secret (≥ 32 bytes) signing API tokens. Generated under DATA_DIR when unset. */
   AUTH_SECRET: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -63,7 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** Where each part of the embedded stack keeps its state inside DATA_DIR. */
-export function dataPaths(config: Pick<Config, 'DATA_DIR'>) {
+export function dataPaths(config: Pick<Config, 'DATA_DIR'> & Partial<Pick<Config, 'UPLOADS_DIR'>>) {
   const root = config.DATA_DIR;
   return {
     root,
@@ -72,7 +74,7 @@ export function dataPaths(config: Pick<Config, 'DATA_DIR'>) {
     logs: path.join(root, 'logs'),
     run: path.join(root, 'run'),
     bank: path.join(root, 'bank-gateway'),
-    uploads: path.join(root, 'uploads'),
+    uploads: 'UPLOADS_DIR' in config && config.UPLOADS_DIR ? path.resolve(repoRoot, config.UPLOADS_DIR) : path.join(root, 'uploads'),
     cache: path.join(root, 'cache'),
     keys: path.join(root, 'keys'),
   };

@@ -32,7 +32,7 @@ describe('docker-compose.yml', () => {
 
   it('sets values the config module accepts', () => {
     const env = { ...compose.services.worker!.environment, ...compose.services.api!.environment };
-    const substitutes: Record<string, string> = { POSTGRES_PASSWORD: 'secret', BANK_GATEWAY_URL: 'http://bank.example' };
+    const substitutes: Record<string, string> = { POSTGRES_PASSWORD: 'secret', BANK_GATEWAY_URL: 'http://bank.example', PII_KEY: 'a2V5', AUTH_SECRET: 'a2V5' };
     const concrete = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)[^}]*\}/g, (_, name: string) => substitutes[name]!)]),
     );

@@ -20,6 +20,8 @@ export interface SubsidyTestWorld {
   bankUrl: string;
   client: Client;
   workDir: string;
+  /** The PII key of this world (base64), for worker processes that must open the same vault. */
+  piiKey: string;
   close(): Promise<void>;
 }
 
@@ -34,10 +36,11 @@ export async function createSubsidyWorld(name: string, bank: { settlementDelayMs
     settlementDelayMs: bank.settlementDelayMs ?? 50,
   });
   const store = new EventStore(testDb.db, allProjections);
+  const piiKey = randomBytes(32).toString('base64');
   const deps: SubsidyDeps = {
     db: testDb.db,
     store,
-    vault: new PersonVault(testDb.db, piiKeysFrom(randomBytes(32))),
+    vault: new PersonVault(testDb.db, piiKeysFrom(Buffer.from(piiKey, 'base64'))),
     bank: createBankClient({ baseUrl: simulator.url }),
     databaseUrl: testDb.url,
     uploadsDir: path.join(workDir, 'uploads'),
@@ -49,6 +52,7 @@ export async function createSubsidyWorld(name: string, bank: { settlementDelayMs
     bankUrl: simulator.url,
     client,
     workDir,
+    piiKey,
     close: async () => {
       await client.connection.close();
       await simulator.close();
