@@ -7,8 +7,9 @@ import type { CycleTiming, PaymentRunResult } from './definitions';
 const { instructPayments, pollSettlements } = proxyActivities<SubsidyActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  // The bank may be down for a while; every instruction carries an idempotency key, so retrying is safe.
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  // The bank may be down for a while; every instruction carries an idempotency key, so retrying is
+  // safe. A request the bank refuses as malformed will be refused again: that one is not retried.
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2, nonRetryableErrorTypes: ['BankRejectedError'] },
 });
 
 const { reissuePayment } = proxyActivities<SubsidyActivities>({
