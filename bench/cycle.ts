@@ -64,25 +64,23 @@ async function runSize(rows: number): Promise<void> {
 
     const cycle = await historyFigures(stack.client, cycleId);
     let largest = { id: cycleId, events: cycle.events, bytes: cycle.bytes };
-    const stages: [string, number][] = [];
+    // Per stage: activities of one type add up; the per-county children run in parallel, so the slowest counts.
+    const stages = new Map<string, number>();
+    const add = (name: string, s: number, parallel = false) => stages.set(name, parallel ? Math.max(stages.get(name) ?? 0, s) : (stages.get(name) ?? 0) + s);
     const scheduled = new Map<string, { name: string; at: unknown }>();
+    const children = new Map<string, unknown>();
     for (const e of cycle.history.events ?? []) {
       const a = e.activityTaskScheduledEventAttributes;
       if (a) scheduled.set(String(e.eventId), { name: a.activityType?.name ?? '?', at: e.eventTime });
       const done = e.activityTaskCompletedEventAttributes;
-      if (done) {
-        const s = scheduled.get(String(done.scheduledEventId));
-        if (s) stages.push([s.name, seconds(s.at, e.eventTime)]);
-      }
-    }
-    const children = new Map<string, unknown>();
-    for (const e of cycle.history.events ?? []) {
+      const s = done ? scheduled.get(String(done.scheduledEventId)) : undefined;
+      if (s) add(s.name, seconds(s.at, e.eventTime));
       const started = e.childWorkflowExecutionStartedEventAttributes;
       if (started) children.set(started.workflowExecution?.workflowId ?? '', e.eventTime);
       const completed = e.childWorkflowExecutionCompletedEventAttributes;
       if (completed) {
         const id = completed.workflowExecution?.workflowId ?? '';
-        stages.push([`child ${id.replace(`${cycleId}:`, '')}`, seconds(children.get(id), e.eventTime)]);
+        add(`county ${id.split(':')[1]} (slowest)`, seconds(children.get(id), e.eventTime), true);
         const figures = await historyFigures(stack.client, id);
         if (figures.events > largest.events) largest = { id, events: figures.events, bytes: figures.bytes };
       }
@@ -90,7 +88,7 @@ async function runSize(rows: number): Promise<void> {
     const total = (tEnd - t0) / 1000;
     console.log(`\n== ${rows.toLocaleString('en')} extract rows (${summary.rows.total} reported) ==`);
     console.log(`roster import          ${((tRoster - t0) / 1000).toFixed(1)} s`);
-    for (const [name, s] of stages) console.log(`${name.padEnd(22)} ${s.toFixed(1)} s`);
+    for (const [name, s] of stages) console.log(`${name.padEnd(26)} ${s.toFixed(1)} s`);
     console.log(`end to end             ${total.toFixed(1)} s  (${Math.round(rows / total).toLocaleString('en')} rows/s)`);
     console.log(`rows                   paid ${summary.rows.paid}, not eligible ${summary.rows.notEligible}, excluded ${summary.rows.excluded}, quarantined ${summary.rows.quarantined}`);
     console.log(`reconciliation         ${summary.balanced ? 'balanced' : 'NOT balanced'}`);
