@@ -1,1 +1,10 @@
-export { readRecords, MalformedFileError, type FileSchema, type NumberedRecord } from './records';
+export {
+  fileKindOf,
+  MalformedFileError,
+  readRecords,
+  readRecordsFromBuffer,
+  SCHEMA_COLUMNS,
+  type FileKind,
+  type FileSchema,
+  type NumberedRecord,
+} from './records';

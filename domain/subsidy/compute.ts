@@ -1,203 +1,370 @@
-import { fundingSplit } from '../money';
-import { dayAgeReached, dayOf, isoOf, yearOf } from '../dates';
-import { annualCap, dailyRateFen, entryOn, type Policy } from './policy';
-import { parseQuarter } from './quarter';
-import type { IsoDate, NotEligibleReason, Payment, RosterEntry, RowOutcome, Stay } from './types';
+import { dayAgeReached, dayOf, dayOfYmd, isoOf, yearOf, type IsoDate } from '../dates';
+import { fundingSplit, formatYuan } from '../money';
+import { annualCap, entryOn, type Policy, type PolicyEntry } from './policy';
+import { parseQuarter, type Quarter } from './quarter';
+import {
+  NOT_ELIGIBLE_REASONS,
+  type Category,
+  type ExclusionCode,
+  type NotEligibleReason,
+  type Payment,
+  type PaymentKind,
+  type RosterEntry,
+  type RowOutcome,
+  type Stay,
+} from './types';
+
+// The entitlement of one person in one cycle, exactly per DOMAIN.md §1 (许政办〔2025〕15号 第四条,
+// 第五条, 第七条, 第八条, 第十条). Dates are integer day numbers throughout; a person's nights live in
+// typed arrays over the span of their stays, so a million rows allocate little beyond the results.
 
 export interface PersonInput {
   /** The roster entry of the frozen roster version; undefined when the person is not on it. */
   person: RosterEntry | undefined;
-  /** The person's valid stays of this cycle (any discharge quarter). */
+  /** The person's valid stays of this cycle, any discharge quarter, in input order. */
   stays: readonly Stay[];
-  /** Nights already paid (or awaiting review) in other cycles, any year: they use the cap first and are never paid again. */
+  /** Nights of this person already paid (or reserved for payment) by other cycles, any year: they use the cap first and are never paid again. */
   alreadyPaidNights: readonly IsoDate[];
-  /** The cycle's quarter: discharges in it are regular, earlier ones back-pay (第十二条). */
+  /** Records already paid by other cycles: not paid again whatever their nights. */
+  alreadyPaidRecordIds?: ReadonlySet<string> | readonly string[];
+  /** The cycle's quarter, '2025Q3': discharges in it are regular, earlier ones back-pay. */
   quarter: string;
   policy: Policy;
 }
 
 export interface PersonResult {
+  /** One per input stay, in input order. */
   rows: RowOutcome[];
+  /** At most one 'regular' and one 'back_pay', regular first. */
   payments: Payment[];
 }
 
-/** Record ids compare as numbers when both are numeric, as text otherwise ("the lowest record id"). */
+const DIGITS = /^\d+$/;
+
+/**
+ * The order of record ids ("the lowest record id"): ids of digits only compare by numeric value (so
+ * "9" < "10"; leading zeros ignored, then the text breaks a tie) and come before any other id; other
+ * ids compare by UTF-16 code units. A total order, so sorting is deterministic.
+ */
 export function compareRecordIds(a: string, b: string): number {
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
-    const byLength = a.replace(/^0+/, '').length - b.replace(/^0+/, '').length;
-    if (byLength !== 0) return byLength;
-    const [x, y] = [a.replace(/^0+/, ''), b.replace(/^0+/, '')];
-    return x < y ? -1 : x > y ? 1 : 0;
+  if (a === b) return 0;
+  const aNum = DIGITS.test(a);
+  const bNum = DIGITS.test(b);
+  if (aNum !== bNum) return aNum ? -1 : 1;
+  if (aNum) {
+    const x = a.replace(/^0+/, '');
+    const y = b.replace(/^0+/, '');
+    if (x.length !== y.length) return x.length - y.length;
+    if (x !== y) return x < y ? -1 : 1;
   }
-  return a < b ? -1 : a > b ? 1 : 0;
+  return a < b ? -1 : 1;
 }
 
-/** Nights of a stay (第四条/第五条): A … D−1; a same-day stay (D = A) is the one night A. */
-export function stayNights(admission: number, discharge: number): [number, number] {
-  return [admission, Math.max(admission, discharge - 1)];
+/** 第四条: the nights of a stay A … D−1 as [first, last] day numbers; a same-day stay (D = A) is the one night A. */
+export function countNights(admission: number, discharge: number): [number, number] {
+  if (discharge < admission) throw new Error('discharge before admission: not a valid stay');
+  return [admission, discharge === admission ? admission : discharge - 1];
 }
 
-const REASON_TEXT: Record<NotEligibleReason, string> = {
-  not_on_roster: 'not on the county-confirmed roster (第二条)',
-  not_enrolled: 'outside the roster period: before enrolment or from exit (第十一条)',
-  under_age: 'age rule of the category not met on that night (第四条)',
-  annual_cap_reached: 'annual cap reached (第四条)',
-  overlap: 'the night belongs to an overlapping record with an earlier admission (no night is paid twice)',
-  already_paid: 'already paid, or awaiting review, in an earlier cycle',
-  discharged_after_quarter: "discharged after the cycle's quarter: paid by a later cycle (第十条)",
+const EXCLUSION_TEXT: Record<ExclusionCode, string> = {
+  traffic_insured: 'traffic accident already compensated by an insurer',
+  illegal_driving: 'injury from illegal driving (drunk, unlicensed or drugged driving, hit-and-run)',
+  workplace_violation: 'injury from breaking operating rules on a site or in a workshop',
+  unlicensed_activity: 'injury from unlicensed construction, production or practice',
+  abroad: 'treatment abroad (境外就医)',
 };
 
-type NightVerdict = { day: number; stay: number; reason: NotEligibleReason | null; rateFen: number };
+const CATEGORY_TEXT: Record<Category, string> = {
+  one_child_parent: '独生子女父母',
+  bereaved: '失独家庭父母',
+  disabled_child: '独生子女伤残家庭父母',
+};
 
-/** Groups consecutive nights with the same verdict into one explanation line each. */
-function explain(verdicts: NightVerdict[], category: string): string[] {
-  const lines: string[] = [];
-  for (let i = 0; i < verdicts.length; ) {
-    let j = i;
-    while (
-      j + 1 < verdicts.length &&
-      verdicts[j + 1]!.day === verdicts[j]!.day + 1 &&
-      verdicts[j + 1]!.reason === verdicts[i]!.reason &&
-      verdicts[j + 1]!.rateFen === verdicts[i]!.rateFen
-    ) {
-      j++;
-    }
-    const v = verdicts[i]!;
-    const range = i === j ? isoOf(v.day) : `${isoOf(v.day)}..${isoOf(verdicts[j]!.day)}`;
-    const n = j - i + 1;
-    lines.push(
-      v.reason === null
-        ? `${range} counted: ${n} night${n > 1 ? 's' : ''} × ${(v.rateFen / 100).toFixed(2)} yuan (${category}, 第四条)`
-        : `${range} not counted: ${REASON_TEXT[v.reason]}`,
-    );
-    i = j + 1;
+// Night verdicts, stored per day of the person's span.
+const V_NONE = 0; // not a night of a payable stay
+const V_COUNTED = 1;
+const V_ALREADY_PAID = 2;
+const V_BEFORE_ENROLMENT = 3;
+const V_AFTER_EXIT = 4;
+const V_UNDER_AGE = 5;
+const V_CAP = 6;
+const V_OVERLAP = 7; // only in a row's own view: the night belongs to another record
+
+const VERDICT_REASON: (NotEligibleReason | null)[] = [null, null, 'already_paid', 'not_enrolled', 'not_enrolled', 'under_age', 'annual_cap_reached', 'overlap'];
+const PRECEDENCE = new Map(NOT_ELIGIBLE_REASONS.map((r, i) => [r, i]));
+
+const quarterCache = new Map<string, Quarter>();
+function quarterOf(text: string): Quarter {
+  let q = quarterCache.get(text);
+  if (!q) {
+    q = parseQuarter(text);
+    quarterCache.set(text, q);
   }
-  return lines;
+  return q;
 }
 
-function ageRuleMet(person: RosterEntry, policy: Policy, day: number): boolean {
-  const threshold = entryOn(policy, day).ageThresholds[person.category];
-  // one_child_parent: the person; bereaved / disabled_child: the family's female partner (第四条).
-  const birth = person.category === 'one_child_parent' || person.gender === 'F' ? person.birthDate : person.femaleBirthDate;
-  if (!birth) return false;
-  return day >= dayAgeReached(birth, threshold);
+function plural(n: number): string {
+  return n === 1 ? '1 night' : `${n} nights`;
+}
+
+function range(first: number, last: number): string {
+  return first === last ? isoOf(first) : `${isoOf(first)}..${isoOf(last)}`;
+}
+
+function notEligible(recordId: string, reason: NotEligibleReason, line: string): RowOutcome {
+  return { recordId, outcome: 'not_eligible', reason, nights: 0, amountFen: 0, paidNights: [], explanation: [line] };
+}
+
+/** The birth date the category's age rule looks at (第四条), as a day number; undefined when unknown. */
+function ageSubjectBirth(person: RosterEntry, subject: 'beneficiary' | 'female_partner'): number | undefined {
+  if (subject === 'beneficiary' || person.gender === 'F') return dayOf(person.birthDate);
+  return person.femaleBirthDate ? dayOf(person.femaleBirthDate) : undefined;
+}
+
+/** The first day the age rule of `entry` is met for the person (the birthday counts; 29 Feb → 1 Mar in a common year). */
+function ageMetFrom(person: RosterEntry, entry: PolicyEntry): number {
+  const rule = entry.ageRule[person.category];
+  const birth = ageSubjectBirth(person, rule.subject);
+  if (birth === undefined) return Number.POSITIVE_INFINITY;
+  return dayAgeReached(birth, rule.minAge);
+}
+
+function toSet(ids: ReadonlySet<string> | readonly string[] | undefined): ReadonlySet<string> | undefined {
+  if (!ids) return undefined;
+  return ids instanceof Set ? ids : new Set(ids as readonly string[]);
 }
 
 /**
- * The entitlement of one person in one cycle, exactly per DOMAIN.md §1: nights per stay, the year
- * split (第五条), roster window, age rule, overlap de-duplication, the 60-night annual cap in date
- * order after already-paid nights (第四条), exclusions (第七条), regular vs back-pay (第十二条).
+ * The entitlement of one person in one cycle. Row-level precedence (first that applies): excluded
+ * (第七条) > record already paid > discharged after the cycle's quarter > not on the roster. Then night
+ * by night, in date order: overlap (the night belongs to another record: earliest admission, then
+ * lowest record id) > already paid > outside the roster window > under age > annual cap (第四条).
  */
 export function computePerson(input: PersonInput): PersonResult {
-  const { person, policy } = input;
-  const quarter = parseQuarter(input.quarter);
-  const rows: RowOutcome[] = input.stays.map((s) => ({ recordId: s.recordId, outcome: 'not_eligible', reason: null, nights: 0, amountFen: 0, paidNights: [], explanation: [] }));
+  const { person, policy, stays } = input;
+  const quarter = quarterOf(input.quarter);
+  const paidRecords = toSet(input.alreadyPaidRecordIds);
+  const n = stays.length;
+  const rows: (RowOutcome | undefined)[] = new Array(n);
+  const adm = new Array<number>(n);
+  const dis = new Array<number>(n);
+  const owners: number[] = []; // stays that take part in night ownership
 
-  // Which stays can be paid in this cycle at all.
-  const candidates: number[] = [];
-  input.stays.forEach((stay, i) => {
-    const row = rows[i]!;
+  for (let i = 0; i < n; i++) {
+    const stay = stays[i]!;
+    const a = dayOf(stay.admissionDate);
+    const d = dayOf(stay.dischargeDate);
+    countNights(a, d);
+    adm[i] = a;
+    dis[i] = d;
     if (stay.exclusion) {
-      Object.assign(row, { outcome: 'excluded', reason: stay.exclusion, explanation: [`not paid: ${stay.exclusion} (第七条)`] });
-    } else if (dayOf(stay.dischargeDate) > quarter.end) {
-      Object.assign(row, { reason: 'discharged_after_quarter', explanation: [REASON_TEXT.discharged_after_quarter] });
+      const text = EXCLUSION_TEXT[stay.exclusion];
+      if (!text) throw new Error(`unknown exclusion code on record ${stay.recordId}`);
+      rows[i] = { recordId: stay.recordId, outcome: 'excluded', reason: stay.exclusion, nights: 0, amountFen: 0, paidNights: [], explanation: [`not paid: ${text} (第七条, ${stay.exclusion})`] };
+    } else if (paidRecords?.has(stay.recordId)) {
+      rows[i] = notEligible(stay.recordId, 'already_paid', 'not paid again: this record was already paid by an earlier cycle');
+    } else if (d > quarter.end) {
+      // It takes part in overlap ownership below: its nights stay its own, paid by its own cycle.
+      rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', `discharged ${stay.dischargeDate}, after ${quarter.text}: paid by the cycle of its discharge quarter (第十条)`);
+      owners.push(i);
     } else if (!person) {
-      Object.assign(row, { reason: 'not_on_roster', explanation: [`not paid: ${REASON_TEXT.not_on_roster}`] });
+      rows[i] = notEligible(stay.recordId, 'not_on_roster', 'not paid: the person is not on the county-confirmed beneficiary roster (第二条, 第六条)');
     } else {
-      candidates.push(i);
+      owners.push(i);
     }
-  });
-  if (!person || candidates.length === 0) return { rows, payments: [] };
+  }
+  if (!person || owners.length === 0) return { rows: rows as RowOutcome[], payments: [] };
 
-  // A shared night belongs to the stay with the earliest admission, then the lowest record id.
-  const byPriority = [...candidates].sort((a, b) => {
-    const sa = input.stays[a]!;
-    const sb = input.stays[b]!;
-    return sa.admissionDate < sb.admissionDate ? -1 : sa.admissionDate > sb.admissionDate ? 1 : compareRecordIds(sa.recordId, sb.recordId);
-  });
-  const owner = new Map<number, number>();
-  const verdicts = new Map<number, NightVerdict[]>(candidates.map((i) => [i, []]));
-  const owned: NightVerdict[] = [];
-  for (const i of byPriority) {
-    const stay = input.stays[i]!;
-    const [first, last] = stayNights(dayOf(stay.admissionDate), dayOf(stay.dischargeDate));
+  // Overlap (DOMAIN.md §1): a shared night belongs to the record with the earliest admission, then the lowest record id.
+  owners.sort((x, y) => adm[x]! - adm[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId));
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const i of owners) {
+    const [first, last] = countNights(adm[i]!, dis[i]!);
+    if (first < lo) lo = first;
+    if (last > hi) hi = last;
+  }
+  const span = hi - lo + 1;
+  const owner = new Int32Array(span).fill(-1);
+  for (const i of owners) {
+    const [first, last] = countNights(adm[i]!, dis[i]!);
+    for (let day = first; day <= last; day++) if (owner[day - lo] === -1) owner[day - lo] = i;
+  }
+
+  // Already-paid nights: never paid again, and they use each year's cap first (第四条, 第五条).
+  const paidDays = new Set<number>();
+  for (const night of input.alreadyPaidNights) paidDays.add(dayOf(night));
+  const usedByYear = new Map<number, number>();
+  for (const day of paidDays) {
+    const y = yearOf(day);
+    usedByYear.set(y, (usedByYear.get(y) ?? 0) + 1);
+  }
+
+  // Grant nights in date order (第四条): the roster window, the age rule and the year's cap.
+  const verdict = new Uint8Array(span);
+  const rate = new Int32Array(span);
+  const enrolled = dayOf(person.enrolledOn);
+  const exited = person.exitedOn ? dayOf(person.exitedOn) : Number.POSITIVE_INFINITY;
+  const entries = policy.entries;
+  let entryIndex = 0;
+  while (entryIndex + 1 < entries.length && entries[entryIndex + 1]!.from <= lo) entryIndex++;
+  let entry = entries[entryIndex]!;
+  let ageFrom = ageMetFrom(person, entry);
+  let year = yearOf(lo);
+  let nextYearStart = dayOfYmd(year + 1, 1, 1);
+  let cap = annualCap(policy, year);
+  let used = usedByYear.get(year) ?? 0;
+  for (let day = lo; day <= hi; day++) {
+    if (day >= nextYearStart) {
+      usedByYear.set(year, used);
+      year = yearOf(day);
+      nextYearStart = dayOfYmd(year + 1, 1, 1);
+      cap = annualCap(policy, year);
+      used = usedByYear.get(year) ?? 0;
+    }
+    if (entryIndex + 1 < entries.length && entries[entryIndex + 1]!.from <= day) {
+      while (entryIndex + 1 < entries.length && entries[entryIndex + 1]!.from <= day) entryIndex++;
+      entry = entries[entryIndex]!;
+      ageFrom = ageMetFrom(person, entry);
+    }
+    const o = owner[day - lo]!;
+    if (o === -1 || dis[o]! > quarter.end) continue;
+    const k = day - lo;
+    if (paidDays.has(day)) verdict[k] = V_ALREADY_PAID;
+    else if (day < enrolled) verdict[k] = V_BEFORE_ENROLMENT;
+    else if (day >= exited) verdict[k] = V_AFTER_EXIT;
+    else if (day < ageFrom) verdict[k] = V_UNDER_AGE;
+    else if (used >= cap) verdict[k] = V_CAP;
+    else {
+      verdict[k] = V_COUNTED;
+      rate[k] = entry.dailyRateFen[person.category];
+      used++;
+    }
+  }
+
+  // Each payable row's own view of its nights, grouped into explanation lines.
+  const regular: number[] = [];
+  const backPay: number[] = [];
+  const ageText = (day: number) => {
+    const rule = entryOn(policy, day).ageRule[person.category];
+    return rule.subject === 'beneficiary' ? `the beneficiary is under ${rule.minAge}` : `the family's female partner is under ${rule.minAge}`;
+  };
+  for (const i of owners) {
+    if (dis[i]! > quarter.end) continue;
+    const stay = stays[i]!;
+    const [first, last] = countNights(adm[i]!, dis[i]!);
+    const multiYear = yearOf(first) !== yearOf(last);
+    const explanation: string[] = [];
+    const paidNights: IsoDate[] = [];
+    const tally = new Map<NotEligibleReason, number>();
+    let amountFen = 0;
+    let runStart = first;
+    let runCode = -1;
+    let runRate = 0;
+    let runOwner = -1;
+    let yearBreak = dayOfYmd(yearOf(first) + 1, 1, 1);
+    const flush = (runEnd: number) => {
+      const nights = runEnd - runStart + 1;
+      const when = range(runStart, runEnd);
+      switch (runCode) {
+        case V_COUNTED:
+          explanation.push(
+            `${when} counted: ${plural(nights)} × ${formatYuan(runRate)} yuan = ${formatYuan(runRate * nights)} yuan (${CATEGORY_TEXT[person.category]}, 第四条${multiYear ? `; ${yearOf(runStart)} nights at ${yearOf(runStart)}'s rate, 第五条` : ''})`,
+          );
+          break;
+        case V_ALREADY_PAID:
+          explanation.push(`${when} not counted: already paid by an earlier cycle (a night is paid once)`);
+          break;
+        case V_BEFORE_ENROLMENT:
+          explanation.push(`${when} not counted: not yet on the roster (enrolled from ${person.enrolledOn}, 第二条/第六条)`);
+          break;
+        case V_AFTER_EXIT:
+          explanation.push(`${when} not counted: off the roster from ${person.exitedOn} (exit, 第十一条)`);
+          break;
+        case V_UNDER_AGE:
+          explanation.push(`${when} not counted: ${ageText(runStart)} on ${nights === 1 ? 'that night' : 'those nights'} (第四条)`);
+          break;
+        case V_CAP:
+          explanation.push(`${when} not counted: annual cap of ${annualCap(policy, yearOf(runStart))} nights for ${yearOf(runStart)} reached (第四条)`);
+          break;
+        case V_OVERLAP:
+          explanation.push(`${when} not counted: the night belongs to overlapping record ${stays[runOwner]!.recordId} (earlier admission or lower record id; a night is paid once)`);
+          break;
+      }
+    };
     for (let day = first; day <= last; day++) {
-      if (owner.has(day)) {
-        verdicts.get(i)!.push({ day, stay: i, reason: 'overlap', rateFen: 0 });
+      const k = day - lo;
+      const o = owner[k]!;
+      const code = o !== i ? V_OVERLAP : verdict[k]!;
+      const r = code === V_COUNTED ? rate[k]! : 0;
+      // 第五条: a run never crosses 31 December, so each year's nights read as their own line.
+      const newYear = day === yearBreak;
+      if (newYear) yearBreak = dayOfYmd(yearOf(day) + 1, 1, 1);
+      if (code !== runCode || r !== runRate || o !== runOwner || newYear) {
+        if (runCode !== -1) flush(day - 1);
+        runStart = day;
+        runCode = code;
+        runRate = r;
+        runOwner = o;
+      }
+      if (code === V_COUNTED) {
+        amountFen += r;
+        paidNights.push(isoOf(day));
       } else {
-        owner.set(day, i);
-        const verdict: NightVerdict = { day, stay: i, reason: null, rateFen: 0 };
-        verdicts.get(i)!.push(verdict);
-        owned.push(verdict);
+        const reason = VERDICT_REASON[code]!;
+        tally.set(reason, (tally.get(reason) ?? 0) + 1);
       }
     }
-  }
+    flush(last);
 
-  // Grant nights in date order: already-paid nights use each year's cap first (第四条, 第五条).
-  const paid = new Set(input.alreadyPaidNights.map(dayOf));
-  const used = new Map<number, number>();
-  for (const day of paid) used.set(yearOf(day), (used.get(yearOf(day)) ?? 0) + 1);
-  const enrolled = dayOf(person.enrolledOn);
-  const exited = person.exitedOn ? dayOf(person.exitedOn) : Infinity;
-  owned.sort((a, b) => a.day - b.day);
-  for (const v of owned) {
-    const year = yearOf(v.day);
-    if (paid.has(v.day)) v.reason = 'already_paid';
-    else if (v.day < enrolled || v.day >= exited) v.reason = 'not_enrolled';
-    else if (!ageRuleMet(person, policy, v.day)) v.reason = 'under_age';
-    else if ((used.get(year) ?? 0) >= annualCap(policy, year)) v.reason = 'annual_cap_reached';
-    else {
-      used.set(year, (used.get(year) ?? 0) + 1);
-      v.rateFen = dailyRateFen(policy, person.category, v.day);
+    if (paidNights.length > 0) {
+      rows[i] = { recordId: stay.recordId, outcome: 'paid', reason: null, nights: paidNights.length, amountFen, paidNights, explanation };
+      (dis[i]! >= quarter.start ? regular : backPay).push(i);
+    } else {
+      // No night paid: the reason covering most of its nights; a tie goes to the earlier reason in NOT_ELIGIBLE_REASONS.
+      let reason: NotEligibleReason = 'overlap';
+      let best = -1;
+      for (const [r, count] of tally) {
+        if (count > best || (count === best && PRECEDENCE.get(r)! < PRECEDENCE.get(reason)!)) {
+          reason = r;
+          best = count;
+        }
+      }
+      rows[i] = { recordId: stay.recordId, outcome: 'not_eligible', reason, nights: 0, amountFen: 0, paidNights: [], explanation };
     }
   }
 
-  const payments = new Map<'regular' | 'back_pay', Payment>();
-  for (const i of candidates) {
-    const stay = input.stays[i]!;
-    const row = rows[i]!;
-    const nights = verdicts.get(i)!.sort((a, b) => a.day - b.day);
-    const counted = nights.filter((v) => v.reason === null);
-    row.explanation = explain(nights, person.category);
-    if (counted.length === 0) {
-      // The reason that covers most of the stay's nights, the earliest on a tie.
-      const tally = new Map<NotEligibleReason, number>();
-      for (const v of nights) tally.set(v.reason!, (tally.get(v.reason!) ?? 0) + 1);
-      row.reason = [...tally.entries()].sort((a, b) => b[1] - a[1])[0]![0];
-      continue;
+  // 第八条: one payment per kind, split city/county under the entry in force on the quarter's last day.
+  const cityShare = entryOn(policy, quarter.end).cityShareBasisPoints;
+  const payments: Payment[] = [];
+  for (const [kind, indices] of [
+    ['regular', regular],
+    ['back_pay', backPay],
+  ] as [PaymentKind, number[]][]) {
+    if (indices.length === 0) continue;
+    let nights = 0;
+    let amountFen = 0;
+    const days: number[] = [];
+    for (const i of indices) {
+      const row = rows[i]!;
+      nights += row.nights;
+      amountFen += row.amountFen;
+      const [first, last] = countNights(adm[i]!, dis[i]!);
+      for (let day = first; day <= last; day++) if (owner[day - lo] === i && verdict[day - lo] === V_COUNTED) days.push(day);
     }
-    row.outcome = 'paid';
-    row.nights = counted.length;
-    row.amountFen = counted.reduce((sum, v) => sum + v.rateFen, 0);
-    row.paidNights = counted.map((v) => isoOf(v.day));
-    const kind = dayOf(stay.dischargeDate) >= quarter.start ? 'regular' : 'back_pay';
-    const payment =
-      payments.get(kind) ??
-      ({
-        idNumber: person.idNumber,
-        jurisdiction: person.jurisdiction,
-        category: person.category,
-        kind,
-        nights: 0,
-        amountFen: 0,
-        cityShareFen: 0,
-        countyShareFen: 0,
-        recordIds: [],
-        nightDates: [],
-        policyVersion: policy.version,
-      } satisfies Payment);
-    payment.nights += row.nights;
-    payment.amountFen += row.amountFen;
-    payment.recordIds.push(stay.recordId);
-    payment.nightDates.push(...row.paidNights);
-    payments.set(kind, payment);
+    days.sort((x, y) => x - y);
+    payments.push({
+      idNumber: person.idNumber,
+      jurisdiction: person.jurisdiction,
+      category: person.category,
+      kind,
+      nights,
+      amountFen,
+      ...fundingSplit(amountFen, cityShare),
+      recordIds: indices.map((i) => stays[i]!.recordId).sort(compareRecordIds),
+      nightDates: days.map(isoOf),
+      policyVersion: policy.version,
+    });
   }
-  const result = [...payments.values()].sort((a, b) => (a.kind < b.kind ? 1 : -1));
-  for (const p of result) {
-    p.nightDates.sort();
-    p.recordIds.sort(compareRecordIds);
-    // 第八条: the split of each payment, under the policy in force at the quarter's end.
-    Object.assign(p, fundingSplit(p.amountFen, entryOn(policy, quarter.end).citySharePercent));
-  }
-  return { rows, payments: result };
+  return { rows: rows as RowOutcome[], payments };
 }

@@ -1,4 +1,17 @@
+import { z } from 'zod';
 import file from '../../data/jurisdictions.json';
+
+// The paying jurisdictions (户籍 decides, 第八条): data/jurisdictions.json — the six GB/T 2260 codes and
+// the three management zones with stable internal codes.
+
+const schema = z.object({
+  version: z.string().min(1),
+  note: z.string().optional(),
+  jurisdictions: z
+    .array(z.object({ code: z.string().regex(/^[0-9A-Z]{6}$/), name: z.string().min(1), kind: z.string().min(1) }))
+    .min(1)
+    .refine((list) => new Set(list.map((j) => j.code)).size === list.length, 'duplicate jurisdiction code'),
+});
 
 export interface Jurisdiction {
   code: string;
@@ -6,10 +19,22 @@ export interface Jurisdiction {
   kind: string;
 }
 
-/** The paying jurisdictions (户籍 decides), as data: data/jurisdictions.json. */
-export const JURISDICTIONS: readonly Jurisdiction[] = file.jurisdictions;
-const CODES = new Set(JURISDICTIONS.map((j) => j.code));
+/** Anything that can say whether a code is a known jurisdiction (a Set of codes will do). */
+export interface JurisdictionLookup {
+  has(code: string): boolean;
+}
+
+export function parseJurisdictions(input: unknown): readonly Jurisdiction[] {
+  return schema.parse(input).jurisdictions;
+}
+
+export const JURISDICTIONS: readonly Jurisdiction[] = parseJurisdictions(file);
+export const JURISDICTION_CODES: ReadonlySet<string> = new Set(JURISDICTIONS.map((j) => j.code));
 
 export function isJurisdiction(code: string): boolean {
-  return CODES.has(code);
+  return JURISDICTION_CODES.has(code);
+}
+
+export function jurisdictionName(code: string): string | undefined {
+  return JURISDICTIONS.find((j) => j.code === code)?.name;
 }

@@ -1,9 +1,14 @@
-import { parseIsoDate } from '../dates';
+import { parseIsoDate, type IsoDate } from '../dates';
 import { checkIdNumber } from './id-number';
-import { isJurisdiction } from './jurisdictions';
-import { CATEGORIES, EXCLUSION_CODES, type Category, type Checked, type ExclusionCode, type RosterEntry, type Stay } from './types';
+import { JURISDICTION_CODES, type JurisdictionLookup } from './jurisdictions';
+import { CATEGORIES, EXCLUSION_CODES, type Category, type Checked, type ExclusionCode, type Quarantined, type RosterEntry, type Stay } from './types';
 
-export type RawRecord = Record<string, string | undefined>;
+// Input rows (CONTRACT.md roster.csv and hospitalizations.csv) → typed rows, or the reason a row is
+// quarantined. Checks run in a fixed order and the first failure is the row's reason; the detail
+// names the column. Values are trimmed; nothing here ever echoes an ID number.
+
+/** A raw record keyed by header name, as the file readers produce it. */
+export type RawRecord = Readonly<Record<string, string | undefined>>;
 
 export const ROSTER_COLUMNS = [
   'id_number',
@@ -20,78 +25,116 @@ export const ROSTER_COLUMNS = [
 ] as const;
 export const STAY_COLUMNS = ['record_id', 'id_number', 'name', 'hospital', 'admission_date', 'discharge_date', 'exclusion'] as const;
 
-const field = (raw: RawRecord, name: string) => (raw[name] ?? '').trim();
+const ROSTER_REQUIRED = ['id_number', 'name', 'gender', 'birth_date', 'jurisdiction', 'category', 'bank_code', 'account_no', 'enrolled_on'] as const;
+const STAY_REQUIRED = ['record_id', 'id_number', 'admission_date', 'discharge_date'] as const;
+const CATEGORY_SET: ReadonlySet<string> = new Set(CATEGORIES);
+const EXCLUSION_SET: ReadonlySet<string> = new Set(EXCLUSION_CODES);
 
-function missing(raw: RawRecord, names: readonly string[]): Checked<never> | undefined {
-  const absent = names.find((n) => field(raw, n) === '');
-  return absent ? { ok: false, reason: 'missing_field', detail: `${absent}: empty` } : undefined;
+export interface RosterRowContext {
+  /** Known jurisdiction codes; default data/jurisdictions.json. */
+  jurisdictions?: JurisdictionLookup;
+  /** When given, a birth date after it is invalid. */
+  today?: IsoDate;
 }
 
-function date(raw: RawRecord, name: string): number | Checked<never> {
-  const day = parseIsoDate(field(raw, name));
-  return day ?? { ok: false, reason: 'impossible_date', detail: `${name}: "${field(raw, name)}" is not a real YYYY-MM-DD date` };
+export interface StayRowContext {
+  /** China Standard Time date the extract is read: no admission or discharge may be after it. Data, never the clock. */
+  today: IsoDate;
+  /** Accepted for symmetry with the roster; the extract carries no jurisdiction. */
+  jurisdictions?: JurisdictionLookup;
 }
 
-/** A roster row (CONTRACT.md roster.csv) → a roster entry, or the reason it is quarantined. */
-export function validateRosterRow(raw: RawRecord): Checked<RosterEntry> {
-  const absent = missing(raw, ['id_number', 'name', 'gender', 'birth_date', 'jurisdiction', 'category', 'bank_code', 'account_no', 'enrolled_on']);
+function field(raw: RawRecord, name: string): string {
+  const v = raw[name];
+  return v === undefined ? '' : v.trim();
+}
+
+function quarantine(reason: Quarantined['reason'], detail: string): Quarantined {
+  return { ok: false, reason, detail };
+}
+
+function firstMissing(raw: RawRecord, names: readonly string[]): Quarantined | undefined {
+  for (const name of names) if (field(raw, name) === '') return quarantine('missing_field', `${name}: empty`);
+  return undefined;
+}
+
+function badDate(name: string, value: string): Quarantined {
+  return quarantine('impossible_date', `${name}: ${JSON.stringify(value)} is not a real YYYY-MM-DD date`);
+}
+
+/** A roster row → a roster entry, or the reason it is quarantined. */
+export function validateRosterRow(raw: RawRecord, ctx: RosterRowContext = {}): Checked<RosterEntry> {
+  const absent = firstMissing(raw, ROSTER_REQUIRED);
   if (absent) return absent;
-  const id = checkIdNumber(field(raw, 'id_number'));
+  const id = checkIdNumber(field(raw, 'id_number'), ctx.today);
   if (!id.ok) return id;
   const gender = field(raw, 'gender').toUpperCase();
-  if (gender !== 'F' && gender !== 'M') return { ok: false, reason: 'invalid_gender', detail: 'gender: expected F or M' };
-  for (const name of ['birth_date', 'enrolled_on', 'female_birth_date', 'exited_on']) {
-    if (field(raw, name) === '') continue;
-    const d = date(raw, name);
-    if (typeof d !== 'number') return d;
+  if (gender !== 'F' && gender !== 'M') return quarantine('invalid_gender', 'gender: expected F or M');
+  const birthDate = field(raw, 'birth_date');
+  const enrolledOn = field(raw, 'enrolled_on');
+  const femaleText = field(raw, 'female_birth_date');
+  const exitedText = field(raw, 'exited_on');
+  for (const [name, value] of [
+    ['birth_date', birthDate],
+    ['female_birth_date', femaleText],
+    ['enrolled_on', enrolledOn],
+    ['exited_on', exitedText],
+  ] as const) {
+    if (value !== '' && parseIsoDate(value) === undefined) return badDate(name, value);
   }
-  if (field(raw, 'birth_date') !== id.birthDate) return { ok: false, reason: 'id_birth_mismatch', detail: 'birth_date: differs from the birth date in id_number' };
+  if (birthDate !== id.birthDate) return quarantine('id_birth_mismatch', 'birth_date: differs from the birth date in id_number');
+  if (ctx.today !== undefined && femaleText !== '' && femaleText > ctx.today) return quarantine('future_date', `female_birth_date: after today (${ctx.today})`);
   const jurisdiction = field(raw, 'jurisdiction');
-  if (!isJurisdiction(jurisdiction)) return { ok: false, reason: 'unknown_jurisdiction', detail: `jurisdiction: "${jurisdiction}" is not a known code` };
-  const category = field(raw, 'category') as Category;
-  if (!CATEGORIES.includes(category)) return { ok: false, reason: 'unknown_category', detail: `category: "${category}" is not one of ${CATEGORIES.join(', ')}` };
-  let femaleBirthDate: string | null = field(raw, 'female_birth_date') || null;
-  if (category === 'one_child_parent' || gender === 'F') femaleBirthDate = null;
-  else if (!femaleBirthDate) return { ok: false, reason: 'missing_field', detail: 'female_birth_date: needed for a male beneficiary of this category (第四条 age rule)' };
-  const exitedOn = field(raw, 'exited_on') || null;
-  if (exitedOn && exitedOn <= field(raw, 'enrolled_on')) return { ok: false, reason: 'exit_before_enrolment', detail: 'exited_on: not after enrolled_on' };
+  if (!(ctx.jurisdictions ?? JURISDICTION_CODES).has(jurisdiction)) {
+    return quarantine('unknown_jurisdiction', `jurisdiction: ${JSON.stringify(jurisdiction)} is not a known code (data/jurisdictions.json)`);
+  }
+  const category = field(raw, 'category');
+  if (!CATEGORY_SET.has(category)) return quarantine('unknown_category', `category: ${JSON.stringify(category)} is not one of ${CATEGORIES.join(', ')}`);
+  // 第四条 age rule: one_child_parent looks at the person; the other categories at the family's female
+  // partner, who is the beneficiary herself when female.
+  let femaleBirthDate: IsoDate | null = null;
+  if (category !== 'one_child_parent' && gender === 'M') {
+    if (femaleText === '') return quarantine('missing_field', `female_birth_date: empty, needed for a male beneficiary of ${category} (第四条 age rule)`);
+    femaleBirthDate = femaleText;
+  }
+  const exitedOn = exitedText === '' ? null : exitedText;
+  if (exitedOn !== null && exitedOn < enrolledOn) return quarantine('exit_before_enrolment', 'exited_on: before enrolled_on');
   return {
     ok: true,
     row: {
       idNumber: id.idNumber,
       name: field(raw, 'name'),
       gender,
-      birthDate: id.birthDate,
+      birthDate,
       femaleBirthDate,
       jurisdiction,
-      category,
+      category: category as Category,
       bankCode: field(raw, 'bank_code'),
       accountNo: field(raw, 'account_no'),
-      enrolledOn: field(raw, 'enrolled_on'),
+      enrolledOn,
       exitedOn,
     },
   };
 }
 
-/**
- * An extract row (CONTRACT.md hospitalizations.csv) → a stay, or the reason it is quarantined.
- * `today` (China Standard Time) comes in as data: a stay may not end after it.
- */
-export function validateStayRow(raw: RawRecord, ctx: { today: string }): Checked<Stay> {
-  const absent = missing(raw, ['record_id', 'id_number', 'admission_date', 'discharge_date']);
+/** A medical-insurance extract row → a stay, or the reason it is quarantined. */
+export function validateStayRow(raw: RawRecord, ctx: StayRowContext): Checked<Stay> {
+  const absent = firstMissing(raw, STAY_REQUIRED);
   if (absent) return absent;
-  const id = checkIdNumber(field(raw, 'id_number'));
+  const id = checkIdNumber(field(raw, 'id_number'), ctx.today);
   if (!id.ok) return id;
-  const admission = date(raw, 'admission_date');
-  if (typeof admission !== 'number') return admission;
-  const discharge = date(raw, 'discharge_date');
-  if (typeof discharge !== 'number') return discharge;
-  const today = parseIsoDate(ctx.today)!;
-  if (admission > today || discharge > today) return { ok: false, reason: 'future_date', detail: `${discharge > today ? 'discharge_date' : 'admission_date'}: after today (${ctx.today})` };
-  if (discharge < admission) return { ok: false, reason: 'discharge_before_admission', detail: 'discharge_date: before admission_date' };
+  const admissionDate = field(raw, 'admission_date');
+  const dischargeDate = field(raw, 'discharge_date');
+  const admission = parseIsoDate(admissionDate);
+  if (admission === undefined) return badDate('admission_date', admissionDate);
+  const discharge = parseIsoDate(dischargeDate);
+  if (discharge === undefined) return badDate('discharge_date', dischargeDate);
+  // D = A is a one-night stay; D < A cannot be (第四条 nights A … D−1).
+  if (discharge < admission) return quarantine('discharge_before_admission', 'discharge_date: before admission_date');
+  if (dischargeDate > ctx.today) return quarantine('future_date', `discharge_date: after today (${ctx.today})`);
   const exclusion = field(raw, 'exclusion');
-  if (exclusion && !EXCLUSION_CODES.includes(exclusion as ExclusionCode)) {
-    return { ok: false, reason: 'unknown_exclusion', detail: `exclusion: "${exclusion}" is not one of ${EXCLUSION_CODES.join(', ')}` };
+  if (exclusion !== '' && !EXCLUSION_SET.has(exclusion)) {
+    return quarantine('unknown_exclusion', `exclusion: ${JSON.stringify(exclusion)} is not one of ${EXCLUSION_CODES.join(', ')} (第七条)`);
   }
   return {
     ok: true,
@@ -100,9 +143,9 @@ export function validateStayRow(raw: RawRecord, ctx: { today: string }): Checked
       idNumber: id.idNumber,
       name: field(raw, 'name'),
       hospital: field(raw, 'hospital'),
-      admissionDate: field(raw, 'admission_date'),
-      dischargeDate: field(raw, 'discharge_date'),
-      exclusion: (exclusion || null) as ExclusionCode | null,
+      admissionDate,
+      dischargeDate,
+      exclusion: exclusion === '' ? null : (exclusion as ExclusionCode),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { IsoDate } from '../dates';
 
 export type { IsoDate };
+
 export type Category = 'one_child_parent' | 'bereaved' | 'disabled_child';
 export const CATEGORIES: readonly Category[] = ['one_child_parent', 'bereaved', 'disabled_child'];
 
@@ -21,10 +22,11 @@ export interface RosterEntry {
   bankCode: string;
   accountNo: string;
   enrolledOn: IsoDate;
+  /** The first day no longer on the roster (第十一条 exit); null while enrolled. */
   exitedOn: IsoDate | null;
 }
 
-/** One inpatient record of the medical-insurance extract. */
+/** One inpatient record of the medical-insurance extract (or a county-entered self-application, 第七条). */
 export interface Stay {
   recordId: string;
   idNumber: string;
@@ -35,6 +37,7 @@ export interface Stay {
   exclusion: ExclusionCode | null;
 }
 
+/** Why an input row is invalid (stable, lower-case codes; see domain/README.md). */
 export type QuarantineReason =
   | 'missing_field'
   | 'bad_id_format'
@@ -51,37 +54,82 @@ export type QuarantineReason =
   | 'duplicate_conflict'
   | 'duplicate_record';
 
-export type Checked<T> = { ok: true; row: T } | { ok: false; reason: QuarantineReason; detail: string };
+export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
+  'missing_field',
+  'bad_id_format',
+  'bad_id_checksum',
+  'id_birth_mismatch',
+  'impossible_date',
+  'future_date',
+  'discharge_before_admission',
+  'exit_before_enrolment',
+  'unknown_jurisdiction',
+  'unknown_category',
+  'unknown_exclusion',
+  'invalid_gender',
+  'duplicate_conflict',
+  'duplicate_record',
+];
 
+export interface Quarantined {
+  ok: false;
+  reason: QuarantineReason;
+  /** Names the column at fault; never contains an ID number. */
+  detail: string;
+}
+
+export type Checked<T> = { ok: true; row: T } | Quarantined;
+
+/** Why a row (or a night of it) is not paid. The order is the night-level precedence (see domain/README.md). */
 export type NotEligibleReason =
   | 'not_on_roster'
+  | 'already_paid'
+  | 'discharged_after_quarter'
+  | 'overlap'
   | 'not_enrolled'
   | 'under_age'
-  | 'annual_cap_reached'
-  | 'overlap'
-  | 'already_paid'
-  | 'discharged_after_quarter';
+  | 'annual_cap_reached';
+
+export const NOT_ELIGIBLE_REASONS: readonly NotEligibleReason[] = [
+  'not_on_roster',
+  'already_paid',
+  'discharged_after_quarter',
+  'overlap',
+  'not_enrolled',
+  'under_age',
+  'annual_cap_reached',
+];
+
+export type Outcome = 'paid' | 'not_eligible' | 'excluded';
 
 export interface RowOutcome {
   recordId: string;
-  outcome: 'paid' | 'not_eligible' | 'excluded';
+  outcome: Outcome;
+  /** null when paid; the not-eligible reason or the exclusion code otherwise. */
   reason: NotEligibleReason | ExclusionCode | null;
+  /** Nights paid by this row in this cycle (0 unless paid). */
   nights: number;
   amountFen: number;
   paidNights: IsoDate[];
+  /** Human lines, one per run of nights with the same verdict, citing the article. */
   explanation: string[];
 }
+
+export type PaymentKind = 'regular' | 'back_pay';
 
 export interface Payment {
   idNumber: string;
   jurisdiction: string;
   category: Category;
-  kind: 'regular' | 'back_pay';
+  /** 'regular' for stays discharged in the cycle's quarter, 'back_pay' (补发) for earlier ones. */
+  kind: PaymentKind;
   nights: number;
   amountFen: number;
   cityShareFen: number;
   countyShareFen: number;
+  /** The rows it pays, lowest record id first. */
   recordIds: string[];
+  /** The nights it pays, in date order. */
   nightDates: IsoDate[];
   policyVersion: string;
 }
