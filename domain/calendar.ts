@@ -123,7 +123,7 @@ export function cycleDeadlinesFor(paidQuarter: QuarterText): CycleDeadlines {
 
 /**
  * The calendar date in China Standard Time (UTC+8, no daylight saving) of an instant. Pass the instant
- * in: activities pass `new Date()`, workflow code its workflow time. (The default reads the clock and
+ * in: activities pass the current instant, workflow code its workflow time. (The default reads the clock and
  * is kept only for existing activity callers; rules code never calls it without an argument.)
  */
 export function shanghaiToday(now: Date = new Date()): IsoDate {

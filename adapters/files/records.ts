@@ -227,6 +227,15 @@ function cellText(value: ExcelJS.CellValue): string {
   return String(value);
 }
 
+const DATE_COLUMN = /(_date|_on)$/;
+const EXCEL_EPOCH_TO_UNIX_DAYS = 25569; // serial 25569 is 1970-01-01 in Excel's 1900 date system
+
+/** An Excel serial day number as YYYY-MM-DD; anything that is not a plausible whole serial stays as written. */
+function excelSerialDate(serial: number): string {
+  if (!Number.isInteger(serial) || serial < 61 || serial > 100_000) return String(serial);
+  return new Date((serial - EXCEL_EPOCH_TO_UNIX_DAYS) * 86_400_000).toISOString().slice(0, 10);
+}
+
 function columnLetter(index: number): string {
   let n = index + 1;
   let out = '';
@@ -239,7 +248,8 @@ function columnLetter(index: number): string {
 }
 
 async function* xlsxRecords(source: string | Readable, schema: FileSchema): AsyncGenerator<NumberedRecord> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(source, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', worksheets: 'emit' });
+  // Styles are read so that date-formatted cells come back as dates rather than serial numbers.
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(source, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit' });
   try {
     for await (const worksheet of workbook) {
       let header: string[] | undefined;
@@ -259,7 +269,12 @@ async function* xlsxRecords(source: string | Readable, schema: FileSchema): Asyn
           if (values[c]!.trim() !== '') throw new MalformedFileError(`line ${row.number}, column ${columnLetter(c)}: a value after the last column ${header[header.length - 1]}`);
         }
         const record: Record<string, string> = {};
-        for (let i = 0; i < header.length; i++) record[header[i]!] = values[i] ?? '';
+        for (let i = 0; i < header.length; i++) {
+          const name = header[i]!;
+          const cell = cells[i + 1];
+          // A date typed as a bare number (an Excel serial without a date format) in a date column.
+          record[name] = typeof cell === 'number' && DATE_COLUMN.test(name) ? excelSerialDate(cell) : (values[i] ?? '');
+        }
         yield { line: row.number, record };
       }
       if (!header) throw new MalformedFileError('line 1: the worksheet is empty (no header row)');
