@@ -282,7 +282,7 @@ export function computePerson(input: PersonInput): PersonResult {
           explanation.push(`${when} not counted: off the roster from ${person.exitedOn} (exit, 第十一条)`);
           break;
         case V_UNDER_AGE:
-          explanation.push(`${when} not counted: ${ageText(runStart)} on ${nights === 1 ? 'that night' : 'those nights'} (第四条)`);
+          explanation.push(`${when} not counted: age rule not met, ${ageText(runStart)} on ${nights === 1 ? 'that night' : 'those nights'} (第四条)`);
           break;
         case V_CAP:
           explanation.push(`${when} not counted: annual cap of ${annualCap(policy, yearOf(runStart))} nights for ${yearOf(runStart)} reached (第四条)`);

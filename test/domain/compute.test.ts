@@ -45,7 +45,7 @@ describe('第四条 age rule on each night: the birthday counts', () => {
     const { rows } = run(p, [stay('2025-07-10', '2025-07-20')]);
     expect(rows[0]).toMatchObject({ outcome: 'paid', nights: 5, amountFen: 50000 });
     expect(rows[0]!.paidNights).toEqual(nights('2025-07-15', 5));
-    expect(rows[0]!.explanation[0]).toBe('2025-07-10..2025-07-14 not counted: the beneficiary is under 60 on those nights (第四条)');
+    expect(rows[0]!.explanation[0]).toBe('2025-07-10..2025-07-14 not counted: age rule not met, the beneficiary is under 60 on those nights (第四条)');
   });
 
   it('bereaved: the family’s female partner turning 49 mid-stay (male beneficiary)', () => {
