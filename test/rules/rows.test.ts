@@ -56,7 +56,7 @@ describe('roster rows', () => {
     ['invalid_gender', { ...roster, gender: 'X' }],
   ])('%s', (reason, raw) => expect(validateRosterRow(raw)).toMatchObject({ ok: false, reason }));
   it('accepts a management zone and drops a female partner date where it does not apply', () => {
-    expect(validateRosterRow({ ...roster, jurisdiction: '411073', category: 'one_child_parent' })).toMatchObject({ ok: true, row: { femaleBirthDate: null } });
+    expect(validateRosterRow({ ...roster, jurisdiction: 'X41103', category: 'one_child_parent' })).toMatchObject({ ok: true, row: { femaleBirthDate: null } });
   });
 });
 
@@ -77,7 +77,7 @@ describe('files', () => {
   });
   it.each([
     ['a missing column', 'record_id,id_number\n1,2\n', /line 1: missing column name/],
-    ['a wrong column count', `${header}1,2,3\n`, /line 2: wrong number of columns/],
+    ['a wrong column count', `${header}1,2,3\n`, /line 2: .*3 fields/],
   ])('rejects %s whole, naming line and column', async (_name, content, message) => {
     await expect(read('bad.csv', content)).rejects.toThrow(message);
     await expect(read('bad.csv', content)).rejects.toBeInstanceOf(MalformedFileError);

@@ -11,6 +11,7 @@ import type { CycleSummary } from '../../workflows/subsidy/definitions';
 import { waitForOutput } from '../support/stack-process';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
+// Quarter 2025Q2: test files share one Temporal namespace, and a cycle's workflow id is its quarter.
 // The worker is killed with SIGKILL while payments are in flight; a new worker finishes the cycle.
 // The bank's own ledger must show every payment exactly once, and the reconciliation must balance.
 const taskQueue = 'test-worker-crash';
@@ -42,13 +43,13 @@ function startWorkerProcess(): ChildProcess {
 beforeAll(async () => {
   // Slow settlement keeps payments pending long enough to kill the worker among them.
   world = await createSubsidyWorld('worker_crash', { settlementDelayMs: 1_500 });
-  const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter: '2025Q3', rows: 3_000, rosterSize: 600, seed: 11 });
+  const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter: '2025Q2', rows: 3_000, rosterSize: 600, seed: 11 });
   await importRoster(world.deps, files.roster, 'test');
   const extract = await storeUpload(world.deps.uploadsDir, files.hospitalizations);
   await world.client.workflow.start(subsidyCycleWorkflow, {
     taskQueue,
-    workflowId: 'subsidy-cycle-2025Q3',
-    args: [{ quarter: '2025Q3', extractHash: extract.hash, autoApprove: true, timing: { pollInterval: 300, maxPollInterval: 2_000 } }],
+    workflowId: 'subsidy-cycle-2025Q2',
+    args: [{ quarter: '2025Q2', extractHash: extract.hash, autoApprove: true, timing: { pollInterval: 300, maxPollInterval: 2_000 } }],
   });
 });
 afterAll(async () => {
@@ -71,7 +72,7 @@ it('a worker killed with SIGKILL during payment pays nobody twice', async () => 
 
   const second = startWorkerProcess();
   await waitForOutput(second, /worker polling/);
-  const summary = (await world.client.workflow.getHandle('subsidy-cycle-2025Q3').result()) as CycleSummary;
+  const summary = (await world.client.workflow.getHandle('subsidy-cycle-2025Q2').result()) as CycleSummary;
   expect(summary.balanced).toBe(true);
   const approved = summary.reconciliation.reduce((n, l) => n + l.approved, 0);
   const settled = summary.reconciliation.reduce((n, l) => n + l.settled, 0);
