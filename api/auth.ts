@@ -24,11 +24,28 @@ export class AccessDenied extends Error {
   }
 }
 
-/** Verifies the bearer token and that its role is one of `roles`; sets `request.actor`. */
-export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization ?? '';
+  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+}
+
+/** The value of one cookie of the request (no cookie plugin needed for one cookie). */
+export function cookieValue(request: FastifyRequest, name: string): string {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return '';
+    }
+  }
+  return '';
+}
+
+function roleCheck(roles: Role[], tokenOf: (request: FastifyRequest) => string): preHandlerAsyncHookHandler {
   return async function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
-    const header = request.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    const token = tokenOf(request);
     if (!token) return reply.status(401).send({ error: 'unauthenticated', message: 'a bearer token is required' });
     try {
       request.actor = await verifyToken(request.server.tokenSecret, token);
@@ -40,6 +57,20 @@ export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
       return reply.status(403).send({ error: 'forbidden', message: `role ${request.actor.role} may not do this (needs ${roles.join(' or ')})` });
     }
   };
+}
+
+/** Verifies the bearer token and that its role is one of `roles`; sets `request.actor`. */
+export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
+  return roleCheck(roles, bearerToken);
+}
+
+/**
+ * Like requireRole, but also accepts the token from an HttpOnly cookie: for the codec server, which
+ * the Temporal Web UI calls from the browser without an Authorization header (see api/routes/codec.ts).
+ * Only for read-style endpoints behind CORS and SameSite=Strict; mutating routes use requireRole.
+ */
+export function requireRoleOrCookie(cookie: string, ...roles: Role[]): preHandlerAsyncHookHandler {
+  return roleCheck(roles, (request) => bearerToken(request) || cookieValue(request, cookie));
 }
 
 /** A scoped actor (county reviewer, a county's finance bureau) acts only for their own jurisdiction. */

@@ -14,6 +14,10 @@ import type { EventStore } from '../eventstore';
 import { healthRoutes } from './routes/health';
 import { systemRoutes } from './routes/system';
 import { subsidyRoutes } from './routes/subsidy';
+import { housingRoutes, type HousingApiOptions } from './routes/housing';
+import { auditRoutes } from './routes/audit';
+import { codecRoutes } from './routes/codec';
+import type { KeyRing } from '../security/keyring';
 import type { SubsidyDeps } from '../activities/subsidy';
 
 export interface ApiDeps {
@@ -25,6 +29,16 @@ export interface ApiDeps {
   subsidy: SubsidyDeps;
   /** Verifies the bearer tokens of every protected route (security/tokens.ts). */
   tokenSecret: Uint8Array;
+  /** The housing routes' plan and (tests, bench) shorter waits; default: the city's one purchase plan. */
+  housing?: HousingApiOptions;
+  /** The Web UI's codec server (api/routes/codec.ts); without it, the process's key ring and no CORS origin. */
+  codec?: {
+    keyRing?: KeyRing;
+    /** Origins of the Temporal Web UI allowed to call /codec/* from the browser. */
+    corsOrigins: readonly string[];
+    /** Where the operator finds the UI (shown on /codec/login). */
+    uiUrl?: string;
+  };
 }
 
 export type Api = FastifyInstance;
@@ -35,6 +49,9 @@ export type Api = FastifyInstance;
  */
 export const LOG_REDACTIONS = [
   'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.token',
   '*.idNumber',
   '*.id_number',
   '*.accountNo',
@@ -79,5 +96,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await typed.register(healthRoutes(deps));
   await typed.register(systemRoutes(deps));
   await typed.register(subsidyRoutes(deps));
+  await typed.register(housingRoutes(deps));
+  await typed.register(auditRoutes(deps));
+  await typed.register(codecRoutes(deps));
   return app;
 }

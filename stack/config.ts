@@ -38,6 +38,12 @@ const configSchema = z.object({
   UPLOADS_DIR: optionalString,
   /** Base64 secret (≥ 32 bytes) signing API tokens. Generated under DATA_DIR when unset. */
   AUTH_SECRET: optionalString,
+  /** Keys encrypting Temporal payloads, `id:base64,…` (first encrypts, all decrypt). Generated under DATA_DIR when unset. */
+  PAYLOAD_KEYS: optionalString,
+  /** The codec server the Temporal Web UI decodes payloads with; default the API's /codec; `off` disables. */
+  TEMPORAL_UI_CODEC_ENDPOINT: optionalString,
+  /** Comma-separated origins allowed to call the codec server; default the dev server's UI (127.0.0.1 and localhost). */
+  CODEC_CORS_ORIGINS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -7,8 +7,9 @@ import { allProjections } from '../projections';
 import { startWorker, type RunningWorker } from '../worker/worker';
 import { dataPaths, type Config } from './config';
 import { ensurePostgres, type PostgresHandle } from './postgres';
-import { ensureTemporal, type TemporalHandle } from './temporal';
-import { connectClient } from './temporal-client';
+import { codecCorsOrigins, ensureTemporal, type TemporalHandle } from './temporal';
+import { connectClient, usePayloadKeyRing } from './temporal-client';
+import { loadPayloadKeyRing } from '../security/keyring';
 import { ensureBankGateway, type BankHandle } from './bank';
 import { ensureQuarterlySchedule, QUARTERLY_SCHEDULE_ID } from './schedules';
 import { loadPiiKeys } from './pii-key';
@@ -54,6 +55,9 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
     stops.length = 0;
   };
   try {
+    // Every client and worker of this process encrypts payloads with this stack's key ring.
+    const payloadKeys = loadPayloadKeyRing(config);
+    usePayloadKeyRing(payloadKeys);
     const postgres = await ensurePostgres(config, log);
     stops.push(() => postgres.stop());
     const db = createDb(postgres.url);
@@ -97,7 +101,7 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
 
     let api: FastifyInstance | undefined;
     if (parts.api) {
-      api = await buildApi({ db, store, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, logLevel: config.LOG_LEVEL, subsidy: subsidyDeps, tokenSecret: loadTokenSecret(config) });
+      api = await buildApi({ db, store, temporal: client, taskQueue: config.TEMPORAL_TASK_QUEUE, logLevel: config.LOG_LEVEL, subsidy: subsidyDeps, tokenSecret: loadTokenSecret(config), codec: { keyRing: payloadKeys, corsOrigins: codecCorsOrigins(config), uiUrl: temporal.uiUrl } });
       await api.listen({ host: config.API_HOST, port: config.API_PORT });
       const listening = api;
       stops.push(() => listening.close());

@@ -1,12 +1,29 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { EncryptionCodec } from '../security/codec';
+import { loadPayloadKeyRing, type KeyRing } from '../security/keyring';
+import { loadConfig } from './config';
+
+let keyRing: KeyRing | undefined;
+
+/** Sets the payload key ring of this process (startStack does, from its config). */
+export function usePayloadKeyRing(ring: KeyRing): void {
+  keyRing = ring;
+}
+
+/** The payload key ring of this process: the one set by startStack, else PAYLOAD_KEYS or DATA_DIR/keys. */
+export function payloadKeyRing(): KeyRing {
+  keyRing ??= loadPayloadKeyRing(loadConfig());
+  return keyRing;
+}
 
 /**
- * The one data converter for every client and worker: payloads are converted (and, with the codec,
- * encrypted) the same way everywhere, so histories written by one process are read by all.
+ * The one data converter for every client and worker: payloads are encrypted (AES-256-GCM, security/codec.ts)
+ * the same way everywhere, so Temporal's store and Web UI hold ciphertext only, and histories written by
+ * one process are read by all. Payloads recorded before encryption still decode (they pass unchanged).
  */
 export function dataConverter(): DataConverter {
-  return {};
+  return { payloadCodecs: [new EncryptionCodec(payloadKeyRing())] };
 }
 
 export async function connectClient(address: string, namespace: string): Promise<Client> {

@@ -39,9 +39,28 @@ export function findTemporalBinary(config: Pick<Config, 'TEMPORAL_CLI_PATH'>): s
   });
 }
 
+/**
+ * Where the Web UI sends payloads to be decoded: TEMPORAL_UI_CODEC_ENDPOINT, else this stack's API
+ * (`/codec`, see api/routes/codec.ts); undefined when set to `off`.
+ */
+export function uiCodecEndpoint(config: Config): string | undefined {
+  if (config.TEMPORAL_UI_CODEC_ENDPOINT === 'off') return undefined;
+  if (config.TEMPORAL_UI_CODEC_ENDPOINT) return config.TEMPORAL_UI_CODEC_ENDPOINT.replace(/\/+$/, '');
+  // The browser runs on the operator's machine: a wildcard bind address is reached on loopback.
+  const host = ['0.0.0.0', '::'].includes(config.API_HOST) ? '127.0.0.1' : config.API_HOST;
+  return `http://${host}:${config.API_PORT}/codec`;
+}
+
+/** Origins whose pages may call the codec server (CORS): CODEC_CORS_ORIGINS, else the dev server's UI. */
+export function codecCorsOrigins(config: Config): string[] {
+  if (config.CODEC_CORS_ORIGINS) return config.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
+  return [`http://127.0.0.1:${config.TEMPORAL_UI_PORT}`, `http://localhost:${config.TEMPORAL_UI_PORT}`];
+}
+
 /** Dev-server flags beyond those the SDK itself passes (it already sets port, namespace, ip and logging). */
-function devServerExtraArgs(_config: Config): string[] {
-  return [];
+function devServerExtraArgs(config: Config): string[] {
+  const codec = uiCodecEndpoint(config);
+  return codec ? ['--ui-codec-endpoint', codec] : [];
 }
 
 /** Waits until the frontend answers, then registers the search attributes the workflows use. */
