@@ -4,7 +4,7 @@ import { CliError } from './output';
 import { registerAuditCommands } from './audit-commands';
 import { registerAuthCommands } from './auth-commands';
 import { registerStackCommands } from './stack-commands';
-import { registerScheduleCommands, registerSubsidyCommands } from './subsidy-commands';
+import { registerExtractCommands, registerScheduleCommands, registerSubsidyCommands } from './subsidy-commands';
 
 const program = new Command()
   .name('cli')
@@ -17,6 +17,7 @@ registerAuthCommands(program);
 registerAuditCommands(program);
 registerSubsidyCommands(program);
 registerScheduleCommands(program);
+registerExtractCommands(program);
 
 try {
   await program.parseAsync(process.argv);

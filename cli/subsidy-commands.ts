@@ -13,7 +13,7 @@ import { loadConfig } from '../stack/config';
 import { ensureQuarterlySchedule, QUARTERLY_SCHEDULE_ID } from '../stack/schedules';
 import { startStack, type Stack } from '../stack/stack';
 import { subsidyCycleWorkflow } from '../workflows';
-import { cycleIdFor, type CycleSummary } from '../workflows/subsidy/definitions';
+import { cycleIdFor, extractUploadedSignal, type CycleSummary } from '../workflows/subsidy/definitions';
 import { CliError, progress } from './output';
 
 interface RunOptions {
@@ -112,6 +112,44 @@ export function registerSubsidyCommands(program: Command): void {
         if (options.reportOut) await writeCsv(options.reportOut, REPORT_COLUMNS, await reportRows(deps, summary.cycleId));
         printSummary(summary);
         if (!summary.balanced) throw new CliError('the cycle closed with an unbalanced reconciliation');
+      } finally {
+        await stack.stop();
+      }
+    });
+}
+
+/** Hands an extract to a cycle that waits for it (e.g. one the quarterly schedule started), or starts the cycle. */
+export function registerExtractCommands(program: Command): void {
+  program
+    .commands.find((c) => c.name() === 'subsidy')!
+    .command('extract')
+    .description("the medical-insurance bureau's extract")
+    .command('upload')
+    .description("store a quarter's extract and hand it to that quarter's cycle (started if it does not exist yet)")
+    .requiredOption('--quarter <YYYYQn>')
+    .requiredOption('--file <file>', '.csv or .xlsx')
+    .action(async (o: { quarter: string; file: string }) => {
+      parseQuarter(o.quarter);
+      requireFile('--file', o.file);
+      const stack = await startStack(loadConfig(), { worker: false, api: false }, progress);
+      try {
+        const upload = await storeUpload(stack.subsidyDeps.uploadsDir, o.file);
+        const workflowId = cycleIdFor(o.quarter);
+        try {
+          await stack.client.workflow.signalWithStart(subsidyCycleWorkflow, {
+            taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            args: [{ quarter: o.quarter }],
+            // A quarter that already ran is never run again.
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            signal: extractUploadedSignal,
+            signalArgs: [{ extractHash: upload.hash, actor: { subject: 'cli', role: 'city_health_commission' } }],
+          });
+        } catch (error) {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`${workflowId} already ran; its payments stand (omissions go to a back-pay run)`);
+          throw error;
+        }
+        console.log(`extract ${upload.hash} handed to ${workflowId}`);
       } finally {
         await stack.stop();
       }

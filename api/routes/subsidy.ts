@@ -138,6 +138,8 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           });
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          const running = (await cycleHandle(quarter).describe()).status.name === 'RUNNING';
+          if (!running) return reply.status(409).send({ error: 'refused', message: `${cycleIdFor(quarter)} already ran; omissions go to a back-pay run` });
           await cycleHandle(quarter).signal(extractUploadedSignal, { extractHash: upload.hash, actor: actorFrom(request) });
         }
         return reply.status(202).send({ cycleId: cycleIdFor(quarter), extractHash: upload.hash });
