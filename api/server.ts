@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Db } from '../db/database';
 import type { EventStore } from '../eventstore';
+import { AccessDenied } from './auth';
 import { healthRoutes } from './routes/health';
 import { systemRoutes } from './routes/system';
 import { subsidyRoutes } from './routes/subsidy';
@@ -74,6 +75,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         message: `invalid ${error.validationContext ?? 'request'}`,
         issues: error.validation.map((issue) => ({ path: issue.instancePath, message: issue.message })),
       });
+    }
+    if (error instanceof AccessDenied) {
+      return reply.status(error.statusCode).send({ error: error.statusCode === 401 ? 'unauthenticated' : 'forbidden', message: error.message });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');

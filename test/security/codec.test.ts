@@ -113,3 +113,10 @@ describe('masking', () => {
     });
   });
 });
+
+describe('the test processes', () => {
+  it('encrypt with the committed TEST-ONLY ring, never a key generated into the repository', async () => {
+    const { payloadKeyRing } = await import('../../stack/temporal-client');
+    expect(payloadKeyRing().active.id).toBe('TEST-ONLY-not-secret');
+  });
+});
