@@ -1,10 +1,18 @@
+import { createWriteStream, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import type { Command } from 'commander';
+import { checkExport, exportEvents, exportLine } from '../audit/export';
 import { rebuildAndCompare } from '../audit/rebuild';
+import { replayWorkflow } from '../audit/replay';
 import { createDb, migrateToLatest } from '../db/database';
+import { parseQuarter } from '../domain/subsidy';
 import { EventStore, verifyChain } from '../eventstore';
 import { allProjections } from '../projections';
-import { loadConfig } from '../stack/config';
+import { dataPaths, loadConfig } from '../stack/config';
 import { ensurePostgres } from '../stack/postgres';
+import { ensureTemporal } from '../stack/temporal';
+import { connectClient } from '../stack/temporal-client';
+import { workflowBundle } from '../worker/bundle';
 import { CliError, progress } from './output';
 
 /** Only PostgreSQL is needed to audit the event store: no Temporal, no worker. */
@@ -48,5 +56,74 @@ export function registerAuditCommands(program: Command): void {
         throw new CliError(`the live tables differ from the events in ${report.differences.length} table(s)`);
       }
       console.log(`ok ${report.events} events replayed; ${report.tables.length} tables equal (${report.tables.join(', ')})`);
+    });
+  audit
+    .command('replay')
+    .description("fetch a workflow's history from Temporal and replay it against the current workflow code")
+    .argument('<workflowId>')
+    .option('--run-id <id>', 'a particular run (default: the latest)')
+    .action(async (workflowId: string, o: { runId?: string }) => {
+      const config = loadConfig();
+      const temporal = await ensureTemporal(config, progress);
+      try {
+        const client = await connectClient(temporal.address, config.TEMPORAL_NAMESPACE);
+        try {
+          const bundle = await workflowBundle(dataPaths(config).cache);
+          const verdict = await replayWorkflow(client, workflowId, bundle, o.runId).catch((error: Error) => {
+            throw new CliError(`${workflowId}: ${error.message.split('\n')[0]}`);
+          });
+          if (!verdict.ok) {
+            console.log(`${workflowId}: ${verdict.nondeterministic ? 'NON-DETERMINISTIC' : 'replay failed'}: ${verdict.message}`);
+            throw new CliError(`${workflowId} does not replay against the current workflow code${verdict.nondeterministic ? ' (non-determinism)' : ''}`);
+          }
+          console.log(`ok ${workflowId}: ${verdict.events} history events replay deterministically`);
+        } finally {
+          await client.connection.close();
+        }
+      } finally {
+        await temporal.stop();
+      }
+    });
+  audit
+    .command('export')
+    .description('write events as JSON lines with their hashes (a quarter, a stream prefix, or everything)')
+    .option('--quarter <YYYYQn>', "a subsidy quarter: its cycle's and back-pay runs' events")
+    .option('--stream-prefix <prefix>', 'events of streams whose id starts with this (e.g. a listing)')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (o: { quarter?: string; streamPrefix?: string; out?: string }) => {
+      if (o.quarter) {
+        try {
+          parseQuarter(o.quarter);
+        } catch (error) {
+          throw new CliError(`--quarter: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      const out = o.out ? createWriteStream(o.out) : process.stdout;
+      const count = await withStore(async (store) => {
+        let n = 0;
+        for await (const event of exportEvents(store.db, { quarter: o.quarter, streamPrefix: o.streamPrefix })) {
+          if (!out.write(exportLine(event))) await once(out, 'drain');
+          n += 1;
+        }
+        return n;
+      });
+      if (o.out) {
+        out.end();
+        await once(out, 'finish');
+      }
+      progress(`exported ${count} events`);
+    });
+  audit
+    .command('check')
+    .description('check an export offline: every line against its hash, and the links between consecutive positions')
+    .argument('<file>')
+    .action((file: string) => {
+      const result = checkExport(readFileSync(file, 'utf8').split('\n'));
+      for (const m of result.mismatches) console.log(`line ${m.line} (position ${m.position}): content does not match its hash`);
+      for (const b of result.breaks) console.log(`line ${b.line} (position ${b.position}): previous-hash link broken`);
+      if (result.mismatches.length + result.breaks.length > 0) {
+        throw new CliError(`export fails its hashes at position ${(result.mismatches[0] ?? result.breaks[0])!.position}`);
+      }
+      console.log(`ok ${result.lines} events`);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ROLES, type Role } from '../security/roles';
 import { issueToken, loadTokenSecret } from '../security/tokens';
+import { KeyRingError, rotatePayloadKeyFile } from '../security/keyring';
 import { loadConfig } from '../stack/config';
 import { CliError } from './output';
 
@@ -21,5 +22,17 @@ export function registerAuthCommands(program: Command): void {
         },
       );
       console.log(token);
+    });
+  auth
+    .command('rotate-payload-key')
+    .description('embedded stack: put a new payload-encryption key first in DATA_DIR/keys (old keys still decrypt); restart to use it')
+    .action(() => {
+      try {
+        const key = rotatePayloadKeyFile(loadConfig());
+        console.log(`new payload key ${key.id}; restart the stack's processes to encrypt with it`);
+      } catch (error) {
+        if (error instanceof KeyRingError) throw new CliError(error.message);
+        throw error;
+      }
     });
 }
