@@ -12,7 +12,7 @@ import { startWorker, type RunningWorker } from '../../worker/worker';
 import { decideItemsUpdate, type CycleSummary } from '../../workflows/subsidy/definitions';
 import { recordHistory } from '../support/histories';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
-import { idFor } from '../rules/fixtures';
+import { idFor } from '../domain/fixtures';
 
 // A cycle run with people in the loop, through the HTTP API, on real Temporal, PostgreSQL and the
 // bank-gateway simulator: reject, exclude, self-application, approve the rest, submit; a reviewer
