@@ -1,14 +1,20 @@
+import { createHousingActivities, simulatedHousingAdapters, type HousingAdapters } from './housing';
 import { createSubsidyActivities, type SubsidyDeps } from './subsidy';
 import { createSystemActivities, type SystemActivityDeps } from './system';
 
 /** What activities need from the outside world; the worker builds it once. */
-export type ActivityDeps = SystemActivityDeps & SubsidyDeps;
+export type ActivityDeps = SystemActivityDeps &
+  SubsidyDeps & {
+    /** Appraisal firm, registry and lending bank of the housing purchase; unset: the bundled simulators. */
+    housing?: HousingAdapters;
+  };
 
 /** Every activity the worker registers. Activities do the I/O; money is computed only in domain/. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps),
     ...createSubsidyActivities(deps),
+    ...createHousingActivities({ ...deps, housing: deps.housing ?? simulatedHousingAdapters() }),
   };
 }
 

@@ -13,6 +13,11 @@ export interface Database {
   entitlements: EntitlementsTable;
   funding_requests: FundingRequestsTable;
   recoveries: RecoveriesTable;
+  housing_listings: HousingListingsTable;
+  housing_demand: HousingDemandTable;
+  housing_buildings: HousingBuildingsTable;
+  housing_rental_stock: HousingRentalStockTable;
+  housing_plan_funds: HousingPlanFundsTable;
 }
 
 export interface EventsTable {
@@ -154,4 +159,59 @@ export interface RecoveriesTable {
   repaid_fen: Generated<Fen>;
   reason: string;
   status: string;
+}
+
+// Housing purchases (许政办〔2025〕10号): projections of the housing events (projections/housing.ts).
+export interface HousingListingsTable {
+  listing_id: string;
+  kind: string;
+  region: string;
+  address: string;
+  complex: string;
+  building: string;
+  unit: string;
+  floor_area_dm2: number;
+  asking_fen: Fen;
+  seller_ref: string;
+  registered_on: IsoDate;
+  stage: string;
+  status: string;
+  committed: boolean;
+  first_in_line: boolean | null;
+  capital_fen: Fen | null;
+  loan_fen: Fen | null;
+  appraisal_fen: Fen | null;
+  cap_fen: Fen | null;
+  agreed_fen: Fen | null;
+  monthly_rent_fen: Fen | null;
+  certificate_no: string | null;
+  updated_at: ColumnType<Date, string, string>;
+}
+
+export interface HousingDemandTable {
+  region: string;
+  units: number;
+}
+
+export interface HousingBuildingsTable {
+  building_key: string;
+  complex: string;
+  building: string;
+  owners_total: number;
+  owners_willing: number;
+}
+
+export interface HousingRentalStockTable {
+  listing_id: string;
+  region: string;
+  floor_area_dm2: number;
+  monthly_rent_fen: Fen;
+  price_fen: Fen;
+  handed_over_at: ColumnType<Date, string, string>;
+}
+
+export interface HousingPlanFundsTable {
+  plan_id: string;
+  source: string;
+  total_fen: Fen;
 }

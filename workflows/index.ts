@@ -6,3 +6,5 @@ export { countyReviewWorkflow } from './subsidy/review';
 export { paymentRunWorkflow, reissuePaymentWorkflow } from './subsidy/payment';
 export { quarterlySubsidyLauncherWorkflow } from './subsidy/launcher';
 export { recoveryWorkflow } from './subsidy/recovery';
+export { housingListingWorkflow } from './housing/listing';
+export { housingPurchasePlanWorkflow } from './housing/plan';

@@ -1,0 +1,240 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { LoanDrawRefusedError } from '../../adapters/lending';
+import { housingStreams, type HousingEvent } from '../../domain/housing/events';
+import { contractFunding } from '../../domain/housing/plan';
+import { currentHousingPolicy, housingEntryOn } from '../../domain/housing/policy';
+import { deedTaxFen, offerRefusal, priceCap, type Funding } from '../../domain/housing/price';
+import type { HousingActor } from '../../workflows/housing/definitions';
+import { activityMetadata } from '../subsidy/context';
+import { housingEvent, listingHistory, need, pollUntil, WORKER_ACTOR, type HousingDeps } from './context';
+
+// The purchase steps after admission (组织实施(四)): survey, appraisal, offers and approval, contract,
+// registration and deed tax (工作任务(四)), loan, the seller's payment, handover. Each reads the facts
+// it needs from the listing's own events, records what happened, and is safe to run twice.
+
+export const ids = (listingId: string) => ({
+  contract: `HC-${listingId}`,
+  registration: `REG-${listingId}`,
+  loan: `LOAN-${listingId}`,
+  // One payment of the seller, one key: the bank never pays it twice.
+  sellerPayment: `housing-seller-${listingId}#1`,
+});
+
+function append(deps: HousingDeps, listingId: string, events: ReturnType<typeof housingEvent>[], actor: HousingActor | string) {
+  return deps.store.append(housingStreams.listing(listingId), events, { metadata: activityMetadata(actor) });
+}
+
+export async function recordSurvey(
+  deps: HousingDeps,
+  input: { listingId: string; passed: boolean; defects: string[]; photoRefs: string[]; actor: HousingActor },
+): Promise<void> {
+  const { listingId, passed, defects, photoRefs, actor } = input;
+  await append(deps, listingId, [housingEvent('SurveyReportFiled', { listingId, passed, defects, photoRefs, by: actor.subject }, listingId)], actor);
+}
+
+export interface CapFacts {
+  capFen: number;
+  appraisalFen: number;
+  askingFen: number;
+}
+
+/** The appraisal firm's value and rent, and the price cap the domain derives from them. */
+export async function appraise(deps: HousingDeps, input: { listingId: string }): Promise<CapFacts> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  const listing = need(history.ListingRegistered, `listing ${listingId}`);
+  const recorded = history.PriceCapSet;
+  if (recorded) return { capFen: recorded.capFen, appraisalFen: recorded.appraisalFen, askingFen: listing.askingFen };
+  const report = await deps.housing.appraisal.appraise({
+    requestId: listingId,
+    listingId,
+    kind: listing.kind,
+    region: listing.region,
+    floorAreaDm2: listing.floorAreaDm2,
+    askingFen: listing.askingFen,
+  });
+  const policy = currentHousingPolicy();
+  const entry = housingEntryOn(policy, listing.registeredOn);
+  const cap = priceCap({ kind: listing.kind, appraisalFen: report.valueFen, floorAreaDm2: listing.floorAreaDm2, ceilingPerM2Fen: entry.newStockCeilingPerM2Fen });
+  await append(
+    deps,
+    listingId,
+    [
+      housingEvent('AppraisalReceived', { listingId, reportId: report.reportId, firm: report.firm, valueFen: report.valueFen, marketRentFen: report.marketRentFen, appraisedOn: report.appraisedOn }, listingId),
+      housingEvent('PriceCapSet', { listingId, ...cap, policyVersion: policy.version }, listingId),
+    ],
+    `appraisal:${report.firm}`,
+  );
+  return { capFen: cap.capFen, appraisalFen: cap.appraisalFen, askingFen: listing.askingFen };
+}
+
+/** An offer; the workflow's validator already refused one above the cap — this is the last line. */
+export async function recordOffer(
+  deps: HousingDeps,
+  input: { listingId: string; offerNo: number; priceFen: number; sellerAccepted: boolean; actor: HousingActor },
+): Promise<void> {
+  const { listingId, offerNo, priceFen, sellerAccepted, actor } = input;
+  const history = await listingHistory(deps.store, listingId);
+  const cap = need(history.PriceCapSet, `price cap of ${listingId}`);
+  const refusal = offerRefusal(priceFen, cap.capFen, need(history.ListingRegistered, listingId).askingFen);
+  if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'OfferAboveCap');
+  await append(deps, listingId, [housingEvent('OfferMade', { listingId, offerNo, priceFen, capFen: cap.capFen, sellerAccepted, by: actor.subject }, listingId, offerNo)], actor);
+}
+
+/** Four eyes (保障措施(三)): the approver of an agreed price is never its negotiator. */
+export async function recordApproval(
+  deps: HousingDeps,
+  input: { listingId: string; offerNo: number; priceFen: number; negotiator: string; approved: boolean; reason: string; actor: HousingActor },
+): Promise<void> {
+  const { listingId, offerNo, priceFen, negotiator, approved, reason, actor } = input;
+  if (actor.subject === negotiator) throw ApplicationFailure.nonRetryable(`${actor.subject} negotiated offer ${offerNo} and may not approve it`, 'FourEyes');
+  await append(deps, listingId, [housingEvent('PriceApprovalDecided', { listingId, offerNo, priceFen, approved, reason, by: actor.subject, negotiator }, listingId, offerNo)], actor);
+}
+
+/** The contract at the approved price, funded within the plan's reservation; never above the cap. */
+export async function signContract(deps: HousingDeps, input: { listingId: string }): Promise<Funding & { priceFen: number }> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  const signed = history.ContractSigned;
+  if (signed) return { priceFen: signed.priceFen, capitalFen: signed.capitalFen, loanFen: signed.loanFen };
+  const approval = need(history.PriceApprovalDecided, `approval of ${listingId}`);
+  const cap = need(history.PriceCapSet, `price cap of ${listingId}`);
+  const admitted = need(history.PurchaseAdmitted, `admission of ${listingId}`);
+  const listing = need(history.ListingRegistered, listingId);
+  if (!approval.approved || approval.priceFen > cap.capFen) {
+    throw ApplicationFailure.nonRetryable(`no contract for ${listingId}: price ${approval.priceFen} fen, cap ${cap.capFen} fen, approved ${approval.approved}`, 'ContractRefused');
+  }
+  const entry = housingEntryOn(currentHousingPolicy(), listing.registeredOn);
+  const funding = contractFunding(approval.priceFen, admitted, entry.loanShareBasisPoints);
+  await append(deps, listingId, [housingEvent('ContractSigned', { listingId, contractId: ids(listingId).contract, priceFen: approval.priceFen, ...funding }, listingId)], approval.by);
+  return { priceFen: approval.priceFen, ...funding };
+}
+
+export type RegistrationOutcome = { status: 'registered'; certificateNo: string } | { status: 'failed'; reason: string };
+
+/** 不动产登记 and 契税 on the fast track (工作任务(四)): filed, then awaited (the registry decides later). */
+export async function registerPurchase(deps: HousingDeps, input: { listingId: string; pollIntervalMs: number }): Promise<RegistrationOutcome> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  if (history.RegistrationCompleted) return { status: 'registered', certificateNo: history.RegistrationCompleted.certificateNo };
+  if (history.RegistrationFailed) return { status: 'failed', reason: history.RegistrationFailed.reason };
+  const contract = need(history.ContractSigned, `contract of ${listingId}`);
+  const listing = need(history.ListingRegistered, listingId);
+  const applicationId = ids(listingId).registration;
+  const deedTax = deedTaxFen(contract.priceFen, housingEntryOn(currentHousingPolicy(), listing.registeredOn).deedTaxBasisPoints);
+  await append(deps, listingId, [housingEvent('RegistrationFiled', { listingId, applicationId, deedTaxFen: deedTax }, listingId)], WORKER_ACTOR);
+  const request = { applicationId, listingId, contractId: contract.contractId, priceFen: contract.priceFen, deedTaxFen: deedTax };
+  const decided = await pollUntil(async () => {
+    // An application the registry lost (or never got) is filed again under the same id.
+    const status = (await deps.housing.registry.status(applicationId)) ?? (await deps.housing.registry.submit(request));
+    return status.status === 'pending' ? undefined : status;
+  }, input.pollIntervalMs);
+  if (decided.status === 'registered') {
+    const { certificateNo, deedTaxPaidFen } = decided;
+    await append(deps, listingId, [housingEvent('RegistrationCompleted', { listingId, applicationId, certificateNo, deedTaxPaidFen }, listingId)], 'registry');
+    return { status: 'registered', certificateNo };
+  }
+  await append(deps, listingId, [housingEvent('RegistrationFailed', { listingId, applicationId, reason: decided.reason }, listingId)], 'registry');
+  return { status: 'failed', reason: decided.reason };
+}
+
+export type LoanOutcome = { status: 'approved'; amountFen: number } | { status: 'refused'; reason: string };
+
+/** The bank's credit decision on the contract's loan (组织实施(四)), applied for and awaited. */
+export async function obtainLoanDecision(deps: HousingDeps, input: { listingId: string; pollIntervalMs: number }): Promise<LoanOutcome> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  if (history.LoanApproved) return { status: 'approved', amountFen: history.LoanApproved.amountFen };
+  if (history.LoanRefused) return { status: 'refused', reason: history.LoanRefused.reason };
+  const contract = need(history.ContractSigned, `contract of ${listingId}`);
+  const applicationId = ids(listingId).loan;
+  const application = { applicationId, listingId, contractId: contract.contractId, amountFen: contract.loanFen };
+  await append(deps, listingId, [housingEvent('LoanApplied', { listingId, applicationId, amountFen: contract.loanFen }, listingId)], WORKER_ACTOR);
+  const decided = await pollUntil(async () => {
+    const status = (await deps.housing.lending.status(applicationId)) ?? (await deps.housing.lending.apply(application));
+    return status.status === 'pending' ? undefined : status;
+  }, input.pollIntervalMs);
+  if (decided.status === 'refused') {
+    await append(deps, listingId, [housingEvent('LoanRefused', { listingId, applicationId, reason: decided.reason }, listingId)], 'bank');
+    return { status: 'refused', reason: decided.reason };
+  }
+  if (decided.status === 'cancelled') throw ApplicationFailure.nonRetryable(`loan ${applicationId} was cancelled`, 'LoanCancelled');
+  await append(deps, listingId, [housingEvent('LoanApproved', { listingId, applicationId, amountFen: decided.amountFen }, listingId)], 'bank');
+  return { status: 'approved', amountFen: decided.amountFen };
+}
+
+/** The bank releases the loan against the registered certificate (工作任务(四): 满足金融机构放款条件). */
+export async function drawLoan(deps: HousingDeps, input: { listingId: string }): Promise<void> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  const registration = need(history.RegistrationCompleted, `registration of ${listingId}`);
+  const applicationId = ids(listingId).loan;
+  try {
+    const drawn = await deps.housing.lending.draw(applicationId, registration.certificateNo);
+    await append(
+      deps,
+      listingId,
+      [housingEvent('LoanDrawn', { listingId, applicationId, loanId: drawn.loanId, amountFen: drawn.amountFen, certificateNo: registration.certificateNo }, listingId)],
+      'bank',
+    );
+  } catch (error) {
+    if (error instanceof LoanDrawRefusedError) throw ApplicationFailure.nonRetryable(error.message, 'LoanDrawRefused');
+    throw error;
+  }
+}
+
+export type SellerPayment = { status: 'paid' } | { status: 'held'; reason: string };
+
+/**
+ * Pays the seller the contract price through the bank gateway, under one idempotency key: the intent
+ * is recorded first, a retry resubmits the same key, and the bank answers it with its first result.
+ */
+export async function paySeller(deps: HousingDeps, input: { listingId: string; pollIntervalMs: number }): Promise<SellerPayment> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  if (history.SellerPaid) return { status: 'paid' };
+  const contract = need(history.ContractSigned, `contract of ${listingId}`);
+  const seller = (await deps.vault.getMany([need(history.ListingRegistered, listingId).sellerRef])).values().next().value;
+  const key = ids(listingId).sellerPayment;
+  const held = async (reason: string): Promise<SellerPayment> => {
+    await append(deps, listingId, [housingEvent('SellerPaymentHeld', { listingId, idempotencyKey: key, reason }, listingId, key)], 'bank');
+    return { status: 'held', reason };
+  };
+  if (!seller) return held('no_seller_account');
+  const submitted = await deps.bank.submitBatch({
+    batchId: key,
+    payments: [{ idempotencyKey: key, bankCode: seller.bankCode, accountNo: seller.accountNo, accountName: seller.name, amountFen: contract.priceFen, memo: `许政办〔2025〕10号 收购房款 ${contract.contractId}` }],
+  });
+  const answer = submitted.results[0];
+  if (answer?.status !== 'accepted') return held(answer?.reason ?? 'no_answer_from_bank');
+  await append(deps, listingId, [housingEvent('SellerPaymentInstructed', { listingId, idempotencyKey: key, amountFen: contract.priceFen, bankPaymentId: answer.paymentId }, listingId)], WORKER_ACTOR);
+  const final = await pollUntil(async () => {
+    const [status] = await deps.bank.queryPayments([key]);
+    return status && status.status !== 'pending' ? status : undefined;
+  }, input.pollIntervalMs);
+  if (final.status === 'failed') return held(final.reason ?? 'failed');
+  await append(deps, listingId, [housingEvent('SellerPaid', { listingId, idempotencyKey: key, amountFen: final.amountFen, settledAt: final.settledAt ?? '' }, listingId)], 'bank');
+  return { status: 'paid' };
+}
+
+/** The home enters the affordable rental stock at the appraised market rent. */
+export async function handOver(deps: HousingDeps, input: { listingId: string }): Promise<void> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  const listing = need(history.ListingRegistered, listingId);
+  const appraisal = need(history.AppraisalReceived, `appraisal of ${listingId}`);
+  const contract = need(history.ContractSigned, `contract of ${listingId}`);
+  const handed: Extract<HousingEvent, { type: 'HomeHandedOver' }>['data'] = {
+    listingId,
+    region: listing.region,
+    floorAreaDm2: listing.floorAreaDm2,
+    monthlyRentFen: appraisal.marketRentFen,
+    priceFen: contract.priceFen,
+  };
+  await append(
+    deps,
+    listingId,
+    [housingEvent('HomeHandedOver', handed, listingId), housingEvent('ListingClosed', { listingId, outcome: 'handed_over', reasons: ['handed over to the affordable rental stock'] }, listingId)],
+    WORKER_ACTOR,
+  );
+}

@@ -1,0 +1,115 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema';
+import { buildingKeyOf, housingStreams } from '../../domain/housing/events';
+import { assessPriority as assessPriorityRule } from '../../domain/housing/plan';
+import type { Funding } from '../../domain/housing/price';
+import { currentHousingPolicy, housingEntryOn } from '../../domain/housing/policy';
+import { screenListing as screenListingRule } from '../../domain/housing/screening';
+import type { PendingDecision, ScreeningDecisions } from '../../domain/housing/types';
+import type { HousingActor } from '../../workflows/housing/definitions';
+import { activityMetadata } from '../subsidy/context';
+import { housingEvent, listingHistory, need, PLAN_ACTOR, WORKER_ACTOR, type HousingDeps, type ListingHistory } from './context';
+
+/** 以需定购 (组织实施(二)): demand registered in a region less the listings already counted against it. */
+async function unmetDemandIn(db: Kysely<Database>, region: string): Promise<number> {
+  const demand = await db.selectFrom('housing_demand').select('units').where('region', '=', region).executeTakeFirst();
+  const committed = await db
+    .selectFrom('housing_listings')
+    .select(sql<string>`count(*)`.as('n'))
+    .where('region', '=', region)
+    .where('committed', '=', true)
+    .executeTakeFirstOrThrow();
+  return (demand?.units ?? 0) - Number(committed.n);
+}
+
+function decisionsOf(history: ListingHistory, expired: boolean): ScreeningDecisions {
+  const area = history.AreaExceptionDecided;
+  const region = history.CaseByCaseDecided;
+  return {
+    ...(area ? { areaException: { granted: area.granted, reason: area.reason, by: area.by } } : {}),
+    ...(region ? { caseByCase: { granted: region.granted, reason: region.reason, by: region.by } } : {}),
+    expired,
+  };
+}
+
+export type ScreeningResult = { verdict: 'eligible' | 'rejected' | 'pending'; pending: PendingDecision[]; reasons: string[] };
+
+/**
+ * Screens a listing with the decisions recorded in its stream. A final verdict is recorded under a
+ * lock on the region, so two listings never both take the area's last unit of demand; a retry
+ * returns the verdict already recorded.
+ */
+export async function screenListing(deps: HousingDeps, input: { listingId: string; expired: boolean }): Promise<ScreeningResult> {
+  const stream = housingStreams.listing(input.listingId);
+  const policy = currentHousingPolicy();
+  return deps.db.transaction().execute(async (trx) => {
+    const history = await listingHistory(deps.store, input.listingId);
+    const done = history.ListingScreened;
+    if (done) return { verdict: done.verdict, pending: [], reasons: done.checks.map((c) => c.reason) };
+    const listing = need(history.ListingRegistered, `listing ${input.listingId}`);
+    await sql`select pg_advisory_xact_lock(hashtext(${`housing-demand:${listing.region}`}))`.execute(trx);
+    const unmet = await unmetDemandIn(trx, listing.region);
+    const verdict = screenListingRule(listing, policy, unmet, decisionsOf(history, input.expired));
+    const reasons = verdict.checks.map((c) => c.reason);
+    if (verdict.verdict === 'pending') return { verdict: 'pending', pending: verdict.pending, reasons };
+    await deps.store.appendWithin(
+      trx,
+      stream,
+      [housingEvent('ListingScreened', { listingId: input.listingId, verdict: verdict.verdict, checks: verdict.checks, policyVersion: policy.version }, input.listingId)],
+      { metadata: activityMetadata(WORKER_ACTOR) },
+    );
+    return { verdict: verdict.verdict, pending: [], reasons };
+  });
+}
+
+/** A task-force decision during screening: an area exception (组织实施(二)) or 一事一议 (组织实施(一)). */
+export async function recordScreeningDecision(
+  deps: HousingDeps,
+  input: { listingId: string; decision: PendingDecision; granted: boolean; reason: string; actor: HousingActor },
+): Promise<void> {
+  const data = { listingId: input.listingId, granted: input.granted, reason: input.reason, by: input.actor.subject };
+  const event = input.decision === 'area_exception' ? housingEvent('AreaExceptionDecided', data, input.listingId) : housingEvent('CaseByCaseDecided', data, input.listingId);
+  await deps.store.append(housingStreams.listing(input.listingId), [event], { metadata: activityMetadata(input.actor) });
+}
+
+export interface PriorityFacts {
+  firstInLine: boolean;
+  unmetDemand: number;
+  amountFen: number;
+  loanShareBasisPoints: number;
+}
+
+/** 组织实施(二): the listing's place in line — its building's owner share, its area's unmet demand. */
+export async function assessPriority(deps: HousingDeps, input: { listingId: string }): Promise<PriorityFacts> {
+  const history = await listingHistory(deps.store, input.listingId);
+  const listing = need(history.ListingRegistered, `listing ${input.listingId}`);
+  const entry = housingEntryOn(currentHousingPolicy(), listing.registeredOn);
+  const facts = { amountFen: listing.askingFen, loanShareBasisPoints: entry.loanShareBasisPoints };
+  const recorded = history.PriorityAssessed;
+  if (recorded) return { firstInLine: recorded.firstInLine, unmetDemand: recorded.unmetDemand, ...facts };
+  const building = await deps.db
+    .selectFrom('housing_buildings')
+    .select(['owners_total', 'owners_willing'])
+    .where('building_key', '=', buildingKeyOf(listing.complex, listing.building))
+    .executeTakeFirst();
+  const intent = building ? { ownersTotal: building.owners_total, ownersWilling: building.owners_willing } : undefined;
+  const priority = assessPriorityRule(intent, await unmetDemandIn(deps.db, listing.region), entry.priorityOwnerSharePercent);
+  await deps.store.append(housingStreams.listing(input.listingId), [housingEvent('PriorityAssessed', { listingId: input.listingId, ...priority }, input.listingId)], {
+    metadata: activityMetadata(PLAN_ACTOR),
+  });
+  return { firstInLine: priority.firstInLine, unmetDemand: priority.unmetDemand, ...facts };
+}
+
+export async function recordAdmission(deps: HousingDeps, input: { listingId: string; planId: string; funding: Funding }): Promise<void> {
+  await deps.store.append(
+    housingStreams.listing(input.listingId),
+    [housingEvent('PurchaseAdmitted', { listingId: input.listingId, planId: input.planId, ...input.funding }, input.listingId)],
+    { metadata: activityMetadata(PLAN_ACTOR) },
+  );
+}
+
+export async function recordReminder(deps: HousingDeps, input: { listingId: string; about: 'screening_decision' | 'survey' | 'approval'; n: number }): Promise<void> {
+  await deps.store.append(housingStreams.listing(input.listingId), [housingEvent('ReminderSent', input, input.listingId, input.about, input.n)], {
+    metadata: activityMetadata(WORKER_ACTOR),
+  });
+}

@@ -1,0 +1,42 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { housingListingWorkflow, housingPurchasePlanWorkflow } from '../../workflows';
+import { listingWorkflowId, type ListingTiming } from '../../workflows/housing/definitions';
+import { LISTING_KIND, REGION } from '../../workflows/search-attributes';
+import type { ListingKind } from '../../domain/housing/types';
+
+// Client-side starts of the housing workflows, shared by the API, the CLI, the bench and the tests.
+
+/** Starts the purchase plan unless it runs already (it runs for as long as the programme does). */
+export async function ensurePurchasePlan(client: Client, taskQueue: string, planId: string, options: { capitalFallbackAllowed?: boolean } = {}): Promise<void> {
+  try {
+    await client.workflow.start(housingPurchasePlanWorkflow, { taskQueue, workflowId: planId, args: [{ planId, ...options }] });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
+
+/** Starts a listing's workflow (one per listing: a second start finds the first). */
+export async function startListingWorkflow(
+  client: Client,
+  taskQueue: string,
+  listing: { listingId: string; kind: ListingKind; region: string },
+  options: { planId: string; timing?: ListingTiming },
+): Promise<{ workflowId: string; started: boolean }> {
+  await ensurePurchasePlan(client, taskQueue, options.planId);
+  const workflowId = listingWorkflowId(listing.listingId);
+  try {
+    await client.workflow.start(housingListingWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [{ ...listing, planWorkflowId: options.planId, ...(options.timing ? { timing: options.timing } : {}) }],
+      typedSearchAttributes: [
+        { key: LISTING_KIND, value: listing.kind },
+        { key: REGION, value: listing.region },
+      ],
+    });
+    return { workflowId, started: true };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return { workflowId, started: false };
+  }
+}

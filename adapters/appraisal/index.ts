@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+
+/** What the appraisal firm is told: small facts of the home, never the seller. */
+export interface AppraisalRequest {
+  /** Idempotency: asking again under the same id returns the same report. */
+  requestId: string;
+  listingId: string;
+  kind: 'new_stock' | 'second_hand';
+  region: string;
+  floorAreaDm2: number;
+  askingFen: number;
+}
+
+/** 组织实施(三)/工作任务(三): a market value (the price cap) and a market rent (the rental stock's rent). */
+export interface AppraisalReport {
+  reportId: string;
+  firm: string;
+  valueFen: number;
+  /** Market rent per month. */
+  marketRentFen: number;
+  appraisedOn: string;
+}
+
+/** An appraisal firm (评估机构) commissioned by the 住建局. */
+export interface AppraisalFirm {
+  appraise(request: AppraisalRequest): Promise<AppraisalReport>;
+}
+
+export interface AppraisalSimulatorOptions {
+  firm?: string;
+  /** Value = asking × a ratio in [minPermille, maxPermille], fixed per listing by a hash of its id. Default 880–1000. */
+  minPermille?: number;
+  maxPermille?: number;
+  /** Annual gross rent yield in basis points of the value. Default 250 (2.5 %). */
+  rentYieldBasisPoints?: number;
+  latencyMs?: number;
+  /** Overrides the value for tests (fen). */
+  valueFor?: (request: AppraisalRequest) => number | undefined;
+  /** Today's date (ISO) for the report; default the machine's date. */
+  today?: () => string;
+}
+
+/** A simulated appraisal firm: deterministic per listing, idempotent per request id. */
+export function createAppraisalSimulator(options: AppraisalSimulatorOptions = {}): AppraisalFirm {
+  const reports = new Map<string, AppraisalReport>();
+  const min = options.minPermille ?? 880;
+  const max = options.maxPermille ?? 1000;
+  const yieldBp = options.rentYieldBasisPoints ?? 250;
+  return {
+    async appraise(request) {
+      const known = reports.get(request.requestId);
+      if (known) return known;
+      if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+      const spread = createHash('sha256').update(request.listingId).digest().readUInt32BE(0) % (max - min + 1);
+      const valueFen = options.valueFor?.(request) ?? Math.floor((request.askingFen * (min + spread)) / 1000);
+      const report: AppraisalReport = {
+        reportId: `APR-${request.requestId}`,
+        firm: options.firm ?? '许昌市模拟评估有限公司',
+        valueFen,
+        marketRentFen: Math.floor((valueFen * yieldBp) / 10_000 / 12),
+        appraisedOn: options.today?.() ?? new Date().toISOString().slice(0, 10),
+      };
+      reports.set(request.requestId, report);
+      return report;
+    },
+  };
+}

@@ -1,0 +1,235 @@
+import { WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { recordBuildingIntent, registerDemand, registerListing } from '../../activities/housing/intake';
+import { ensurePurchasePlan, startListingWorkflow } from '../../activities/housing/starter';
+import { housingStreams } from '../../domain/housing/events';
+import { CERTIFICATES, LISTING_KINDS, type Certificate, type ListingKind } from '../../domain/housing/types';
+import {
+  addFundsUpdate,
+  decideApprovalUpdate,
+  decideAreaExceptionUpdate,
+  decideCaseByCaseUpdate,
+  fileSurveyReportUpdate,
+  listingProgressQuery,
+  listingWorkflowId,
+  planStateQuery,
+  PURCHASE_PLAN_ID,
+  submitOfferUpdate,
+  type HousingActor,
+  type ListingTiming,
+} from '../../workflows/housing/definitions';
+import { actorOf, requireRole } from '../auth';
+import type { ApiDeps } from '../server';
+
+/** Settings of the housing routes: the plan listings wait in, and (tests, bench) shorter waits. */
+export interface HousingApiOptions {
+  planId?: string;
+  timing?: ListingTiming;
+}
+
+const fen = z.number().int().positive();
+const listingParams = z.object({ listingId: z.string().regex(/^HL-[0-9a-f]{16}$/) });
+const text = (max: number) => z.string().trim().min(1).max(max);
+// Floor area as text with at most two decimals ("89.5"): exact dm², no float.
+const floorArea = z
+  .string()
+  .regex(/^\d{1,4}(\.\d{1,2})?$/, 'square metres with at most two decimals, e.g. "89.50"')
+  .transform((s) => {
+    const [whole = '0', part = ''] = s.split('.');
+    return Number(whole) * 100 + Number(part.padEnd(2, '0'));
+  });
+const listingBody = z.object({
+  kind: z.enum(LISTING_KINDS as [ListingKind, ...ListingKind[]]),
+  region: text(40),
+  address: text(200),
+  complex: text(100),
+  building: text(20),
+  unit: text(20),
+  floorAreaM2: floorArea,
+  askingFen: fen,
+  certificates: z.array(z.enum(CERTIFICATES as [Certificate, ...Certificate[]])).max(10),
+  canRegister: z.boolean().default(true),
+  documents: z.array(text(300)).max(50).default([]),
+  seller: z.object({ idNumber: text(30), name: text(100), bankCode: text(20), accountNo: z.string().regex(/^\d{8,30}$/) }),
+});
+const decisionBody = z.object({ granted: z.boolean(), reason: text(1000) });
+
+const READERS = ['housing_task_force', 'appraiser', 'finance', 'auditor', 'administrator'] as const;
+
+function actorFrom(request: FastifyRequest): HousingActor {
+  return { subject: request.actor!.subject, role: request.actor!.role };
+}
+
+/** An Update the workflow refused (its validator: above the cap, four eyes, wrong stage) is 409 with the reason. */
+async function viaUpdate<T>(reply: FastifyReply, send: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await send();
+  } catch (error) {
+    const closed = error instanceof WorkflowNotFoundError;
+    if (!(error instanceof WorkflowUpdateFailedError) && !closed) throw error;
+    const message = closed ? 'this listing has ended or does not exist' : (error.cause?.message ?? error.message);
+    void reply.status(409).send({ error: 'refused', message });
+    return undefined;
+  }
+}
+
+/**
+ * The housing purchase over HTTP (许政办〔2025〕10号): the listing platform (工作任务(一)) and every human
+ * step of a listing's workflow. Mutating routes need a token of the role that may take the step;
+ * the workflow's validators check the role and the four-eyes rule again.
+ */
+export function housingRoutes(deps: ApiDeps & { housing?: HousingApiOptions }): FastifyPluginAsyncZod {
+  return async (app) => {
+    const planId = deps.housing?.planId ?? PURCHASE_PLAN_ID;
+    const { store, db } = deps;
+    const listing = (id: string): WorkflowHandle => deps.temporal.workflow.getHandle(listingWorkflowId(id));
+    const update =
+      <A>(def: UpdateDefinition<unknown, [A]>, args: A) =>
+      (handle: WorkflowHandle) =>
+        handle.executeUpdate(def, { args: [args] });
+
+    app.post(
+      '/housing/listings',
+      {
+        preHandler: requireRole('housing_task_force', 'administrator'),
+        schema: { summary: 'Register a listing (房源超市) and start its purchase workflow', tags: ['housing'], body: listingBody },
+      },
+      async (request, reply) => {
+        const { floorAreaM2, ...body } = request.body;
+        const registered = await registerListing(
+          deps.subsidy,
+          { ...body, floorAreaDm2: floorAreaM2, registeredOn: new Date().toISOString().slice(0, 10) },
+          actorOf(request),
+        );
+        const started = await startListingWorkflow(deps.temporal, deps.taskQueue, { listingId: registered.listingId, kind: body.kind, region: body.region }, {
+          planId,
+          ...(deps.housing?.timing ? { timing: deps.housing.timing } : {}),
+        });
+        return reply.status(registered.created ? 201 : 200).send({ listingId: registered.listingId, workflowId: started.workflowId, created: registered.created });
+      },
+    );
+
+    app.post(
+      '/housing/demand',
+      {
+        preHandler: requireRole('housing_task_force', 'administrator'),
+        schema: { summary: 'Register demand for affordable rental housing in a region (以需定购)', tags: ['housing'], body: z.object({ region: text(40), units: z.number().int().positive(), reference: text(100) }) },
+      },
+      async (request, reply) => {
+        await registerDemand(deps, request.body, actorOf(request));
+        return reply.status(201).send({ region: request.body.region });
+      },
+    );
+
+    app.post(
+      '/housing/buildings',
+      {
+        preHandler: requireRole('housing_task_force', 'administrator'),
+        schema: {
+          summary: "Record a building's owner survey (share willing to sell, 组织实施(二))",
+          tags: ['housing'],
+          body: z
+            .object({ complex: text(100), building: text(20), ownersTotal: z.number().int().positive(), ownersWilling: z.number().int().min(0), reference: text(100) })
+            .refine((b) => b.ownersWilling <= b.ownersTotal, 'more willing owners than owners'),
+        },
+      },
+      async (request, reply) => reply.status(201).send(await recordBuildingIntent(deps, request.body, actorOf(request))),
+    );
+
+    app.get(
+      '/housing/listings',
+      {
+        preHandler: requireRole(...READERS),
+        schema: { summary: 'Listings, e.g. ?stage=survey (a work list)', tags: ['housing'], querystring: z.object({ stage: z.string().max(40).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
+      },
+      async (request) => {
+        let query = db.selectFrom('housing_listings').selectAll().orderBy('updated_at').limit(request.query.limit);
+        if (request.query.stage) query = query.where('stage', '=', request.query.stage);
+        return { listings: await query.execute() };
+      },
+    );
+
+    app.get(
+      '/housing/listings/:listingId',
+      { preHandler: requireRole(...READERS), schema: { summary: "A listing's record and its workflow's progress", tags: ['housing'], params: listingParams } },
+      async (request, reply) => {
+        const row = await db.selectFrom('housing_listings').selectAll().where('listing_id', '=', request.params.listingId).executeTakeFirst();
+        if (!row) return reply.status(404).send({ error: 'not_found', message: 'no such listing' });
+        const progress = await listing(request.params.listingId).query(listingProgressQuery).catch(() => undefined);
+        return { listing: row, progress };
+      },
+    );
+
+    app.get(
+      '/housing/listings/:listingId/events',
+      { preHandler: requireRole(...READERS), schema: { summary: "Every recorded decision of a listing, in order (保障措施(三))", tags: ['housing'], params: listingParams } },
+      async (request) => ({ events: await store.readStream(housingStreams.listing(request.params.listingId)) }),
+    );
+
+    const step = <B extends z.ZodType>(path: string, roles: Parameters<typeof requireRole>, summary: string, body: B, send: (b: z.infer<B>, actor: HousingActor) => (h: WorkflowHandle) => Promise<unknown>) =>
+      app.post(
+        `/housing/listings/:listingId/${path}`,
+        { preHandler: requireRole(...roles), schema: { summary, tags: ['housing'], params: listingParams, body } },
+        async (request, reply) => {
+          const { listingId } = request.params as { listingId: string };
+          const progress = await viaUpdate(reply, () => send(request.body as z.infer<B>, actorFrom(request))(listing(listingId)));
+          return progress === undefined ? reply : reply.send(progress);
+        },
+      );
+
+    step('area-exception', ['housing_task_force', 'administrator'], 'Grant or refuse an exception for a home above 140 m² (组织实施(二))', decisionBody, (b, actor) =>
+      update(decideAreaExceptionUpdate, { ...b, actor }),
+    );
+    step('case-decision', ['housing_task_force', 'administrator'], 'Case-by-case decision (一事一议) outside the core areas (组织实施(一))', decisionBody, (b, actor) =>
+      update(decideCaseByCaseUpdate, { ...b, actor }),
+    );
+    step(
+      'survey',
+      ['housing_task_force', 'appraiser'],
+      'File the on-site survey report (实地勘验, 组织实施(四))',
+      z.object({ passed: z.boolean(), defects: z.array(text(500)).max(100).default([]), photoRefs: z.array(text(300)).max(200).default([]) }),
+      (b, actor) => update(fileSurveyReportUpdate, { ...b, actor }),
+    );
+    step(
+      'offers',
+      ['housing_task_force', 'administrator'],
+      'Make an offer; above the price cap it is refused (工作任务(三))',
+      z.object({ priceFen: fen, sellerAccepted: z.boolean() }),
+      (b, actor) => update(submitOfferUpdate, { ...b, actor }),
+    );
+    step(
+      'approval',
+      ['housing_task_force', 'administrator'],
+      'Approve or refuse the agreed price (four eyes: never its negotiator)',
+      z.object({ approved: z.boolean(), reason: z.string().trim().max(1000).default('') }),
+      (b, actor) => update(decideApprovalUpdate, { ...b, actor }),
+    );
+
+    app.post(
+      '/housing/plan/funds',
+      {
+        preHandler: requireRole('finance', 'administrator'),
+        schema: {
+          summary: 'Record funds of the purchase plan: 异地建设费 as capital, or a loan capacity (组织实施(一))',
+          tags: ['housing'],
+          body: z.object({ source: z.enum(['capital', 'loan_capacity']), amountFen: fen, reference: text(100) }),
+        },
+      },
+      async (request, reply) => {
+        await ensurePurchasePlan(deps.temporal, deps.taskQueue, planId);
+        const handle = deps.temporal.workflow.getHandle(planId);
+        const state = await viaUpdate(reply, () => handle.executeUpdate(addFundsUpdate, { args: [{ ...request.body, actor: actorFrom(request) }] }));
+        return state === undefined ? reply : reply.send({ funds: state.funds, waiting: state.queue.length, reserved: Object.keys(state.reserved).length });
+      },
+    );
+
+    app.get(
+      '/housing/plan',
+      { preHandler: requireRole(...READERS), schema: { summary: 'The purchase plan: funds, waiting and admitted listings', tags: ['housing'] } },
+      async () => deps.temporal.workflow.getHandle(planId).query(planStateQuery),
+    );
+  };
+}

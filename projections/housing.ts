@@ -1,0 +1,131 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import type { HousingEvent } from '../domain/housing/events';
+import type { Projection, StoredEvent } from '../eventstore';
+
+type Db = Kysely<Database>;
+type Handlers = { [T in HousingEvent['type']]: (db: Db, data: Extract<HousingEvent, { type: T }>['data'], at: string) => Promise<void> };
+
+const TABLES = ['housing_listings', 'housing_demand', 'housing_buildings', 'housing_rental_stock', 'housing_plan_funds'] as const;
+
+/** Sets columns of one listing; every change also stamps the time of the event that made it. */
+function listing(db: Db, listingId: string, at: string, set: Partial<Record<string, unknown>>) {
+  return db
+    .updateTable('housing_listings')
+    .set({ ...set, updated_at: at } as never)
+    .where('listing_id', '=', listingId)
+    .execute();
+}
+
+// `stage` is what the listing waits for next (a work list for the task force); `status` is open
+// until the workflow ends; `committed` counts the listing against its area's demand (以需定购).
+const handlers: Handlers = {
+  ListingRegistered: async (db, d, at) => {
+    await db
+      .insertInto('housing_listings')
+      .values({
+        listing_id: d.listingId,
+        kind: d.kind,
+        region: d.region,
+        address: d.address,
+        complex: d.complex,
+        building: d.building,
+        unit: d.unit,
+        floor_area_dm2: d.floorAreaDm2,
+        asking_fen: d.askingFen,
+        seller_ref: d.sellerRef,
+        registered_on: d.registeredOn,
+        stage: 'screening',
+        status: 'open',
+        committed: false,
+        first_in_line: null,
+        capital_fen: null,
+        loan_fen: null,
+        appraisal_fen: null,
+        cap_fen: null,
+        agreed_fen: null,
+        monthly_rent_fen: null,
+        certificate_no: null,
+        updated_at: at,
+      })
+      .execute();
+  },
+  DemandRegistered: async (db, d) => {
+    await db
+      .insertInto('housing_demand')
+      .values({ region: d.region, units: d.units })
+      .onConflict((oc) => oc.column('region').doUpdateSet({ units: sql`housing_demand.units + excluded.units` }))
+      .execute();
+  },
+  BuildingIntentRecorded: async (db, d) => {
+    const row = { building_key: d.buildingKey, complex: d.complex, building: d.building, owners_total: d.ownersTotal, owners_willing: d.ownersWilling };
+    await db
+      .insertInto('housing_buildings')
+      .values(row)
+      .onConflict((oc) => oc.column('building_key').doUpdateSet({ owners_total: d.ownersTotal, owners_willing: d.ownersWilling }))
+      .execute();
+  },
+  AreaExceptionDecided: async () => {},
+  CaseByCaseDecided: async () => {},
+  ReminderSent: async () => {},
+  ListingScreened: async (db, d, at) => {
+    await listing(db, d.listingId, at, d.verdict === 'eligible' ? { stage: 'waiting_for_turn', committed: true } : { stage: 'rejected', status: 'rejected' });
+  },
+  PriorityAssessed: async (db, d, at) => listing(db, d.listingId, at, { first_in_line: d.firstInLine }).then(() => {}),
+  PurchaseAdmitted: async (db, d, at) => listing(db, d.listingId, at, { stage: 'survey', capital_fen: d.capitalFen, loan_fen: d.loanFen }).then(() => {}),
+  SurveyReportFiled: async (db, d, at) => listing(db, d.listingId, at, { stage: d.passed ? 'appraisal' : 'survey_failed' }).then(() => {}),
+  AppraisalReceived: async (db, d, at) => listing(db, d.listingId, at, { appraisal_fen: d.valueFen, monthly_rent_fen: d.marketRentFen }).then(() => {}),
+  PriceCapSet: async (db, d, at) => listing(db, d.listingId, at, { stage: 'negotiation', cap_fen: d.capFen }).then(() => {}),
+  OfferMade: async (db, d, at) => {
+    if (d.sellerAccepted) await listing(db, d.listingId, at, { stage: 'approval', agreed_fen: d.priceFen });
+  },
+  PriceApprovalDecided: async (db, d, at) => listing(db, d.listingId, at, d.approved ? { stage: 'contract' } : { stage: 'negotiation', agreed_fen: null }).then(() => {}),
+  ContractSigned: async (db, d, at) => listing(db, d.listingId, at, { stage: 'registration', capital_fen: d.capitalFen, loan_fen: d.loanFen }).then(() => {}),
+  RegistrationFiled: async () => {},
+  RegistrationCompleted: async (db, d, at) => listing(db, d.listingId, at, { stage: 'loan', certificate_no: d.certificateNo }).then(() => {}),
+  RegistrationFailed: async (db, d, at) => listing(db, d.listingId, at, { stage: 'compensation' }).then(() => {}),
+  LoanApplied: async () => {},
+  LoanApproved: async () => {},
+  LoanRefused: async () => {},
+  LoanFallbackToCapital: async (db, d, at) => listing(db, d.listingId, at, { capital_fen: d.capitalFen, loan_fen: d.loanFen }).then(() => {}),
+  LoanDrawn: async (db, d, at) => listing(db, d.listingId, at, { stage: 'payment' }).then(() => {}),
+  LoanCancelled: async () => {},
+  RegistrationUnwound: async (db, d, at) => listing(db, d.listingId, at, { certificate_no: null }).then(() => {}),
+  ContractTerminated: async (db, d, at) => listing(db, d.listingId, at, { stage: 'compensation' }).then(() => {}),
+  SellerPaymentInstructed: async (db, d, at) => listing(db, d.listingId, at, { stage: 'payment' }).then(() => {}),
+  SellerPaid: async (db, d, at) => listing(db, d.listingId, at, { stage: 'handover' }).then(() => {}),
+  SellerPaymentHeld: async () => {},
+  HomeHandedOver: async (db, d, at) => {
+    await listing(db, d.listingId, at, { stage: 'handed_over', status: 'handed_over' });
+    await db
+      .insertInto('housing_rental_stock')
+      .values({ listing_id: d.listingId, region: d.region, floor_area_dm2: d.floorAreaDm2, monthly_rent_fen: d.monthlyRentFen, price_fen: d.priceFen, handed_over_at: at })
+      .execute();
+  },
+  FundsReleased: async () => {},
+  ListingClosed: async (db, d, at) => {
+    // A purchase that did not happen no longer counts against its area's demand.
+    const ended = d.outcome !== 'handed_over' && d.outcome !== 'payment_held';
+    await listing(db, d.listingId, at, { stage: d.outcome, status: d.outcome, ...(ended ? { committed: false } : {}) });
+  },
+  PlanFundsAdded: async (db, d) => {
+    await db
+      .insertInto('housing_plan_funds')
+      .values({ plan_id: d.planId, source: d.source, total_fen: d.amountFen })
+      .onConflict((oc) => oc.columns(['plan_id', 'source']).doUpdateSet({ total_fen: sql`housing_plan_funds.total_fen + excluded.total_fen` }))
+      .execute();
+  },
+};
+
+/** Keeps the housing query tables in step with the housing events (in the append's transaction). */
+export const housingProjection: Projection = {
+  name: 'housing',
+  tables: TABLES,
+  async apply(db, events: readonly StoredEvent[]) {
+    for (const event of events) {
+      if (!Object.hasOwn(handlers, event.type)) continue;
+      const handler = handlers[event.type as HousingEvent['type']] as (db: Db, data: unknown, at: string) => Promise<void>;
+      await handler(db, event.data, event.recordedAt);
+    }
+  },
+};
