@@ -48,13 +48,18 @@ export function registerAuditCommands(program: Command): void {
     .description('replay every event into fresh projections and compare them with the live tables')
     .action(async () => {
       const report = await withStore((store) => rebuildAndCompare(store.db, store, allProjections));
+      const chainNote = report.chain.ok ? undefined : `the events themselves fail their hash chain at position ${report.chain.position}: ${report.chain.reason}`;
       if (report.differences.length > 0) {
         for (const d of report.differences) {
           console.log(`${d.table}: ${d.onlyLive} row(s) only in the live table, ${d.onlyRebuilt} only in the rebuild`);
+          for (const key of d.keys) console.log(`  ${key}`);
           for (const s of d.samples) console.log(`  ${s}`);
         }
+        if (chainNote) console.log(chainNote);
         throw new CliError(`the live tables differ from the events in ${report.differences.length} table(s)`);
       }
+      // The tables match what the events say, but the events were altered: say so, loudly.
+      if (chainNote) progress(`warning: ${chainNote}`);
       console.log(`ok ${report.events} events replayed; ${report.tables.length} tables equal (${report.tables.join(', ')})`);
     });
   audit

@@ -23,7 +23,8 @@ const rebuildReport = z.object({
   ok: z.boolean(),
   events: z.number(),
   tables: z.array(z.string()),
-  differences: z.array(z.object({ table: z.string(), onlyLive: z.number(), onlyRebuilt: z.number(), samples: z.array(z.string()) })),
+  differences: z.array(z.object({ table: z.string(), onlyLive: z.number(), onlyRebuilt: z.number(), keys: z.array(z.string()), samples: z.array(z.string()) })),
+  chain: verdict,
 });
 
 export function auditRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
