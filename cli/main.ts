@@ -5,6 +5,7 @@ import { registerAuditCommands } from './audit-commands';
 import { registerAuthCommands } from './auth-commands';
 import { registerStackCommands } from './stack-commands';
 import { registerExtractCommands, registerScheduleCommands, registerSubsidyCommands } from './subsidy-commands';
+import { registerHousingCommands } from './housing-commands';
 
 const program = new Command()
   .name('cli')
@@ -17,6 +18,7 @@ registerAuthCommands(program);
 registerAuditCommands(program);
 registerSubsidyCommands(program);
 registerScheduleCommands(program);
+registerHousingCommands(program);
 registerExtractCommands(program);
 
 try {

@@ -17,10 +17,13 @@ import { loadTokenSecret } from '../security/tokens';
 import { PersonVault } from '../db/person-vault';
 import { createBankClient } from '../adapters/bank';
 import type { SubsidyDeps } from '../activities/subsidy';
+import { simulatedHousingAdapters, type HousingAdapters } from '../activities/housing';
 
 export interface StackParts {
   worker: boolean;
   api: boolean;
+  /** Appraisal firm, registry and lending bank of the housing purchase; default: the bundled simulators. */
+  housing?: HousingAdapters;
 }
 
 export interface Stack {
@@ -92,7 +95,7 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
         address: temporal.address,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        deps: subsidyDeps,
+        deps: { ...subsidyDeps, housing: parts.housing ?? simulatedHousingAdapters() },
         bundleCacheDir: dataPaths(config).cache,
       });
       const running = worker;

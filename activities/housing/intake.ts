@@ -1,10 +1,40 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { buildingKeyOf, housingStreams, type ListingRecord } from '../../domain/housing/events';
+import { CERTIFICATES, LISTING_KINDS, type Certificate, type ListingKind } from '../../domain/housing/types';
 import { activityMetadata } from '../subsidy/context';
 import { housingEvent, type HousingDeps } from './context';
 
 // The listing platform (房源超市, 工作任务(一)): homes offered, demand for affordable rental housing
 // (以需定购, 组织实施(二)) and buildings' owner surveys. Called by the API and the CLI.
+
+const fen = z.number().int().positive();
+const text = (max: number) => z.string().trim().min(1).max(max);
+// Floor area as text with at most two decimals ("89.5"): exact dm², no float.
+const floorArea = z
+  .string()
+  .regex(/^\d{1,4}(\.\d{1,2})?$/, 'square metres with at most two decimals, e.g. "89.50"')
+  .transform((s) => {
+    const [whole = '0', part = ''] = s.split('.');
+    return Number(whole) * 100 + Number(part.padEnd(2, '0'));
+  });
+/** A listing as the platform takes it (API body, CLI file): floor area as text with at most two decimals. */
+export const listingIntakeSchema = z
+  .object({
+    kind: z.enum(LISTING_KINDS as [ListingKind, ...ListingKind[]]),
+    region: text(40),
+    address: text(200),
+    complex: text(100),
+    building: text(20),
+    unit: text(20),
+    floorAreaM2: floorArea,
+    askingFen: fen,
+    certificates: z.array(z.enum(CERTIFICATES as [Certificate, ...Certificate[]])).max(10),
+    canRegister: z.boolean().default(true),
+    documents: z.array(text(300)).max(50).default([]),
+    seller: z.object({ idNumber: text(30), name: text(100), bankCode: text(20), accountNo: z.string().regex(/^\d{8,30}$/) }),
+  })
+  .transform(({ floorAreaM2, ...rest }) => ({ ...rest, floorAreaDm2: floorAreaM2 }));
 
 /** A listing as offered; the seller (developer or owner) and the account to pay are kept in the person vault only. */
 export type ListingIntake = Omit<ListingRecord, 'listingId' | 'sellerRef'> & {

@@ -3,10 +3,9 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { recordBuildingIntent, registerDemand, registerListing } from '../../activities/housing/intake';
+import { listingIntakeSchema, recordBuildingIntent, registerDemand, registerListing } from '../../activities/housing/intake';
 import { ensurePurchasePlan, startListingWorkflow } from '../../activities/housing/starter';
 import { housingStreams } from '../../domain/housing/events';
-import { CERTIFICATES, LISTING_KINDS, type Certificate, type ListingKind } from '../../domain/housing/types';
 import {
   addFundsUpdate,
   decideApprovalUpdate,
@@ -33,28 +32,6 @@ export interface HousingApiOptions {
 const fen = z.number().int().positive();
 const listingParams = z.object({ listingId: z.string().regex(/^HL-[0-9a-f]{16}$/) });
 const text = (max: number) => z.string().trim().min(1).max(max);
-// Floor area as text with at most two decimals ("89.5"): exact dm², no float.
-const floorArea = z
-  .string()
-  .regex(/^\d{1,4}(\.\d{1,2})?$/, 'square metres with at most two decimals, e.g. "89.50"')
-  .transform((s) => {
-    const [whole = '0', part = ''] = s.split('.');
-    return Number(whole) * 100 + Number(part.padEnd(2, '0'));
-  });
-const listingBody = z.object({
-  kind: z.enum(LISTING_KINDS as [ListingKind, ...ListingKind[]]),
-  region: text(40),
-  address: text(200),
-  complex: text(100),
-  building: text(20),
-  unit: text(20),
-  floorAreaM2: floorArea,
-  askingFen: fen,
-  certificates: z.array(z.enum(CERTIFICATES as [Certificate, ...Certificate[]])).max(10),
-  canRegister: z.boolean().default(true),
-  documents: z.array(text(300)).max(50).default([]),
-  seller: z.object({ idNumber: text(30), name: text(100), bankCode: text(20), accountNo: z.string().regex(/^\d{8,30}$/) }),
-});
 const decisionBody = z.object({ granted: z.boolean(), reason: text(1000) });
 
 const READERS = ['housing_task_force', 'appraiser', 'finance', 'auditor', 'administrator'] as const;
@@ -95,15 +72,11 @@ export function housingRoutes(deps: ApiDeps & { housing?: HousingApiOptions }): 
       '/housing/listings',
       {
         preHandler: requireRole('housing_task_force', 'administrator'),
-        schema: { summary: 'Register a listing (房源超市) and start its purchase workflow', tags: ['housing'], body: listingBody },
+        schema: { summary: 'Register a listing (房源超市) and start its purchase workflow', tags: ['housing'], body: listingIntakeSchema },
       },
       async (request, reply) => {
-        const { floorAreaM2, ...body } = request.body;
-        const registered = await registerListing(
-          deps.subsidy,
-          { ...body, floorAreaDm2: floorAreaM2, registeredOn: new Date().toISOString().slice(0, 10) },
-          actorOf(request),
-        );
+        const body = request.body;
+        const registered = await registerListing(deps.subsidy, { ...body, registeredOn: new Date().toISOString().slice(0, 10) }, actorOf(request));
         const started = await startListingWorkflow(deps.temporal, deps.taskQueue, { listingId: registered.listingId, kind: body.kind, region: body.region }, {
           planId,
           ...(deps.housing?.timing ? { timing: deps.housing.timing } : {}),

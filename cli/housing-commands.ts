@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { listingIntakeSchema, registerDemand, registerListing } from '../activities/housing/intake';
+import { ensurePurchasePlan, startListingWorkflow } from '../activities/housing/starter';
+import { formatYuan } from '../domain/money';
+import { housingStreams } from '../domain/housing/events';
+import { loadConfig } from '../stack/config';
+import { startStack, type Stack } from '../stack/stack';
+import { listingProgressQuery, listingWorkflowId, planStateQuery, PURCHASE_PLAN_ID } from '../workflows/housing/definitions';
+import { CliError, progress } from './output';
+
+const CLI_ACTOR = 'cli:housing-operator';
+
+/** Runs `use` on the stack (servers reused when `npm start` runs); the worker is the running system's. */
+async function withStack<T>(use: (stack: Stack) => Promise<T>): Promise<T> {
+  const stack = await startStack(loadConfig(), { worker: false, api: false }, progress);
+  try {
+    return await use(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+/** Listing intake and status of the housing purchase (许政办〔2025〕10号) from the command line. */
+export function registerHousingCommands(program: Command): void {
+  const housing = program.command('housing').description('purchases of existing housing (许政办〔2025〕10号)');
+  const listing = housing.command('listing').description('listings of the platform (房源超市, 工作任务(一))');
+
+  listing
+    .command('add')
+    .description('register a listing from a JSON file (the body of POST /housing/listings) and start its workflow')
+    .requiredOption('--file <file>', 'listing JSON: kind, region, address, complex, building, unit, floorAreaM2 ("89.50"), askingFen, certificates, seller')
+    .action(async (options: { file: string }) => {
+      const parsed = listingIntakeSchema.safeParse(JSON.parse(await readFile(options.file, 'utf8').catch(() => {
+        throw new CliError(`--file: cannot read ${options.file}`);
+      })));
+      if (!parsed.success) throw new CliError(`--file: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+      await withStack(async (stack) => {
+        const intake = { ...parsed.data, registeredOn: new Date().toISOString().slice(0, 10) };
+        const registered = await registerListing(stack.subsidyDeps, intake, CLI_ACTOR);
+        const started = await startListingWorkflow(stack.client, stack.config.TEMPORAL_TASK_QUEUE, { listingId: registered.listingId, kind: intake.kind, region: intake.region }, { planId: PURCHASE_PLAN_ID });
+        progress(registered.created ? 'listing registered' : 'this home is already listed');
+        print({ listingId: registered.listingId, workflowId: started.workflowId });
+      });
+    });
+
+  listing
+    .command('status <listingId>')
+    .description("a listing's stage, figures and recorded events")
+    .action(async (listingId: string) => {
+      await withStack(async (stack) => {
+        const row = await stack.db.selectFrom('housing_listings').selectAll().where('listing_id', '=', listingId).executeTakeFirst();
+        if (!row) throw new CliError(`no listing ${listingId}`);
+        const live = await stack.client.workflow.getHandle(listingWorkflowId(listingId)).query(listingProgressQuery).catch(() => undefined);
+        const events = await stack.store.readStream(housingStreams.listing(listingId));
+        const yuan = (fen: string | null) => (fen === null ? null : formatYuan(Number(fen)));
+        print({
+          listingId,
+          stage: live?.stage ?? row.stage,
+          status: row.status,
+          region: row.region,
+          askingYuan: yuan(row.asking_fen),
+          capYuan: yuan(row.cap_fen),
+          agreedYuan: yuan(row.agreed_fen),
+          events: events.map((e) => ({ at: e.recordedAt, type: e.type, actor: e.metadata.actor })),
+        });
+      });
+    });
+
+  housing
+    .command('demand')
+    .description('register demand for affordable rental housing in a region (以需定购, 组织实施(二))')
+    .requiredOption('--region <code>', 'region code of data/housing-policy.json')
+    .requiredOption('--units <n>', 'units wanted')
+    .requiredOption('--reference <ref>', 'the demand register entry')
+    .action(async (options: { region: string; units: string; reference: string }) => {
+      const units = Number(options.units);
+      if (!Number.isInteger(units) || units <= 0) throw new CliError('--units: a positive whole number');
+      await withStack((stack) => registerDemand(stack.subsidyDeps, { region: options.region, units, reference: options.reference }, CLI_ACTOR));
+      progress(`demand of ${units} unit(s) registered in ${options.region}`);
+    });
+
+  housing
+    .command('plan')
+    .description("the purchase plan's funds and queue")
+    .action(async () => {
+      await withStack(async (stack) => {
+        await ensurePurchasePlan(stack.client, stack.config.TEMPORAL_TASK_QUEUE, PURCHASE_PLAN_ID);
+        const state = await stack.client.workflow.getHandle(PURCHASE_PLAN_ID).query(planStateQuery);
+        print({ funds: state.funds, waiting: state.queue.length, reserved: Object.keys(state.reserved).length, admitted: state.admittedTotal, settled: state.settledTotal });
+      });
+    });
+}
