@@ -3,6 +3,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -37,8 +38,10 @@ import {
   type SurveyReportInput,
 } from './definitions';
 
-// Bookkeeping steps: quick, retried patiently; refusals (an offer above the cap, four eyes) are not retried.
-const steps = proxyActivities<HousingActivities>({
+// Bookkeeping steps: quick database appends (and the appraisal firm's answer), run as local
+// activities — one marker in the history each, no round trip through the server's task queues —
+// retried patiently; refusals (an offer above the cap, four eyes) are not retried.
+const steps = proxyLocalActivities<HousingActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });

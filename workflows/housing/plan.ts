@@ -29,8 +29,8 @@ const { recordPlanFunds } = proxyActivities<HousingActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-// Well below Temporal's 2,000 pending signals per workflow, and a history that stays short.
-const SIGNALS_PER_ROUND = 100;
+// Well below Temporal's 2,000 pending signals per workflow (500 advised), and a history that stays short.
+const SIGNALS_IN_FLIGHT = 200;
 const HISTORY_LIMIT = 4_000;
 
 type Outgoing =
@@ -57,6 +57,7 @@ export async function housingPurchasePlanWorkflow(input: PlanInput): Promise<voi
   };
   let dirty = true;
   const outbox: Outgoing[] = [];
+  let inFlight = 0;
   upsertSearchAttributes([{ key: STAGE, value: 'running' }]);
   setHandler(planStateQuery, () => state);
 
@@ -130,7 +131,7 @@ export async function housingPurchasePlanWorkflow(input: PlanInput): Promise<voi
 
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT;
   for (;;) {
-    await condition(() => dirty || outbox.length > 0 || historyFull());
+    await condition(() => dirty || (outbox.length > 0 && inFlight < SIGNALS_IN_FLIGHT) || historyFull());
     if (dirty) {
       dirty = false;
       const round = admitInTurn(state.queue, state.funds);
@@ -142,9 +143,13 @@ export async function housingPurchasePlanWorkflow(input: PlanInput): Promise<voi
         outbox.push({ kind: 'admitted', workflowId: request.workflowId, listingId: request.listingId });
       }
     }
-    while (outbox.length > 0) await Promise.all(outbox.splice(0, SIGNALS_PER_ROUND).map(deliver));
+    // Answers go out without holding up the next round: a slow delivery never delays an admission.
+    for (const message of outbox.splice(0, SIGNALS_IN_FLIGHT - inFlight)) {
+      inFlight++;
+      void deliver(message).finally(() => inFlight--);
+    }
     if (historyFull() && outbox.length === 0) {
-      await condition(allHandlersFinished);
+      await condition(() => inFlight === 0 && allHandlersFinished());
       // A new run starts by admitting what fits, so only undelivered answers would be lost here.
       if (outbox.length === 0) await continueAsNew<typeof housingPurchasePlanWorkflow>({ planId: state.planId, state });
     }
