@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { systemCheckWorkflow } from '../../workflows';
-import { requireRole } from '../auth';
+import { actorOf, requireRole } from '../auth';
 import type { ApiDeps } from '../server';
 
 export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
@@ -14,7 +14,6 @@ export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         schema: {
           summary: 'Runs the system-check workflow end to end (API → Temporal → activity → event store)',
           tags: ['system'],
-          body: z.object({ requestedBy: z.string().min(1).max(100).default('api') }).default({ requestedBy: 'api' }),
           response: {
             201: z.object({ workflowId: z.string(), streamId: z.string(), position: z.string(), hash: z.string() }),
           },
@@ -25,7 +24,8 @@ export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         const result = await deps.temporal.workflow.execute(systemCheckWorkflow, {
           taskQueue: deps.taskQueue,
           workflowId,
-          args: [{ requestedBy: request.body.requestedBy }],
+          // The actor is who the token says, never what the caller writes in the body.
+          args: [{ requestedBy: actorOf(request) }],
         });
         return reply.status(201).send({ workflowId, ...result });
       },

@@ -51,7 +51,7 @@ describe('npm start', () => {
     const started = await fetch(`${api}/system-checks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ requestedBy: 'lifecycle-test' }),
+      body: '{}',
     });
     expect(started.status).toBe(201);
     const { workflowId } = (await started.json()) as { workflowId: string };
