@@ -42,23 +42,25 @@ export type ScreeningResult = { verdict: 'eligible' | 'rejected' | 'pending'; pe
 export async function screenListing(deps: HousingDeps, input: { listingId: string; expired: boolean }): Promise<ScreeningResult> {
   const stream = housingStreams.listing(input.listingId);
   const policy = currentHousingPolicy();
+  // Read before the transaction: one connection per screening, never a second while holding the first.
+  const history = await listingHistory(deps.store, input.listingId);
+  const done = history.ListingScreened;
+  if (done) return { verdict: done.verdict, pending: [], reasons: done.checks.map((c) => c.reason) };
+  const listing = need(history.ListingRegistered, `listing ${input.listingId}`);
   return deps.db.transaction().execute(async (trx) => {
-    const history = await listingHistory(deps.store, input.listingId);
-    const done = history.ListingScreened;
-    if (done) return { verdict: done.verdict, pending: [], reasons: done.checks.map((c) => c.reason) };
-    const listing = need(history.ListingRegistered, `listing ${input.listingId}`);
     await sql`select pg_advisory_xact_lock(hashtext(${`housing-demand:${listing.region}`}))`.execute(trx);
     const unmet = await unmetDemandIn(trx, listing.region);
     const verdict = screenListingRule(listing, policy, unmet, decisionsOf(history, input.expired));
-    const reasons = verdict.checks.map((c) => c.reason);
-    if (verdict.verdict === 'pending') return { verdict: 'pending', pending: verdict.pending, reasons };
-    await deps.store.appendWithin(
+    if (verdict.verdict === 'pending') return { verdict: 'pending', pending: verdict.pending, reasons: verdict.checks.map((c) => c.reason) };
+    const appended = await deps.store.appendWithin(
       trx,
       stream,
       [housingEvent('ListingScreened', { listingId: input.listingId, verdict: verdict.verdict, checks: verdict.checks, policyVersion: policy.version }, input.listingId)],
       { metadata: activityMetadata(WORKER_ACTOR) },
     );
-    return { verdict: verdict.verdict, pending: [], reasons };
+    // A concurrent attempt may have recorded first: its verdict is the one that stands.
+    const stored = appended.events[0]!.data as { verdict: 'eligible' | 'rejected'; checks: { reason: string }[] };
+    return { verdict: stored.verdict, pending: [], reasons: stored.checks.map((c) => c.reason) };
   });
 }
 

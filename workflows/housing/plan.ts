@@ -131,7 +131,8 @@ export async function housingPurchasePlanWorkflow(input: PlanInput): Promise<voi
 
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT;
   for (;;) {
-    await condition(() => dirty || (outbox.length > 0 && inFlight < SIGNALS_IN_FLIGHT) || historyFull());
+    // Every clause waits for something to change: a predicate that stayed true would spin without yielding.
+    await condition(() => dirty || (outbox.length > 0 && inFlight < SIGNALS_IN_FLIGHT) || (historyFull() && outbox.length === 0));
     if (dirty) {
       dirty = false;
       const round = admitInTurn(state.queue, state.funds);
