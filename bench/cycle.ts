@@ -10,7 +10,7 @@ import { importRoster } from '../activities/subsidy/roster';
 import { storeUpload } from '../activities/subsidy/uploads';
 import { loadConfig } from '../stack/config';
 import { startStack } from '../stack/stack';
-import { freePort } from '../test/support/ports';
+import { stackEnv } from '../test/support/stack-process';
 import { subsidyCycleWorkflow } from '../workflows';
 import { cycleIdFor } from '../workflows/subsidy/definitions';
 import { writeSyntheticSubsidyData } from './synthetic';
@@ -40,11 +40,7 @@ async function runSize(rows: number): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `bench-cycle-${rows}-`));
   const config = loadConfig({
     ...process.env,
-    DATA_DIR: dataDir,
-    PG_PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    BANK_SIM_PORT: String(await freePort()),
+    ...(await stackEnv(dataDir)),
     LOG_LEVEL: 'warn',
   });
   const stack = await startStack(config, { worker: true, api: false }, () => {});

@@ -16,7 +16,7 @@ import { recordBuildingIntent, registerDemand, registerListing } from '../activi
 import { ensurePurchasePlan, startListingWorkflow } from '../activities/housing/starter';
 import { loadConfig } from '../stack/config';
 import { startStack } from '../stack/stack';
-import { freePort } from '../test/support/ports';
+import { stackEnv } from '../test/support/stack-process';
 import {
   addFundsUpdate,
   decideApprovalUpdate,
@@ -50,11 +50,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-housing-'));
 const config = loadConfig({
   ...process.env,
-  DATA_DIR: dataDir,
-  PG_PORT: String(await freePort()),
-  TEMPORAL_PORT: String(await freePort()),
-  TEMPORAL_UI_PORT: String(await freePort()),
-  BANK_SIM_PORT: String(await freePort()),
+  ...(await stackEnv(dataDir)),
   LOG_LEVEL: 'warn',
 });
 const housing = simulatedHousingAdapters({

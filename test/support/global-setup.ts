@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../stack/config';
 import { ensurePostgres, embeddedUrl, type PostgresHandle } from '../../stack/postgres';
 import { ensureTemporal, type TemporalHandle } from '../../stack/temporal';
-import { freePort } from './ports';
+import { stackEnv } from './stack-process';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,10 +29,7 @@ export async function setup(project: TestProject): Promise<void> {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'xuchang-test-'));
   const config = loadConfig({
     ...process.env,
-    DATA_DIR: dataDir,
-    PG_PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
+    ...(await stackEnv(dataDir)),
   });
   const log = (line: string) => console.log(`[test stack] ${line}`);
   postgres = await ensurePostgres(config, log);
