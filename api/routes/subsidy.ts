@@ -54,6 +54,17 @@ const reviewProgress = z.object({
   submitted: z.boolean(),
 });
 const refusal = z.object({ error: z.string(), message: z.string() });
+/** Route options of a quarter's file upload by the city health commission (extract, omissions). */
+const quarterUpload = (summary: string) => ({
+  preHandler: requireRole('city_health_commission', 'administrator'),
+  bodyLimit: 1024 ** 3,
+  schema: {
+    summary,
+    tags: ['subsidy'],
+    params: z.object({ quarter: quarterParam }),
+    querystring: z.object({ autoApprove: z.coerce.boolean().default(false) }),
+  },
+});
 const UPLOAD_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'];
 
 function actorFrom(request: FastifyRequest): Actor {
@@ -116,16 +127,7 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
 
     app.post(
       '/subsidy/cycles/:quarter/extract',
-      {
-        preHandler: requireRole('city_health_commission', 'administrator'),
-        bodyLimit: 1024 ** 3,
-        schema: {
-          summary: "Upload the quarter's medical-insurance extract; starts the cycle, or hands the extract to the waiting one",
-          tags: ['subsidy'],
-          params: z.object({ quarter: quarterParam }),
-          querystring: z.object({ autoApprove: z.coerce.boolean().default(false) }),
-        },
-      },
+      quarterUpload("Upload the quarter's medical-insurance extract; starts the cycle, or hands the extract to the waiting one"),
       async (request, reply) => {
         const { quarter } = request.params;
         const upload = await withUploadedFile(request, (file) => storeUpload(subsidy.uploadsDir, file));
@@ -148,16 +150,7 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
 
     app.post(
       '/subsidy/cycles/:quarter/omissions',
-      {
-        preHandler: requireRole('city_health_commission', 'administrator'),
-        bodyLimit: 1024 ** 3,
-        schema: {
-          summary: 'Omissions (漏报) the counties verified after the joint meeting: a back-pay run (补发, 第十二条) through the same review and payment',
-          tags: ['subsidy'],
-          params: z.object({ quarter: quarterParam }),
-          querystring: z.object({ autoApprove: z.coerce.boolean().default(false) }),
-        },
-      },
+      quarterUpload('Omissions (漏报) the counties verified after the joint meeting: a back-pay run (补发, 第十二条) through the same review and payment'),
       async (request, reply) => {
         const { quarter } = request.params;
         const upload = await withUploadedFile(request, (file) => storeUpload(subsidy.uploadsDir, file));
