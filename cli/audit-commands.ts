@@ -13,6 +13,9 @@ import { ensurePostgres } from '../stack/postgres';
 import { ensureTemporal } from '../stack/temporal';
 import { connectClient } from '../stack/temporal-client';
 import { workflowBundle } from '../worker/bundle';
+import { compareWithStatement } from '../activities/subsidy/bank-reconciliation';
+import { createBankClient } from '../adapters/bank';
+import { ensureBankGateway } from '../stack/bank';
 import { CliError, progress } from './output';
 
 /** Only PostgreSQL is needed to audit the event store: no Temporal, no worker. */
@@ -61,6 +64,47 @@ export function registerAuditCommands(program: Command): void {
       // The tables match what the events say, but the events were altered: say so, loudly.
       if (chainNote) progress(`warning: ${chainNote}`);
       console.log(`ok ${report.events} events replayed; ${report.tables.length} tables equal (${report.tables.join(', ')})`);
+    });
+  audit
+    .command('reconcile')
+    .description("compare our books with the bank's statement, payment by payment; list every break")
+    .option('--quarter <YYYYQn>', 'one subsidy quarter (default: every cycle that paid anything)')
+    .action(async (o: { quarter?: string }) => {
+      const config = loadConfig();
+      const bank = await ensureBankGateway(config, progress);
+      let problems = 0;
+      try {
+        await withStore(async (store) => {
+          let query = store.db.selectFrom('subsidy_cycles').select(['cycle_id', 'quarter']).orderBy('cycle_id');
+          if (o.quarter) query = query.where('quarter', '=', o.quarter);
+          const client = createBankClient({ baseUrl: bank.url });
+          for (const cycle of await query.execute()) {
+            const found = await compareWithStatement(store.db, client, cycle.cycle_id);
+            const recorded = await store.db
+              .selectFrom('reconciliation_breaks')
+              .select(['break_id', 'payment_id', 'kind'])
+              .where('cycle_id', '=', cycle.cycle_id)
+              .where('status', '=', 'open')
+              .execute();
+            const yuan = (fen: number) => (fen / 100).toFixed(2);
+            console.log(
+              `${cycle.cycle_id}: bank booked ${found.entries} payment(s), ${yuan(found.bankSettledFen)} yuan; our books ${yuan(found.booksSettledFen)} yuan; ${found.breaks.length} break(s), ${recorded.length} open recorded break(s)`,
+            );
+            for (const b of found.breaks) {
+              console.log(
+                `  BREAK ${b.kind} payment ${b.paymentId}: bank ${b.detail.bankKeys.join(', ') || 'nothing'} (${yuan(b.detail.bankFen)} yuan), books ${b.detail.booksStatus ?? 'no such payment'}${b.detail.booksFen !== null ? ` ${yuan(b.detail.booksFen)} yuan` : ''}`,
+              );
+            }
+            for (const r of recorded) if (!found.breaks.some((b) => b.breakId === r.break_id)) console.log(`  OPEN ${r.kind} payment ${r.payment_id} (recorded ${r.break_id})`);
+            if (found.toBook.length > 0) console.log(`  ${found.toBook.length} payment(s) settled at the bank still wait for our books to record it`);
+            problems += found.breaks.length + recorded.length;
+          }
+        });
+      } finally {
+        await bank.stop();
+      }
+      if (problems > 0) throw new CliError(`${problems} reconciliation break(s) between the bank's statement and our books`);
+      console.log('ok books equal the bank statement');
     });
   audit
     .command('replay')

@@ -26,16 +26,38 @@ export class PersonVault {
   }
 
   seal(secrets: PersonSecrets): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.sealKey, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+    return this.sealValue(secrets);
   }
 
   open(sealed: Buffer): PersonSecrets {
+    return this.openValue<PersonSecrets>(sealed);
+  }
+
+  /** Id of the key that seals now (stored beside sealed values elsewhere: payment instructions, corrections). */
+  get sealKeyId(): string {
+    return this.keys.sealKeyId;
+  }
+
+  /** Seals any JSON value with the vault's key (AES-256-GCM: iv, tag, body). */
+  sealValue(value: unknown): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.sealKey, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  }
+
+  openValue<T>(sealed: Buffer): T {
     const decipher = createDecipheriv('aes-256-gcm', this.keys.sealKey, sealed.subarray(0, 12));
     decipher.setAuthTag(sealed.subarray(12, 28));
-    return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8')) as PersonSecrets;
+    return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8')) as T;
+  }
+
+  /**
+   * A keyed hash of personal data (an account, with what it pays): safe to record in events, so an
+   * auditor holding the key can prove which content was sent without the events revealing it.
+   */
+  digest(...parts: readonly (string | number)[]): string {
+    return createHmac('sha256', this.keys.refKey).update(parts.join('\u001f')).digest('hex').slice(0, 32);
   }
 
   /** Stores (or replaces) the secrets of many persons in one statement. */

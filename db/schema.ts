@@ -13,6 +13,9 @@ export interface Database {
   entitlements: EntitlementsTable;
   funding_requests: FundingRequestsTable;
   recoveries: RecoveriesTable;
+  payment_instructions: PaymentInstructionsTable;
+  payment_corrections: PaymentCorrectionsTable;
+  reconciliation_breaks: ReconciliationBreaksTable;
   housing_listings: HousingListingsTable;
   housing_demand: HousingDemandTable;
   housing_buildings: HousingBuildingsTable;
@@ -139,6 +142,7 @@ export interface EntitlementsTable {
   attempt: Generated<number>;
   bank_payment_id: string | null;
   held_reason: string | null;
+  doubt_reason: Generated<string | null>;
 }
 
 export interface FundingRequestsTable {
@@ -150,6 +154,42 @@ export interface FundingRequestsTable {
   payments: number;
   status: string;
   confirmed_by: string | null;
+}
+
+/** The frozen content of one attempt at one payment (write-once; the account is sealed). */
+export interface PaymentInstructionsTable {
+  idempotency_key: string;
+  payment_id: string;
+  attempt: number;
+  amount_fen: Fen;
+  key_id: string;
+  sealed: Buffer;
+  digest: string;
+  recorded_at: Generated<Date>;
+}
+
+/** A corrected account entered for a re-issue, sealed until the re-issue freezes it into an instruction. */
+export interface PaymentCorrectionsTable {
+  correction_id: string;
+  payment_id: string;
+  person_ref: string;
+  key_id: string;
+  sealed: Buffer;
+  requested_by: string;
+  created_at: Generated<Date>;
+}
+
+/** A difference between the bank's statement and our books, open until a person resolves it. */
+export interface ReconciliationBreaksTable {
+  break_id: string;
+  cycle_id: string;
+  payment_id: string;
+  jurisdiction: string | null;
+  kind: string;
+  detail: ColumnType<Record<string, unknown>, string, string>;
+  status: string;
+  resolved_by: string | null;
+  resolution: string | null;
 }
 
 export interface RecoveriesTable {

@@ -3,7 +3,7 @@
 export { systemCheckWorkflow } from './system-check';
 export { subsidyCycleWorkflow } from './subsidy/cycle';
 export { countyReviewWorkflow } from './subsidy/review';
-export { paymentRunWorkflow, reissuePaymentWorkflow } from './subsidy/payment';
+export { bankReconciliationWorkflow, paymentRunWorkflow, reissuePaymentWorkflow } from './subsidy/payment';
 export { quarterlySubsidyLauncherWorkflow } from './subsidy/launcher';
 export { recoveryWorkflow } from './subsidy/recovery';
 export { housingListingWorkflow } from './housing/listing';

@@ -2,6 +2,7 @@ import type { CycleSummary } from '../../workflows/subsidy/definitions';
 import { computeCycleEntitlements, computeSelfApplication, type ComputeInput, type ComputeResult } from './compute';
 import type { SubsidyDeps } from './context';
 import { ingestExtractFile, type IngestResult } from './ingest';
+import { reconcileWithBank } from './bank-reconciliation';
 import { instructPayments, pollSettlements, reissuePayment } from './payment';
 import { openRecovery, recordRecoveryReminder, recordRepayment } from './recovery';
 import { closeCycle, confirmFunding, cycleDeadlines, recordCycleEvent, recordReviewDecision, requestFunding, submitReview } from './review';
@@ -31,6 +32,7 @@ export function createSubsidyActivities(deps: SubsidyDeps) {
     instructPayments: bind(deps, instructPayments),
     pollSettlements: bind(deps, pollSettlements),
     reissuePayment: bind(deps, reissuePayment),
+    reconcileWithBank: bind(deps, reconcileWithBank),
     closeCycle: bind(deps, closeCycle) as (input: { cycleId: string }) => Promise<CycleSummary>,
     openRecovery: bind(deps, openRecovery),
     recordRepayment: bind(deps, recordRepayment),

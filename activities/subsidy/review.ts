@@ -4,6 +4,7 @@ import { CalendarNotCoveredError, cycleDeadlinesFor } from '../../domain/calenda
 import { streams, type SubsidyEvent } from '../../projections/subsidy/events';
 import type { Actor, CycleSummary, ReconciliationLine, ReviewDecision } from '../../workflows/subsidy/definitions';
 import { activityMetadata, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
+import { reconcileWithBank } from './bank-reconciliation';
 
 /** 第十条's deadlines for a cycle, as ISO instants in China Standard Time, with the escalation points. */
 export function cycleDeadlines(input: { quarter: string }) {
@@ -115,6 +116,8 @@ export async function recordCycleEvent(
  * settled + held. The summary is an event; the cycle's figures can be rebuilt from events alone.
  */
 export async function closeCycle(deps: SubsidyDeps, input: { cycleId: string }): Promise<CycleSummary> {
+  // The bank first: settlements it booked that we missed are recorded, differences become breaks.
+  const bank = await reconcileWithBank(deps, input);
   const cycle = await deps.db.selectFrom('subsidy_cycles').select(['quarter']).where('cycle_id', '=', input.cycleId).executeTakeFirstOrThrow();
   const lines = await deps.db
     .selectFrom('entitlements')
@@ -165,7 +168,15 @@ export async function closeCycle(deps: SubsidyDeps, input: { cycleId: string }):
   const count = (o: string) => Number(outcomes.find((r) => r.outcome === o)?.n ?? 0);
   const rows = { paid: count('paid'), notEligible: count('not_eligible'), excluded: count('excluded'), quarantined: count('quarantined'), total: 0 };
   rows.total = rows.paid + rows.notEligible + rows.excluded + rows.quarantined;
-  const summary: CycleSummary = { cycleId: input.cycleId, quarter: cycle.quarter, rows, reconciliation, balanced: reconciliation.every((l) => l.balanced) };
+  const summary: CycleSummary = {
+    cycleId: input.cycleId,
+    quarter: cycle.quarter,
+    rows,
+    reconciliation,
+    bank: { entries: bank.entries, bankSettledFen: bank.bankSettledFen, booksSettledFen: bank.booksSettledFen, openBreaks: bank.openBreaks, notFinal: bank.notFinal },
+    // Balanced only when our books add up AND the bank's statement says the same, payment by payment.
+    balanced: reconciliation.every((l) => l.balanced) && bank.openBreaks === 0 && bank.bankSettledFen === bank.booksSettledFen,
+  };
   await deps.store.append(
     streams.cycle(input.cycleId),
     [subsidyEvent('CycleClosed', { cycleId: input.cycleId, summary: summary as unknown as Record<string, unknown> }, input.cycleId, 'closed')],

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { BankRejectedError, BankUnavailableError, type BankGateway, type PaymentBatch, type PaymentStatus, type SubmissionResult } from './types';
+import {
+  BankRejectedError,
+  BankUnavailableError,
+  type BankGateway,
+  type InquiryAnswer,
+  type PaymentBatch,
+  type PaymentStatus,
+  type StatementEntry,
+  type SubmissionResult,
+} from './types';
 
 export interface BankClientOptions {
   /** e.g. http://127.0.0.1:4010 (the simulator) or the bank's gateway. */
@@ -31,6 +40,34 @@ const queryAnswer = z.object({
       settledAt: z.string().optional(),
     }),
   ),
+});
+
+const inquiryAnswer = z.object({
+  payments: z.array(
+    z.object({
+      idempotencyKey: z.string(),
+      paymentId: z.string(),
+      status: z.enum(['pending', 'settled', 'failed', 'rejected']),
+      reason: z.string().optional(),
+      amountFen: z.number().int(),
+      settledAt: z.string().optional(),
+    }),
+  ),
+  missing: z.array(z.string()),
+});
+const statementAnswer = z.object({
+  entries: z.array(
+    z.object({
+      entryRef: z.string(),
+      endToEndId: z.string(),
+      amountFen: z.number().int(),
+      currency: z.string(),
+      creditDebit: z.enum(['DBIT', 'CRDT']),
+      bookingDate: z.string(),
+      valueDate: z.string(),
+    }),
+  ),
+  next: z.string().optional(),
 });
 
 /**
@@ -71,20 +108,46 @@ export class BankGatewayClient implements BankGateway {
     return statuses;
   }
 
+  async inquire(idempotencyKeys: string[]): Promise<InquiryAnswer> {
+    const out: InquiryAnswer = { payments: [], missing: [] };
+    for (let i = 0; i < idempotencyKeys.length; i += this.chunkSize) {
+      const chunk = idempotencyKeys.slice(i, i + this.chunkSize);
+      const answer = await this.call('POST', '/v1/payments/inquiry', inquiryAnswer, { idempotencyKeys: chunk });
+      // Every key must be accounted for, as known or as missing: a partial answer is no answer.
+      const answered = new Set([...answer.payments.map((p) => p.idempotencyKey), ...answer.missing]);
+      if (chunk.some((key) => !answered.has(key))) throw new BankUnavailableError(`bank gateway left keys of an inquiry of ${chunk.length} unanswered`);
+      out.payments.push(...answer.payments.map(clean));
+      out.missing.push(...answer.missing);
+    }
+    return out;
+  }
+
+  async fetchStatement(range: { from: string; to: string }): Promise<StatementEntry[]> {
+    const entries: StatementEntry[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ from: range.from, to: range.to, ...(after ? { after } : {}) });
+      const page = await this.call('GET', `/v1/statements?${query}`, statementAnswer);
+      entries.push(...page.entries);
+      if (!page.next) return entries;
+      after = page.next;
+    }
+  }
+
   /** One payment's status, or undefined when the bank never accepted a payment under that key. */
   async getPayment(idempotencyKey: string): Promise<PaymentStatus | undefined> {
     const [status] = await this.queryPayments([idempotencyKey]);
     return status;
   }
 
-  private async call<T>(method: 'POST', pathname: string, schema: z.ZodType<T>, body: unknown): Promise<T> {
+  private async call<T>(method: 'POST' | 'GET', pathname: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
     let response: Response;
     let text: string;
     try {
       response = await fetch(new URL(pathname, this.options.baseUrl), {
         method,
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
+        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       // The body is read under the same deadline: a gateway that stalls mid-answer is unavailable too.

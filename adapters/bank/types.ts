@@ -29,6 +29,37 @@ export interface PaymentStatus {
   settledAt?: string;
 }
 
+/** The bank's answer to an inquiry about one key: refusals at submission included. */
+export interface InquiryStatus {
+  idempotencyKey: string;
+  paymentId: string;
+  status: 'pending' | 'settled' | 'failed' | 'rejected';
+  /** For 'failed' and 'rejected': the bank's reason, e.g. 'account_closed', 'invalid_account'. */
+  reason?: string;
+  amountFen: number;
+  settledAt?: string;
+}
+
+export interface InquiryAnswer {
+  payments: InquiryStatus[];
+  /** Keys the bank never received: sending them (again) cannot pay twice. */
+  missing: string[];
+}
+
+/**
+ * One booked debit of the payer account's statement (camt.053 entry / MT940 :61: line): what the
+ * bank actually paid, whatever our books say. `endToEndId` is the idempotency key we sent.
+ */
+export interface StatementEntry {
+  entryRef: string;
+  endToEndId: string;
+  amountFen: number;
+  currency: string;
+  creditDebit: 'DBIT' | 'CRDT';
+  bookingDate: string;
+  valueDate: string;
+}
+
 export interface PaymentBatch {
   /** The caller's reference for the batch (informational: idempotency is per payment, by key). */
   batchId: string;
@@ -44,6 +75,10 @@ export interface BankGateway {
   submitBatch(batch: PaymentBatch): Promise<{ batchId: string; results: SubmissionResult[] }>;
   /** Statuses of the payments the bank accepted under these keys; keys it never accepted are absent. */
   queryPayments(idempotencyKeys: string[]): Promise<PaymentStatus[]>;
+  /** What became of each key, refusals included, and which keys the bank never received. */
+  inquire(idempotencyKeys: string[]): Promise<InquiryAnswer>;
+  /** The statement's booked entries with a value date in [from, to] (ISO dates), every page. */
+  fetchStatement(range: { from: string; to: string }): Promise<StatementEntry[]>;
 }
 
 /**

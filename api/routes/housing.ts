@@ -21,6 +21,7 @@ import {
   type ListingTiming,
 } from '../../workflows/housing/definitions';
 import { actorOf, requireRole } from '../auth';
+import { queryInt } from '../query-params';
 import type { ApiDeps } from '../server';
 
 /** Settings of the housing routes: the plan listings wait in, and (tests, bench) shorter waits. */
@@ -116,7 +117,7 @@ export function housingRoutes(deps: ApiDeps & { housing?: HousingApiOptions }): 
       '/housing/listings',
       {
         preHandler: requireRole(...READERS),
-        schema: { summary: 'Listings, e.g. ?stage=survey (a work list)', tags: ['housing'], querystring: z.object({ stage: z.string().max(40).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
+        schema: { summary: 'Listings, e.g. ?stage=survey (a work list)', tags: ['housing'], querystring: z.object({ stage: z.string().max(40).optional(), limit: queryInt(1, 1000, 100) }) },
       },
       async (request) => {
         let query = db.selectFrom('housing_listings').selectAll().orderBy('updated_at').limit(request.query.limit);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -29,6 +31,7 @@ import {
   type Actor,
 } from '../../workflows/subsidy/definitions';
 import { actorOf, assertJurisdiction, requireRole } from '../auth';
+import { queryFlag, queryInt } from '../query-params';
 import { canSeePersonalData, maskIdNumber } from '../../security/masking';
 import type { ApiDeps } from '../server';
 
@@ -62,9 +65,17 @@ const quarterUpload = (summary: string) => ({
     summary,
     tags: ['subsidy'],
     params: z.object({ quarter: quarterParam }),
-    querystring: z.object({ autoApprove: z.coerce.boolean().default(false) }),
+    querystring: z.object({ autoApprove: queryFlag(false) }),
   },
 });
+/** Why the bank-first check refuses a re-issue (activities/subsidy/payment.ts): answered 409 with the reason. */
+const REISSUE_REFUSALS = new Set(['PaymentAlreadySettled', 'PaymentInDoubt', 'PaymentNotHeld']);
+
+/** The ApplicationFailure at the root of a workflow's failure, if any. */
+function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) if (cause instanceof ApplicationFailure) return cause;
+  return undefined;
+}
 const UPLOAD_TYPES = ['text/csv', 'application/octet-stream', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'];
 
 function actorFrom(request: FastifyRequest): Actor {
@@ -185,8 +196,8 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           params: z.object({ quarter: quarterParam, jurisdiction: jurisdictionParam }),
           querystring: z.object({
             status: z.enum(['pending', 'approved', 'rejected', 'excluded']).optional(),
-            offset: z.coerce.number().int().min(0).default(0),
-            limit: z.coerce.number().int().min(1).max(1_000).default(100),
+            offset: queryInt(0, 10_000_000, 0),
+            limit: queryInt(1, 1_000, 100),
           }),
         },
       },
@@ -357,7 +368,7 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       {
         preHandler: requireRole('county_reviewer', 'administrator'),
         schema: {
-          summary: 'Correct the beneficiary account of a held payment and re-issue it (paid once)',
+          summary: 'Correct the beneficiary account of a held payment and re-issue it (paid once: the bank is asked about every earlier attempt first)',
           tags: ['subsidy'],
           params: z.object({ paymentId: z.string().min(1) }),
           body: z.object({ bankCode: z.string().min(1).max(20), accountNo: z.string().min(4).max(40) }),
@@ -366,26 +377,103 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const item = await deps.db
           .selectFrom('entitlements')
-          .select(['person_ref', 'jurisdiction', 'payment_status', 'attempt'])
+          .select(['person_ref', 'jurisdiction', 'payment_status', 'attempt', 'doubt_reason'])
           .where('payment_id', '=', request.params.paymentId)
           .executeTakeFirst();
         if (!item) return reply.status(404).send({ error: 'not_found', message: `no payment ${request.params.paymentId}` });
         assertJurisdiction(request, item.jurisdiction);
-        if (item.payment_status !== 'held') return reply.status(409).send({ error: 'refused', message: `payment is ${item.payment_status}, not held` });
+        if (item.payment_status !== 'held') {
+          const why =
+            item.payment_status === 'in_doubt'
+              ? `attempt #${item.attempt} is in doubt at the bank (${item.doubt_reason ?? 'no answer'}): the bank is being asked what became of it`
+              : `payment is ${item.payment_status}, not held`;
+          return reply.status(409).send({ error: 'refused', message: why });
+        }
         const actor = actorFrom(request);
-        await subsidy.vault.update(item.person_ref, { bankCode: request.body.bankCode, accountNo: request.body.accountNo });
+        const attempt = item.attempt + 1;
+        // The corrected account is sealed here; the workflow carries only its id and applies it once
+        // the bank has confirmed that no earlier attempt was paid.
+        const correctionId = randomUUID();
+        await deps.db
+          .insertInto('payment_corrections')
+          .values({
+            correction_id: correctionId,
+            payment_id: request.params.paymentId,
+            person_ref: item.person_ref,
+            key_id: subsidy.vault.sealKeyId,
+            sealed: subsidy.vault.sealValue({ bankCode: request.body.bankCode, accountNo: request.body.accountNo }),
+            requested_by: actorOf(request),
+          })
+          .execute();
+        // One workflow per attempt: a second request for the same attempt is refused, not started twice.
+        const workflowId = `reissue-${request.params.paymentId}-${attempt}`;
+        let handle;
+        try {
+          handle = await deps.temporal.workflow.start(reissuePaymentWorkflow, {
+            taskQueue: deps.taskQueue,
+            workflowId,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            args: [{ paymentId: request.params.paymentId, actor, attempt, correctionId, timing: { pollInterval: 200, maxPollInterval: 5_000 } }],
+          });
+        } catch (error) {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) {
+            return reply.status(409).send({ error: 'refused', message: `re-issue attempt #${attempt} of payment ${request.params.paymentId} is already under way (${workflowId})` });
+          }
+          throw error;
+        }
+        try {
+          return reply.send({ workflowId, ...(await handle.result()) });
+        } catch (error) {
+          const refusal = applicationFailureOf(error);
+          if (refusal && REISSUE_REFUSALS.has(refusal.type ?? '')) return reply.status(409).send({ error: 'refused', message: refusal.message });
+          throw error;
+        }
+      },
+    );
+
+    app.get(
+      '/subsidy/cycles/:quarter/reconciliation-breaks',
+      {
+        preHandler: requireRole('finance', 'city_health_commission', 'auditor', 'administrator', 'county_reviewer'),
+        schema: {
+          summary: "Differences between the bank's statement and our books (settled twice, paid but not booked, …), open until resolved",
+          tags: ['subsidy'],
+          params: z.object({ quarter: quarterParam }),
+          querystring: z.object({ status: z.enum(['open', 'resolved']).optional() }),
+        },
+      },
+      async (request) => {
+        let query = deps.db
+          .selectFrom('reconciliation_breaks')
+          .select(['break_id', 'payment_id', 'jurisdiction', 'kind', 'detail', 'status', 'resolved_by', 'resolution'])
+          .where('cycle_id', '=', cycleIdFor(request.params.quarter));
+        if (request.actor!.role === 'county_reviewer') query = query.where('jurisdiction', '=', request.actor!.jurisdiction ?? '');
+        if (request.query.status) query = query.where('status', '=', request.query.status);
+        return { breaks: await query.orderBy('payment_id').orderBy('kind').limit(10_000).execute() };
+      },
+    );
+
+    app.post(
+      '/subsidy/reconciliation-breaks/:breakId/resolve',
+      {
+        preHandler: requireRole('finance', 'administrator'),
+        schema: {
+          summary: 'Record how a reconciliation break was resolved (e.g. the recovery opened for a double payment)',
+          tags: ['subsidy'],
+          params: z.object({ breakId: z.string().min(1).max(80) }),
+          body: z.object({ resolution: z.string().min(1).max(1_000) }),
+        },
+      },
+      async (request, reply) => {
+        const found = await deps.db.selectFrom('reconciliation_breaks').select(['cycle_id', 'status']).where('break_id', '=', request.params.breakId).executeTakeFirst();
+        if (!found) return reply.status(404).send({ error: 'not_found', message: `no reconciliation break ${request.params.breakId}` });
+        if (found.status !== 'open') return reply.status(409).send({ error: 'refused', message: `break ${request.params.breakId} is already ${found.status}` });
         await subsidy.store.append(
-          streams.beneficiary(item.person_ref),
-          [subsidyEvent('BeneficiaryAccountCorrected', { personRef: item.person_ref, actor }, item.person_ref, 'account', request.params.paymentId, item.attempt)],
+          streams.reconciliation(found.cycle_id),
+          [subsidyEvent('ReconciliationBreakResolved', { breakId: request.params.breakId, cycleId: found.cycle_id, resolution: request.body.resolution, actor: actorFrom(request) }, request.params.breakId, 'resolved')],
           { metadata: { actor: actorOf(request) } },
         );
-        const workflowId = `reissue-${request.params.paymentId}-${item.attempt + 1}`;
-        const result = await deps.temporal.workflow.execute(reissuePaymentWorkflow, {
-          taskQueue: deps.taskQueue,
-          workflowId,
-          args: [{ paymentId: request.params.paymentId, actor, timing: { pollInterval: 200, maxPollInterval: 5_000 } }],
-        });
-        return reply.send({ workflowId, ...result });
+        return reply.send({ breakId: request.params.breakId, status: 'resolved' });
       },
     );
 

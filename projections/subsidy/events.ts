@@ -71,16 +71,39 @@ export type SubsidyEvent =
   | { type: 'ReviewSubmitted'; data: { cycleId: string; jurisdiction: string; actor: Actor; approved: number; approvedFen: number } }
   | { type: 'FundingRequested'; data: { cycleId: string; jurisdiction: string; payments: number; amountFen: number; cityShareFen: number; countyShareFen: number } }
   | { type: 'FundingConfirmed'; data: { cycleId: string; jurisdiction: string; actor: Actor } }
-  | { type: 'PaymentsInstructed'; data: { cycleId: string; jurisdiction: string; items: { paymentId: string; attempt: number }[] } }
+  | {
+      type: 'PaymentsInstructed';
+      // amountFen and digest (a keyed hash of key, bank, account and amount) since payment safety: the
+      // instruction of each attempt is frozen in payment_instructions and every retry sends exactly it.
+      data: { cycleId: string; jurisdiction: string; items: { paymentId: string; attempt: number; amountFen?: number; digest?: string }[] };
+    }
+  | { type: 'PaymentsInDoubt'; data: { cycleId: string; items: { paymentId: string; attempt: number; reason: string }[] } }
   | { type: 'PaymentsAccepted'; data: { cycleId: string; items: { paymentId: string; bankPaymentId: string }[] } }
   | { type: 'PaymentsSettled'; data: { cycleId: string; items: { paymentId: string; settledAt: string | null }[] } }
   | { type: 'PaymentsHeld'; data: { cycleId: string; items: { paymentId: string; reason: string }[] } }
   | { type: 'BeneficiaryAccountCorrected'; data: { personRef: string; actor: Actor } }
-  | { type: 'PaymentReissued'; data: { cycleId: string; paymentId: string; attempt: number; actor: Actor } }
+  | { type: 'PaymentReissued'; data: { cycleId: string; paymentId: string; attempt: number; actor: Actor; amountFen?: number; digest?: string; correctionId?: string } }
+  | {
+      type: 'BankStatementReconciled';
+      data: { cycleId: string; from: string; to: string; entries: number; bankSettledFen: number; booksSettledFen: number; breaks: number; booked: number };
+    }
+  | {
+      type: 'ReconciliationBreakFound';
+      data: { breakId: string; cycleId: string; paymentId: string; jurisdiction: string | null; kind: ReconciliationBreakKind; detail: Record<string, unknown> };
+    }
+  | { type: 'ReconciliationBreakResolved'; data: { breakId: string; cycleId: string; resolution: string; actor: Actor } }
   | { type: 'CycleClosed'; data: { cycleId: string; summary: Record<string, unknown> } }
   | { type: 'CycleNotice'; data: { cycleId: string; notice: string; [key: string]: unknown } }
   | { type: 'RecoveryOpened'; data: { recoveryId: string; paymentId: string; amountFen: number; reason: string; actor: Actor } }
   | { type: 'RecoveryRepaid'; data: { recoveryId: string; amountFen: number; reference: string; actor: Actor } };
+
+/**
+ * What the bank's statement and our books disagree on, per payment:
+ * settled_twice — the bank booked more than one attempt; settled_not_booked — the bank paid, our
+ * books say it did not; booked_not_settled — our books say paid, the bank booked nothing;
+ * amount_mismatch — the bank booked another amount than we instructed.
+ */
+export type ReconciliationBreakKind = 'settled_twice' | 'settled_not_booked' | 'booked_not_settled' | 'amount_mismatch';
 
 export type SubsidyEventType = SubsidyEvent['type'];
 
@@ -91,6 +114,7 @@ export const streams = {
   review: (cycleId: string, jurisdiction: string) => `${cycleId}:review:${jurisdiction}`,
   funding: (cycleId: string, jurisdiction: string) => `${cycleId}:funding:${jurisdiction}`,
   payments: (cycleId: string, jurisdiction: string) => `${cycleId}:payment:${jurisdiction}`,
+  reconciliation: (cycleId: string) => `${cycleId}:reconciliation`,
   recovery: (recoveryId: string) => `subsidy-recovery-${recoveryId}`,
   beneficiary: (personRef: string) => `subsidy-beneficiary-${personRef}`,
 };

@@ -152,6 +152,9 @@ const handlers: Handlers = {
         .execute(),
     );
   },
+  PaymentsInDoubt: async (db, d) => {
+    await updateEach(db, d.items, (i) => ({ payment_status: 'in_doubt', doubt_reason: i.reason }));
+  },
   PaymentsAccepted: async (db, d) => {
     await updateEach(db, d.items, (i) => ({ payment_status: 'accepted', bank_payment_id: i.bankPaymentId }));
   },
@@ -159,7 +162,7 @@ const handlers: Handlers = {
     await inChunks(d.items, (items) =>
       db
         .updateTable('entitlements')
-        .set({ payment_status: 'settled', held_reason: null })
+        .set({ payment_status: 'settled', held_reason: null, doubt_reason: null })
         .where('payment_id', 'in', items.map((i) => i.paymentId))
         .execute(),
     );
@@ -171,7 +174,7 @@ const handlers: Handlers = {
   PaymentReissued: async (db, d) => {
     await db
       .updateTable('entitlements')
-      .set({ payment_status: 'instructed', attempt: d.attempt, held_reason: null })
+      .set({ payment_status: 'instructed', attempt: d.attempt, held_reason: null, doubt_reason: null })
       .where('payment_id', '=', d.paymentId)
       .execute();
   },
@@ -179,6 +182,31 @@ const handlers: Handlers = {
     await db.updateTable('subsidy_cycles').set({ status: 'closed', summary: JSON.stringify(d.summary) }).where('cycle_id', '=', d.cycleId).execute();
   },
   CycleNotice: async () => {},
+  BankStatementReconciled: async () => {},
+  ReconciliationBreakFound: async (db, d) => {
+    await db
+      .insertInto('reconciliation_breaks')
+      .values({
+        break_id: d.breakId,
+        cycle_id: d.cycleId,
+        payment_id: d.paymentId,
+        jurisdiction: d.jurisdiction,
+        kind: d.kind,
+        detail: JSON.stringify(d.detail),
+        status: 'open',
+        resolved_by: null,
+        resolution: null,
+      })
+      .onConflict((oc) => oc.column('break_id').doNothing())
+      .execute();
+  },
+  ReconciliationBreakResolved: async (db, d) => {
+    await db
+      .updateTable('reconciliation_breaks')
+      .set({ status: 'resolved', resolved_by: `${d.actor.role}:${d.actor.subject}`, resolution: d.resolution })
+      .where('break_id', '=', d.breakId)
+      .execute();
+  },
   RecoveryOpened: async (db, d) => {
     await db
       .insertInto('recoveries')
@@ -230,7 +258,7 @@ async function insertEntitlements(db: Db, cycleId: string, items: readonly Entit
 async function updateEach<T extends { paymentId: string }>(
   db: Db,
   items: readonly T[],
-  values: (item: T) => { payment_status: string; bank_payment_id?: string; held_reason?: string },
+  values: (item: T) => { payment_status: string; bank_payment_id?: string; held_reason?: string; doubt_reason?: string },
 ): Promise<void> {
   await inChunks(items, async (chunk) => {
     const rows = chunk.map((item) => ({ id: item.paymentId, ...values(item) }));
@@ -242,8 +270,11 @@ async function updateEach<T extends { paymentId: string }>(
         payment_status: caseOf((r) => r.payment_status, sql`payment_status`) as never,
         bank_payment_id: sql`coalesce(${caseOf((r) => r.bank_payment_id, sql`null`)}, bank_payment_id)` as never,
         held_reason: caseOf((r) => r.held_reason, sql`null`) as never,
+        doubt_reason: caseOf((r) => r.doubt_reason, sql`null`) as never,
       })
       .where('payment_id', 'in', rows.map((r) => r.id))
+      // Settled is final: a late answer (accepted, in doubt) recorded after it never takes it back.
+      .where('payment_status', '<>', 'settled')
       .execute();
   });
 }
@@ -252,7 +283,7 @@ const SUBSIDY_TYPES = new Set(Object.keys(handlers));
 
 export const subsidyProjection: Projection = {
   name: 'subsidy',
-  tables: ['roster_versions', 'roster_entries', 'subsidy_cycles', 'row_outcomes', 'entitlements', 'funding_requests', 'recoveries'],
+  tables: ['roster_versions', 'roster_entries', 'subsidy_cycles', 'row_outcomes', 'entitlements', 'funding_requests', 'recoveries', 'reconciliation_breaks'],
   async apply(db, events: readonly StoredEvent[]) {
     for (const event of events) {
       if (!SUBSIDY_TYPES.has(event.type)) continue;

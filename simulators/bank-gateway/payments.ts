@@ -30,6 +30,32 @@ export interface PaymentView {
   settledAt?: string;
 }
 
+/** The bank's answer to an inquiry: what became of the instruction under a key, refusals included. */
+export interface InquiryView {
+  idempotencyKey: string;
+  paymentId: string;
+  status: 'pending' | 'settled' | 'failed' | 'rejected';
+  reason?: string;
+  amountFen: number;
+  settledAt?: string;
+}
+
+/**
+ * One booked entry of the payer account's statement, in the shape of a camt.053 entry (or an MT940
+ * :61: line): the bank's own reference, the payer's end-to-end reference (our idempotency key), the
+ * amount, and the booking and value dates. Only settled payments are booked.
+ */
+export interface StatementEntry {
+  entryRef: string;
+  endToEndId: string;
+  amountFen: number;
+  currency: 'CNY';
+  creditDebit: 'DBIT';
+  bookingDate: string;
+  valueDate: string;
+  accountMask: string;
+}
+
 /** One line of the journal. Housing (loans, seller payments) will add its own `t` values beside these. */
 export type PaymentRecord =
   | {
@@ -222,6 +248,77 @@ export class PaymentLedger {
       amountFen: e.amountFen,
       ...(e.settledAt !== undefined ? { settledAt: e.settledAt } : {}),
     };
+  }
+
+  /** Inquiry: the status of the instruction under a key, a refusal at submission included; undefined if never received. */
+  inquire(key: string): InquiryView | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    return {
+      idempotencyKey: e.key,
+      paymentId: e.paymentId,
+      status: e.status,
+      ...(e.reason !== undefined ? { reason: e.reason } : {}),
+      amountFen: e.amountFen,
+      ...(e.settledAt !== undefined ? { settledAt: e.settledAt } : {}),
+    };
+  }
+
+  /**
+   * The payer account's statement: settled payments whose value date lies in [from, to] (ISO dates,
+   * inclusive), in booking order, a page at a time after the entry `after`.
+   */
+  statement(range: { from: string; to: string; after?: string; limit: number }): { entries: StatementEntry[]; next?: string } {
+    const entries: StatementEntry[] = [];
+    let started = range.after === undefined;
+    for (const e of this.entries.values()) {
+      if (!started) {
+        started = e.paymentId === range.after;
+        continue;
+      }
+      if (e.status !== 'settled' || !e.settledAt) continue;
+      const valueDate = e.settledAt.slice(0, 10);
+      if (valueDate < range.from || valueDate > range.to) continue;
+      entries.push({
+        entryRef: e.paymentId,
+        endToEndId: e.key,
+        amountFen: e.amountFen,
+        currency: 'CNY',
+        creditDebit: 'DBIT',
+        bookingDate: valueDate,
+        valueDate,
+        accountMask: e.accountMask,
+      });
+      if (entries.length === range.limit) return { entries, next: e.paymentId };
+    }
+    return { entries };
+  }
+
+  /**
+   * Fault drills only: books a settled payment under `key` that no payer sent, as a bank that paid
+   * twice would — so tests can prove the reconciliation finds it.
+   */
+  plantSettlement(input: { key: string; amountFen: number; accountNo: string; bankCode: string }): LedgerEntryView {
+    if (this.entries.has(input.key)) throw new Error(`key ${input.key} is already in the ledger`);
+    const at = this.now().toISOString();
+    this.write([
+      {
+        t: 'payment.submitted',
+        at,
+        key: input.key,
+        paymentId: `BK${String(this.submittedRecords + 1).padStart(12, '0')}`,
+        batchId: 'planted',
+        bankCode: input.bankCode.trim().toUpperCase(),
+        accountRef: this.accounts.ref(input.accountNo),
+        accountMask: maskAccount(input.accountNo),
+        amountFen: input.amountFen,
+        memo: 'planted by a fault drill',
+        fingerprint: this.accounts.fingerprint(input.bankCode, input.accountNo, input.amountFen),
+        status: 'pending',
+      },
+      { t: 'payment.settled', at, key: input.key },
+    ]);
+    return this.view().find((v) => v.idempotencyKey === input.key)!;
   }
 
   view(options: { accountRef?: string } = {}): LedgerEntryView[] {

@@ -41,6 +41,19 @@ const batchSchema = z.object({ batchId: z.string().min(1).max(200), payments: z.
 const querySchema = z.object({ idempotencyKeys: z.array(z.string().min(1).max(200)).max(MAX_PER_REQUEST) });
 const accountSchema = z.object({ accountNo: z.string().min(1).max(60) });
 const settlementSchema = z.object({ delayMs: z.number().int().nonnegative() });
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const statementQuery = z.object({
+  from: isoDate,
+  to: isoDate,
+  after: z.string().min(1).max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PER_REQUEST).default(MAX_PER_REQUEST),
+});
+const plantSchema = z.object({
+  idempotencyKey: z.string().min(1).max(200),
+  amountFen: z.number().int().positive(),
+  accountNo: z.string().min(1).max(60),
+  bankCode: z.string().min(1).max(40),
+});
 
 export async function startBankGateway(options: BankGatewayOptions): Promise<BankGatewayHandle> {
   const host = options.host ?? '127.0.0.1';
@@ -158,6 +171,35 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
     return reply;
   });
 
+  // Inquiry (a status report, as ISO 20022 pain.002 gives): every key the bank received, refusals
+  // included, and the keys it never received — what a payer needs to decide whether to send again.
+  app.post('/v1/payments/inquiry', async (request, reply) => {
+    const parsed = querySchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const effect = await faultBefore(request, reply, 'query');
+    if (effect === 'answered') return reply;
+    const payments = [];
+    const missing = [];
+    for (const key of parsed.data.idempotencyKeys) {
+      const status = ledger.inquire(key);
+      if (status) payments.push(status);
+      else missing.push(key);
+    }
+    await answer(request, reply, effect, { payments, missing });
+    return reply;
+  });
+
+  // The payer account's statement (camt.053-like): what the bank actually booked, by value date.
+  app.get('/v1/statements', async (request, reply) => {
+    const parsed = statementQuery.safeParse(request.query);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const effect = await faultBefore(request, reply, 'query');
+    if (effect === 'answered') return reply;
+    const page = ledger.statement(parsed.data);
+    await answer(request, reply, effect, { from: parsed.data.from, to: parsed.data.to, ...page });
+    return reply;
+  });
+
   // Admin endpoints, for tests and development only: never subject to faults.
   app.get('/admin/faults', async () => ({ ...faults.describe(), accounts: accounts.counts() }));
   app.post('/admin/faults', async (request, reply) => {
@@ -180,6 +222,16 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
     return { account: maskAccount(request.params.accountNo), closed: false };
   });
   app.post('/admin/settle', async () => ({ settled: ledger.settleAll() }));
+  // Fault drills: a settlement the payer never sent (a bank that paid twice).
+  app.post('/admin/ledger/plant-settlement', async (request, reply) => {
+    const parsed = plantSchema.safeParse(request.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    try {
+      return ledger.plantSettlement({ key: parsed.data.idempotencyKey, amountFen: parsed.data.amountFen, accountNo: parsed.data.accountNo, bankCode: parsed.data.bankCode });
+    } catch (error) {
+      return reply.status(409).send({ error: 'conflict', message: (error as Error).message });
+    }
+  });
   app.post('/admin/settlement', async (request, reply) => {
     const parsed = settlementSchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);

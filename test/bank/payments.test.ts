@@ -27,7 +27,8 @@ describe('bank gateway: submission and idempotency', () => {
   });
 
   it('refuses a key reused for another amount or account, leaving the first payment untouched', async () => {
-    bank = await startBank();
+    // Settlement far away: the ledger is compared before and after, and a busy machine must not settle in between.
+    bank = await startBank({ settlementDelayMs: 60_000 });
     const p = instruction();
     const [first] = (await bank.client.submitBatch({ batchId: 'b', payments: [p] })).results;
     const before = await bank.admin.ledger();
@@ -103,7 +104,7 @@ describe('bank gateway: submission and idempotency', () => {
 
 describe('bank gateway: settlement', () => {
   it('settles accepted payments asynchronously, queried one by one or thousands at once', async () => {
-    bank = await startBank({ settlementDelayMs: 300, chunkSize: 1_000 });
+    bank = await startBank({ settlementDelayMs: 3_000, chunkSize: 1_000 });
     const payments = Array.from({ length: 2_500 }, () => instruction());
     const { results } = await bank.client.submitBatch({ batchId: 'big', payments });
     expect(results).toHaveLength(2_500);
@@ -116,7 +117,7 @@ describe('bank gateway: settlement', () => {
     expect(early).toHaveLength(2_500);
     expect(early.every((s) => s.status === 'pending' && s.settledAt === undefined)).toBe(true);
 
-    const settled = await until(() => bank!.client.queryPayments(keys), (s) => s.every((x) => x.status === 'settled'));
+    const settled = await until(() => bank!.client.queryPayments(keys), (s) => s.every((x) => x.status === 'settled'), 30_000);
     expect(settled.every((s) => s.status === 'settled' && typeof s.settledAt === 'string')).toBe(true);
     expect(settled[7]).toMatchObject({ idempotencyKey: keys[7], paymentId: results[7]!.paymentId, amountFen: payments[7]!.amountFen });
 

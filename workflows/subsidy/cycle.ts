@@ -2,6 +2,9 @@ import {
   allHandlersFinished,
   condition,
   executeChild,
+  ParentClosePolicy,
+  patched,
+  startChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -18,7 +21,7 @@ import {
   type CycleStage,
   type CycleSummary,
 } from './definitions';
-import { paymentRunWorkflow } from './payment';
+import { bankReconciliationWorkflow, paymentRunWorkflow } from './payment';
 import { countyReviewWorkflow } from './review';
 import { doneBefore } from './timing';
 
@@ -152,6 +155,16 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
   // 7. Close: three-way reconciliation, summary per jurisdiction.
   stage('close');
   const summary = await closeCycle({ cycleId });
+  // Breaks against the bank's statement (or payments the bank has not answered) stay followed daily
+  // after the cycle closes, until a person has resolved each one.
+  if (patched('bank-reconciliation-follow-up') && summary.bank && (summary.bank.openBreaks > 0 || summary.bank.notFinal > 0)) {
+    await startChild(bankReconciliationWorkflow, {
+      workflowId: `${cycleId}:reconciliation`,
+      args: [{ cycleId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [{ key: QUARTER, value: input.quarter }],
+    });
+  }
   stage('closed');
   await condition(allHandlersFinished);
   return summary;

@@ -75,6 +75,8 @@ export interface CycleSummary {
   quarter: string;
   rows: { total: number; paid: number; notEligible: number; excluded: number; quarantined: number };
   reconciliation: ReconciliationLine[];
+  /** Against the bank's statement (since payment safety): what the bank booked vs our books, and open breaks. */
+  bank?: { entries: number; bankSettledFen: number; booksSettledFen: number; openBreaks: number; notFinal: number };
   balanced: boolean;
 }
 

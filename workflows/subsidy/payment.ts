@@ -1,5 +1,5 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SubsidyActivities } from '../../activities/subsidy';
 import { STAGE } from '../search-attributes';
 import type { CycleTiming, PaymentRunResult } from './definitions';
@@ -12,7 +12,9 @@ const { instructPayments, pollSettlements } = proxyActivities<SubsidyActivities>
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2, nonRetryableErrorTypes: ['BankRejectedError'] },
 });
 
-const { reissuePayment } = proxyActivities<SubsidyActivities>({
+// A re-issue asks the bank first; a refusal (an earlier attempt settled or still in doubt) is
+// non-retryable and ends the re-issue with the reason, for the person who asked.
+const { reissuePayment, reconcileWithBank } = proxyActivities<SubsidyActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
@@ -57,16 +59,51 @@ export interface ReissueInput {
   paymentId: string;
   actor: { subject: string; role: string };
   timing?: CycleTiming;
+  /** The attempt to make; with the workflow id `reissue-<paymentId>-<attempt>` two requests are one re-issue. */
+  attempt?: number;
+  /** The corrected account a person entered (sealed in PostgreSQL; only its id travels here). */
+  correctionId?: string;
 }
 
 /** Re-issues one held payment after its account was corrected: a new attempt, a new idempotency key, paid once. */
 export async function reissuePaymentWorkflow(input: ReissueInput): Promise<{ paymentId: string; status: string }> {
-  const { cycleId, jurisdiction } = await reissuePayment({ paymentId: input.paymentId, actor: input.actor });
+  const { cycleId, jurisdiction } = await reissuePayment({
+    paymentId: input.paymentId,
+    actor: input.actor,
+    ...(input.attempt !== undefined ? { attempt: input.attempt } : {}),
+    ...(input.correctionId !== undefined ? { correctionId: input.correctionId } : {}),
+  });
   let status = 'pending';
   await awaitSettlement(async () => {
     const polled = await pollSettlements({ cycleId, jurisdiction, paymentId: input.paymentId });
     status = polled.pending > 0 ? 'pending' : polled.held > 0 ? 'held' : 'settled';
     return polled;
   }, input.timing);
+  // The bank's statement has the last word on the cycle after every re-issue.
+  if (patched('reissue-reconciles-with-bank')) await reconcileWithBank({ cycleId });
   return { paymentId: input.paymentId, status };
+}
+
+export interface BankReconciliationInput {
+  cycleId: string;
+  /** Days between checks; default 1. */
+  intervalDays?: number;
+  checks?: number;
+}
+
+/**
+ * Follows a closed cycle against the bank's statement, daily, until every payment is final and every
+ * break has been resolved by a person. Started by the cycle at close when either is not yet so.
+ */
+export async function bankReconciliationWorkflow(input: BankReconciliationInput): Promise<{ checks: number; openBreaks: number }> {
+  upsertSearchAttributes([{ key: STAGE, value: 'reconciliation' }]);
+  let checks = input.checks ?? 0;
+  for (let i = 0; i < 60; i++) {
+    const result = await reconcileWithBank({ cycleId: input.cycleId });
+    checks++;
+    if (result.openBreaks === 0 && result.notFinal === 0) return { checks, openBreaks: 0 };
+    await sleep(`${input.intervalDays ?? 1} days`);
+  }
+  // Two months of daily checks make a long history: go on in a fresh run.
+  return continueAsNew<typeof bankReconciliationWorkflow>({ ...input, checks });
 }
