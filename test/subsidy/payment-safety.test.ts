@@ -224,6 +224,11 @@ describe('payment safety drill: the bank answers late while the roster changes',
     expect(resolved.status).toBe(200);
     expect(await reconcileWithBank(drill.world.deps, { cycleId })).toMatchObject({ openBreaks: 0, breaks: 1 });
 
+    // Every figure, breaks included, rebuilds from the events alone.
+    const { rebuildAndCompare } = await import('../../audit/rebuild');
+    const { allProjections } = await import('../../projections');
+    expect((await rebuildAndCompare(drill.world.deps.db, drill.world.deps.store, allProjections)).differences).toEqual([]);
+
     // Books that wrongly say "held" for a payment the bank settled: the re-issue asks the bank and refuses, naming the attempt.
     const misbooked = books.find((b) => b.payment_status === 'settled' && b.payment_id !== victim.payment_id && b.payment_id !== held.payment_id)!;
     // (As books written by the old code could be: set in the query table directly, no event can undo a settlement.)
