@@ -33,6 +33,10 @@ export interface SyntheticOptions {
   badShare?: number;
   /** Default roster.csv. */
   rosterFileName?: string;
+  /** Put every roster person in this jurisdiction (one county with many items, for bench:review). */
+  onlyJurisdiction?: string;
+  /** Share of new stays that belong to roster people (the rest to inpatients not on it); default 0.2. */
+  rosterShare?: number;
   /** Default hospitalizations-<quarter>.csv. */
   extractFileName?: string;
 }
@@ -163,11 +167,12 @@ async function writeRoster(file: string, options: SyntheticOptions, ids: IdFacto
       birth = male ? Math.min(partner + between(-1500, 700), dayOfYmd(1985, 12, 31)) : partner;
       if (male) femaleBirth = isoOf(partner);
     }
-    const jurisdiction = (() => {
+    const drawn = (() => {
       let x = random();
       for (let j = 0; j < JURISDICTION_WEIGHTS.length; j++) if ((x -= JURISDICTION_WEIGHTS[j]!) < 0) return JURISDICTIONS[j]!.code;
       return JURISDICTIONS[0]!.code;
     })();
+    const jurisdiction = options.onlyJurisdiction ?? drawn;
     const id = ids.make(between(0, ID_REGIONS.length - 1), birth, male);
     // Most enrolled years ago; some during 2025 (mid-quarter enrolment); ~3 % exited in 2025.
     const enrolled = random() < 0.92 ? dayOfYmd(2019, 1, 1) + between(0, 365 * 6) : dayOfYmd(2025, 1, 1) + between(0, 364);
@@ -259,7 +264,7 @@ export async function writeSyntheticSubsidyData(options: SyntheticOptions): Prom
       if (admission < prevAdmission) admission = prevAdmission;
       if (discharge < admission) discharge = admission;
     } else {
-      if (people.length > 0 && random() < 0.2) id = pickRosterPerson();
+      if (people.length > 0 && random() < (options.rosterShare ?? 0.2)) id = pickRosterPerson();
       else if (recentOutsiders.length > 0 && random() < 0.25) id = pick(recentOutsiders);
       else {
         // Inpatients aged 49–95 (第十条: the bureau sends records of people aged 49 and over).
