@@ -30,7 +30,7 @@ const api = await buildApi({ db: stack.db, store: stack.store, temporal: stack.c
 try {
   // Nearly every stay belongs to a roster person of the one county; some people have several stays,
   // some are refused (age, enrolment): size the files so that the county gets about `wanted` items.
-  const rows = Math.ceil(wanted * 1.7);
+  const rows = Math.ceil(wanted * 1.75);
   const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, 'input'), quarter, rows, rosterSize: Math.ceil(wanted * 2), seed: 11, onlyJurisdiction: jurisdiction, rosterShare: 0.97 });
   await importRoster(stack.subsidyDeps, files.roster, 'bench');
   const extract = await storeUpload(stack.subsidyDeps.uploadsDir, files.hospitalizations);
