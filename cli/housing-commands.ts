@@ -41,8 +41,12 @@ export function registerHousingCommands(program: Command): void {
       await withStack(async (stack) => {
         const intake = { ...parsed.data, registeredOn: new Date().toISOString().slice(0, 10) };
         const registered = await registerListing(stack.subsidyDeps, intake, CLI_ACTOR);
+        if (!registered.created) {
+          const { existing } = registered;
+          throw new CliError(`this home is already listed as ${existing.listingId} (same ${existing.matchedBy === 'property_certificate' ? 'property certificate' : 'address and unit'}), stage ${existing.stage}: nothing started`);
+        }
         const started = await startListingWorkflow(stack.client, stack.config.TEMPORAL_TASK_QUEUE, { listingId: registered.listingId, kind: intake.kind, region: intake.region }, { planId: PURCHASE_PLAN_ID });
-        progress(registered.created ? 'listing registered' : 'this home is already listed');
+        progress('listing registered');
         print({ listingId: registered.listingId, workflowId: started.workflowId });
       });
     });

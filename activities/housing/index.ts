@@ -1,6 +1,7 @@
-import { cancelLoan, closeListing, recordLoanFallback, recordPlanFunds, terminateContract, unwindRegistration } from './compensation';
+import { cancelLoan, closeListing, recordStepFailed, recordLoanFallback, recordPlanFunds, terminateContract, unwindRegistration } from './compensation';
 import type { HousingDeps } from './context';
-import { appraise, drawLoan, handOver, obtainLoanDecision, paySeller, recordApproval, recordOffer, recordSurvey, registerPurchase, signContract } from './purchase';
+import { decideSellerPayment, paySeller } from './payment';
+import { appraise, drawLoan, handOver, obtainLoanDecision, recordApproval, recordOffer, recordSurvey, registerPurchase, signContract } from './purchase';
 import { assessPriority, recordAdmission, recordReminder, recordScreeningDecision, screenListing } from './screening';
 
 export { simulatedHousingAdapters, type HousingAdapters, type HousingDeps, type HousingSimulatorOptions } from './context';
@@ -20,6 +21,8 @@ const steps = {
   obtainLoanDecision,
   drawLoan,
   paySeller,
+  decideSellerPayment,
+  recordStepFailed,
   handOver,
   recordLoanFallback,
   cancelLoan,

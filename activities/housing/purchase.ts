@@ -16,8 +16,6 @@ export const ids = (listingId: string) => ({
   contract: `HC-${listingId}`,
   registration: `REG-${listingId}`,
   loan: `LOAN-${listingId}`,
-  // One payment of the seller, one key: the bank never pays it twice.
-  sellerPayment: `housing-seller-${listingId}#1`,
 });
 
 function append(deps: HousingDeps, listingId: string, events: ReturnType<typeof housingEvent>[], actor: HousingActor | string) {
@@ -55,7 +53,13 @@ export async function appraise(deps: HousingDeps, input: { listingId: string }):
   });
   const policy = currentHousingPolicy();
   const entry = housingEntryOn(policy, listing.registeredOn);
-  const cap = priceCap({ kind: listing.kind, appraisalFen: report.valueFen, floorAreaDm2: listing.floorAreaDm2, ceilingPerM2Fen: entry.newStockCeilingPerM2Fen });
+  let cap: ReturnType<typeof priceCap>;
+  try {
+    cap = priceCap({ kind: listing.kind, appraisalFen: report.valueFen, floorAreaDm2: listing.floorAreaDm2, ceilingPerM2Fen: entry.newStockCeilingPerM2Fen });
+  } catch (error) {
+    // The facts themselves are wrong (e.g. a floor area of 0): a retry would fail the same way forever.
+    throw ApplicationFailure.nonRetryable(`no price cap for ${listingId}: ${(error as Error).message}`, 'AppraisalUnusable');
+  }
   await append(
     deps,
     listingId,
@@ -181,40 +185,6 @@ export async function drawLoan(deps: HousingDeps, input: { listingId: string }):
     if (error instanceof LoanDrawRefusedError) throw ApplicationFailure.nonRetryable(error.message, 'LoanDrawRefused');
     throw error;
   }
-}
-
-export type SellerPayment = { status: 'paid' } | { status: 'held'; reason: string };
-
-/**
- * Pays the seller the contract price through the bank gateway, under one idempotency key: the intent
- * is recorded first, a retry resubmits the same key, and the bank answers it with its first result.
- */
-export async function paySeller(deps: HousingDeps, input: { listingId: string; pollIntervalMs: number }): Promise<SellerPayment> {
-  const { listingId } = input;
-  const history = await listingHistory(deps.store, listingId);
-  if (history.SellerPaid) return { status: 'paid' };
-  const contract = need(history.ContractSigned, `contract of ${listingId}`);
-  const seller = (await deps.vault.getMany([need(history.ListingRegistered, listingId).sellerRef])).values().next().value;
-  const key = ids(listingId).sellerPayment;
-  const held = async (reason: string): Promise<SellerPayment> => {
-    await append(deps, listingId, [housingEvent('SellerPaymentHeld', { listingId, idempotencyKey: key, reason }, listingId, key)], 'bank');
-    return { status: 'held', reason };
-  };
-  if (!seller) return held('no_seller_account');
-  const submitted = await deps.bank.submitBatch({
-    batchId: key,
-    payments: [{ idempotencyKey: key, bankCode: seller.bankCode, accountNo: seller.accountNo, accountName: seller.name, amountFen: contract.priceFen, memo: `许政办〔2025〕10号 收购房款 ${contract.contractId}` }],
-  });
-  const answer = submitted.results[0];
-  if (answer?.status !== 'accepted') return held(answer?.reason ?? 'no_answer_from_bank');
-  await append(deps, listingId, [housingEvent('SellerPaymentInstructed', { listingId, idempotencyKey: key, amountFen: contract.priceFen, bankPaymentId: answer.paymentId }, listingId)], WORKER_ACTOR);
-  const final = await pollUntil(async () => {
-    const [status] = await deps.bank.queryPayments([key]);
-    return status && status.status !== 'pending' ? status : undefined;
-  }, input.pollIntervalMs);
-  if (final.status === 'failed') return held(final.reason ?? 'failed');
-  await append(deps, listingId, [housingEvent('SellerPaid', { listingId, idempotencyKey: key, amountFen: final.amountFen, settledAt: final.settledAt ?? '' }, listingId)], 'bank');
-  return { status: 'paid' };
 }
 
 /** The home enters the affordable rental stock at the appraised market rent. */
