@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildAndCompare } from '../../audit/rebuild';
 import { housingStreams } from '../../domain/housing/events';
+import { makeIdNumber } from '../../domain/id-number';
 import { verifyChain } from '../../eventstore';
 import { allProjections } from '../../projections';
 import { listingWorkflowId, planStateQuery, type ListingOutcome } from '../../workflows/housing/definitions';
@@ -27,7 +28,7 @@ const home = (n: number, overrides: Record<string, unknown> = {}) => ({
   askingFen: 80_000_000,
   certificates: ['property_certificate'],
   documents: [`doc://deed/${n}`],
-  seller: { idNumber: `41100219700101${String(n).padStart(4, '0')}`, name: `业主${n}`, bankCode: 'ICBC', accountNo: `622202020000123${String(n).padStart(4, '0')}` },
+  seller: { idNumber: makeIdNumber('411002', '1970-01-01', n), name: `业主${n}`, bankCode: 'ICBC', accountNo: `622202020000123${String(n).padStart(4, '0')}` },
   ...overrides,
 });
 
@@ -108,6 +109,7 @@ describe('a purchase of existing housing through the API', () => {
       'ContractSigned',
       ...(await typesOf(happy)).filter((type) => ['RegistrationFiled', 'RegistrationCompleted', 'LoanApplied', 'LoanApproved'].includes(type)),
       'LoanDrawn',
+      'SellerPaymentIssued',
       'SellerPaymentInstructed',
       'SellerPaid',
       'HomeHandedOver',

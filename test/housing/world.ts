@@ -40,6 +40,8 @@ export interface HousingWorld {
   /** Listing ids whose registration the simulated registry fails, or whose loan the bank refuses. */
   failRegistration: Set<string>;
   refuseLoan: Set<string>;
+  /** The bank-gateway simulator (admin endpoints: close an account, read the ledger). */
+  bankUrl: string;
   /** An API whose listings wait in the given purchase plan. */
   api(planId: string): Promise<FastifyInstance>;
   token(role: Role, subject: string): Promise<string>;
@@ -80,6 +82,7 @@ export async function createHousingWorld(name: string): Promise<HousingWorld> {
     taskQueue,
     failRegistration,
     refuseLoan,
+    bankUrl: bank.url,
     api: async (planId) => {
       const api = await buildApi({ db: deps.db, store, temporal: client, taskQueue, logLevel: 'silent', subsidy: deps, tokenSecret: secret, housing: { planId, timing: TEST_TIMING } });
       apis.push(api);
