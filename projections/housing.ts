@@ -90,6 +90,7 @@ const handlers: Handlers = {
       .execute();
   },
   SurveyReportFiled: async (db, d, at) => listing(db, d.listingId, at, { stage: d.passed ? 'appraisal' : 'survey_failed' }).then(() => {}),
+  AppraisalCommissioned: async () => {},
   AppraisalReceived: async (db, d, at) => listing(db, d.listingId, at, { appraisal_fen: d.valueFen, monthly_rent_fen: d.marketRentFen }).then(() => {}),
   PriceCapSet: async (db, d, at) => listing(db, d.listingId, at, { stage: 'negotiation', cap_fen: d.capFen }).then(() => {}),
   OfferMade: async (db, d, at) => {

@@ -1,7 +1,7 @@
 import { cancelLoan, closeListing, recordStepFailed, recordLoanFallback, recordPlanFunds, terminateContract, unwindRegistration } from './compensation';
 import type { HousingDeps } from './context';
 import { decideSellerPayment, paySeller } from './payment';
-import { appraise, drawLoan, handOver, obtainLoanDecision, recordApproval, recordOffer, recordSurvey, registerPurchase, signContract } from './purchase';
+import { appraise, commissionAppraisal, submitAppraisal, drawLoan, handOver, obtainLoanDecision, recordApproval, recordOffer, recordSurvey, registerPurchase, signContract } from './purchase';
 import { assessPriority, recordAdmission, recordReminder, recordScreeningDecision, screenListing } from './screening';
 
 export { simulatedHousingAdapters, type HousingAdapters, type HousingDeps, type HousingSimulatorOptions } from './context';
@@ -14,6 +14,8 @@ const steps = {
   recordReminder,
   recordSurvey,
   appraise,
+  commissionAppraisal,
+  submitAppraisal,
   recordOffer,
   recordApproval,
   signContract,

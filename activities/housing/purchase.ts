@@ -36,21 +36,14 @@ export interface CapFacts {
   askingFen: number;
 }
 
-/** The appraisal firm's value and rent, and the price cap the domain derives from them. */
-export async function appraise(deps: HousingDeps, input: { listingId: string }): Promise<CapFacts> {
-  const { listingId } = input;
+type Report = { reportId: string; firm: string; valueFen: number; marketRentFen: number; appraisedOn: string };
+
+/** Records a firm's report and the price cap the domain derives from it; facts that give no cap fail for good. */
+async function recordAppraisalReport(deps: HousingDeps, listingId: string, report: Report, actor: HousingActor | string): Promise<CapFacts> {
   const history = await listingHistory(deps.store, listingId);
   const listing = need(history.ListingRegistered, `listing ${listingId}`);
   const recorded = history.PriceCapSet;
   if (recorded) return { capFen: recorded.capFen, appraisalFen: recorded.appraisalFen, askingFen: listing.askingFen };
-  const report = await deps.housing.appraisal.appraise({
-    requestId: listingId,
-    listingId,
-    kind: listing.kind,
-    region: listing.region,
-    floorAreaDm2: listing.floorAreaDm2,
-    askingFen: listing.askingFen,
-  });
   const policy = currentHousingPolicy();
   const entry = housingEntryOn(policy, listing.registeredOn);
   let cap: ReturnType<typeof priceCap>;
@@ -67,9 +60,56 @@ export async function appraise(deps: HousingDeps, input: { listingId: string }):
       housingEvent('AppraisalReceived', { listingId, reportId: report.reportId, firm: report.firm, valueFen: report.valueFen, marketRentFen: report.marketRentFen, appraisedOn: report.appraisedOn }, listingId),
       housingEvent('PriceCapSet', { listingId, ...cap, policyVersion: policy.version }, listingId),
     ],
-    `appraisal:${report.firm}`,
+    actor,
   );
   return { capFen: cap.capFen, appraisalFen: cap.appraisalFen, askingFen: listing.askingFen };
+}
+
+function appraisalRequest(listingId: string, listing: { kind: 'new_stock' | 'second_hand'; region: string; floorAreaDm2: number; askingFen: number }) {
+  return { requestId: listingId, listingId, kind: listing.kind, region: listing.region, floorAreaDm2: listing.floorAreaDm2, askingFen: listing.askingFen };
+}
+
+/** The appraisal firm's value and rent, and the price cap the domain derives from them (workflows started before commissions). */
+export async function appraise(deps: HousingDeps, input: { listingId: string }): Promise<CapFacts> {
+  const { listingId } = input;
+  const listing = need((await listingHistory(deps.store, listingId)).ListingRegistered, `listing ${listingId}`);
+  const report = await deps.housing.appraisal.appraise(appraisalRequest(listingId, listing));
+  return recordAppraisalReport(deps, listingId, report, `appraisal:${report.firm}`);
+}
+
+/**
+ * The 住建局 commissions an appraisal firm for the listing (recorded). A firm that answers by machine
+ * (the simulator) gives its report at once and the cap is set; any other firm submits later through
+ * its own role (`submitAppraisal`).
+ */
+export async function commissionAppraisal(deps: HousingDeps, input: { listingId: string }): Promise<{ firm: string; cap?: CapFacts }> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  const listing = need(history.ListingRegistered, `listing ${listingId}`);
+  const commissioned = history.AppraisalCommissioned;
+  if (history.PriceCapSet) {
+    const c = history.PriceCapSet;
+    return { firm: commissioned?.firm ?? history.AppraisalReceived?.firm ?? '', cap: { capFen: c.capFen, appraisalFen: c.appraisalFen, askingFen: listing.askingFen } };
+  }
+  const answer = await deps.housing.appraisal.commission(appraisalRequest(listingId, listing));
+  const firm = commissioned?.firm ?? answer.firm;
+  if (!commissioned) await append(deps, listingId, [housingEvent('AppraisalCommissioned', { listingId, firm }, listingId)], WORKER_ACTOR);
+  if (!answer.report || answer.report.firm !== firm) return { firm };
+  return { firm, cap: await recordAppraisalReport(deps, listingId, answer.report, `appraisal:${firm}`) };
+}
+
+/** A commissioned firm's report, submitted through its role: value and market rent with the report's reference. */
+export async function submitAppraisal(
+  deps: HousingDeps,
+  input: { listingId: string; reportRef: string; valueFen: number; marketRentFen: number; appraisedOn: string; actor: HousingActor },
+): Promise<CapFacts> {
+  const { listingId, actor } = input;
+  const commissioned = need((await listingHistory(deps.store, listingId)).AppraisalCommissioned, `appraisal commission of ${listingId}`);
+  if (actor.role !== 'appraiser' || actor.subject !== commissioned.firm) {
+    throw ApplicationFailure.nonRetryable(`${actor.subject} (${actor.role}) is not the firm commissioned for ${listingId}`, 'NotCommissioned');
+  }
+  const report = { reportId: input.reportRef, firm: commissioned.firm, valueFen: input.valueFen, marketRentFen: input.marketRentFen, appraisedOn: input.appraisedOn };
+  return recordAppraisalReport(deps, listingId, report, actor);
 }
 
 /** An offer; the workflow's validator already refused one above the cap — this is the last line. */

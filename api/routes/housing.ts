@@ -21,6 +21,7 @@ import {
   planStateQuery,
   PURCHASE_PLAN_ID,
   reissueSellerPaymentUpdate,
+  submitAppraisalUpdate,
   unwindPurchaseUpdate,
   submitOfferUpdate,
   type HousingActor,
@@ -251,6 +252,14 @@ export function housingRoutes(deps: ApiDeps & { housing?: HousingApiOptions }): 
       (b, actor) => update(decideApprovalUpdate, { ...b, actor }),
     );
 
+    step(
+      'appraisal',
+      'appraisal',
+      ['appraiser'],
+      "The commissioned appraisal firm's report: value and monthly market rent in fen, the report's reference (工作任务(三)); only the firm named in the commission",
+      z.object({ reportRef: text(100), valueFen: fen, marketRentFen: fen, appraisedOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
+      (b, actor) => update(submitAppraisalUpdate, { ...b, actor }),
+    );
     step(
       'seller-payment/reissue',
       'seller_payment_reissue',

@@ -61,6 +61,7 @@ export type HousingEvent =
   | { type: 'PriorityAssessed'; data: L & { firstInLine: boolean; unmetDemand: number; reason: string } }
   | { type: 'PurchaseAdmitted'; data: L & Funding & { planId: string } }
   | { type: 'SurveyReportFiled'; data: L & { passed: boolean; defects: string[]; photoRefs: string[]; by: string } }
+  | { type: 'AppraisalCommissioned'; data: L & { firm: string } }
   | { type: 'AppraisalReceived'; data: L & { reportId: string; firm: string; valueFen: number; marketRentFen: number; appraisedOn: IsoDate } }
   | { type: 'PriceCapSet'; data: L & { capFen: number; basis: 'appraisal' | 'policy_ceiling'; appraisalFen: number; ceilingFen: number | null; policyVersion: string } }
   | { type: 'OfferMade'; data: L & { offerNo: number; priceFen: number; capFen: number; sellerAccepted: boolean; by: string } }

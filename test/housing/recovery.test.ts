@@ -263,4 +263,44 @@ describe('housing: every failure recoverable, every reservation counted, every a
     expect(priority.firstInLine).toBe(true);
     expect(priority.reason).toMatch(/no owner survey of the building; complex: 170\/200 owners willing to sell \(> 80 %: goes first\)/);
   });
+
+  it("takes the commissioned firm's appraisal through its own role, and the firm's value drives the cap", async () => {
+    const id = await register(home(6));
+    world.commissionTo.set(id, 'firm-huaxin');
+    await reach(id, 'survey');
+    await call(api, 'POST', `/housing/listings/${id}/survey`, t.surveyor!, { passed: true });
+    const waiting = await reach(id, 'appraisal');
+    await eventually(async () => ((await progressOf(id)) as { appraisalFirm?: string } | undefined)?.appraisalFirm === 'firm-huaxin' || undefined);
+    expect(waiting.stage).toBe('appraisal');
+    const report = { reportRef: 'HX-PG-2025-0601', valueFen: 55_000_000, marketRentFen: 115_000, appraisedOn: '2025-06-01' };
+    // Another firm, and the surveyor (also an appraiser), are not this commission's firm: refused and recorded.
+    const other = await call(api, 'POST', `/housing/listings/${id}/appraisal`, await world.token('appraiser', 'firm-other'), report);
+    expect(other.status).toBe(409);
+    expect(other.body.message).toMatch(/not the firm commissioned/);
+    expect((await call(api, 'POST', `/housing/listings/${id}/appraisal`, t.negotiator!, report)).status).toBe(403);
+    const firm = await world.token('appraiser', 'firm-huaxin');
+    expect((await call(api, 'POST', `/housing/listings/${id}/appraisal`, firm, report)).status).toBe(200);
+    const { capFen } = await reach(id, 'negotiation');
+    expect(capFen).toBe(55_000_000);
+    const events = await eventsOf(id);
+    expect(events.find((e) => e.type === 'AppraisalCommissioned')!.data).toMatchObject({ firm: 'firm-huaxin' });
+    const received = events.find((e) => e.type === 'AppraisalReceived')!;
+    expect(received.data).toMatchObject({ reportId: 'HX-PG-2025-0601', firm: 'firm-huaxin', valueFen: 55_000_000, marketRentFen: 115_000 });
+    expect(received.metadata.actor).toBe('appraiser:firm-huaxin');
+    expect(events.filter((e) => e.type === 'AttemptRefused').map((e) => (e.data as { action: string; by: string }).by)).toEqual(['firm-other', 'negotiator-2']);
+    expect((await call(api, 'POST', `/housing/listings/${id}/offers`, t.negotiator!, { priceFen: 55_000_001, sellerAccepted: true })).status).toBe(409);
+  });
+
+  it('ends the purchase with its reason when a step fails for good, instead of retrying forever', async () => {
+    const id = await register(home(7));
+    world.appraisalValue.set(id, -1);
+    await reach(id, 'survey');
+    await call(api, 'POST', `/housing/listings/${id}/survey`, t.surveyor!, { passed: true });
+    const outcome = await outcomeOf(id);
+    expect(outcome.outcome).toBe('terminated');
+    expect(outcome.reasons[0]).toMatch(/appraisal failed: no price cap for .*not a non-negative whole number of fen/);
+    const types = (await eventsOf(id)).map((e) => e.type);
+    expect(types.slice(-3)).toEqual(['StepFailed', 'FundsReleased', 'ListingClosed']);
+    expect((await world.deps.db.selectFrom('housing_reservations').select('status').where('listing_id', '=', id).executeTakeFirstOrThrow()).status).toBe('released');
+  });
 });

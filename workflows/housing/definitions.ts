@@ -71,6 +71,8 @@ export interface ListingProgress {
   askingFen?: number;
   offers: number;
   agreed?: { offerNo: number; priceFen: number; negotiator: string };
+  /** The appraisal firm commissioned (its `appraiser` tokens submit the report). */
+  appraisalFirm?: string;
   /** The seller's payment: its current attempt, and the bank's reason while it is held. */
   payment?: { attempt: number; heldReason?: string };
   outcome?: ListingOutcome;
@@ -114,6 +116,14 @@ export interface ReissueInput {
   accountMask: string;
   reason: string;
 }
+/** A commissioned appraisal firm's report: value (the price cap's basis) and market rent, with the report's reference. */
+export interface AppraisalInput {
+  actor: HousingActor;
+  reportRef: string;
+  valueFen: number;
+  marketRentFen: number;
+  appraisedOn: string;
+}
 export interface UnwindInput {
   actor: HousingActor;
   reason: string;
@@ -133,6 +143,8 @@ export const decideApprovalUpdate = defineUpdate<ListingProgress, [ApprovalInput
 export const reissueSellerPaymentUpdate = defineUpdate<ListingProgress, [ReissueInput]>('reissueSellerPayment');
 /** The task force unwinds a purchase whose seller cannot be paid: loan, registration and contract undone, reservation released. */
 export const unwindPurchaseUpdate = defineUpdate<ListingProgress, [UnwindInput]>('unwindPurchase');
+/** 工作任务(三): the commissioned firm submits its appraisal (role `appraiser`, only for its own commission). */
+export const submitAppraisalUpdate = defineUpdate<ListingProgress, [AppraisalInput]>('submitAppraisal');
 export const listingProgressQuery = defineQuery<ListingProgress>('listingProgress');
 
 /** From the plan: the listing's turn has come, with the money reserved for it. */

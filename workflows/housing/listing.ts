@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -27,6 +26,7 @@ import {
   listingProgressQuery,
   reissueSellerPaymentUpdate,
   requestAdmissionSignal,
+  submitAppraisalUpdate,
   requestFallbackSignal,
   settleSignal,
   submitOfferUpdate,
@@ -68,7 +68,10 @@ const DEFAULT_TIMING: Required<ListingTiming> = {
 
 /** A failure no retry can fix (a non-retryable ApplicationFailure inside an activity failure): its message. */
 function permanentFailure(error: unknown): string | undefined {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) return error.cause.message;
+  // The activity's own failure may come wrapped (ActivityFailure) or as is: look down the chain.
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.nonRetryable) return cause.message;
+  }
   return undefined;
 }
 
@@ -100,6 +103,7 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   let survey: SurveyReportInput | undefined;
   let approved = false;
   let fallback: { granted: boolean; reason: string; funding?: Funding } | undefined;
+  let firmCap: { capFen: number; appraisalFen: number; askingFen: number } | undefined;
   let resolution: { kind: 'reissue'; attempt: number } | { kind: 'unwind'; reason: string; by: string } | undefined;
 
   setHandler(listingProgressQuery, () => progress);
@@ -189,6 +193,25 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
     },
   );
 
+  // --- the appraisal by the commissioned firm (工作任务(三)) ---
+  setHandler(
+    submitAppraisalUpdate,
+    (report) =>
+      lock.run(async () => {
+        firmCap = await steps.submitAppraisal({ listingId, ...report });
+        return progress;
+      }),
+    {
+      validator: ({ actor, valueFen, marketRentFen, reportRef }) => {
+        allowed(actor, ['appraiser'], 'submit an appraisal');
+        if (progress.stage !== 'appraisal' || !progress.appraisalFirm || firmCap) throw new Error(`${listingId} awaits no appraisal`);
+        if (actor.subject !== progress.appraisalFirm) throw new Error(`${actor.subject} is not the firm commissioned for ${listingId}`);
+        if (!Number.isSafeInteger(valueFen) || valueFen <= 0 || !Number.isSafeInteger(marketRentFen) || marketRentFen <= 0) throw new Error('value and market rent are positive whole numbers of fen');
+        if (!reportRef.trim()) throw new Error("an appraisal names its report's reference");
+      },
+    },
+  );
+
   // --- a held seller payment: re-issue to a corrected account, or unwind (a person decides, recorded) ---
   const awaitingResolution = (actor: HousingActor, reason: string) => {
     allowed(actor, TASK_FORCE_ROLES, 'resolve a held seller payment');
@@ -274,7 +297,16 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   if (patched('housing-step-failure-ends')) {
     // A refusal no retry can fix (e.g. facts the firm cannot appraise) ends the purchase with its reason and gives the reservation back.
     try {
-      cap = await steps.appraise({ listingId });
+      if (patched('housing-appraisal-by-firm')) {
+        // The bureau commissions a firm; the simulator answers at once, any other firm through its role.
+        const commission = await steps.commissionAppraisal({ listingId });
+        progress.appraisalFirm = commission.firm;
+        if (commission.cap) cap = commission.cap;
+        else {
+          await condition(() => firmCap !== undefined);
+          cap = firmCap!;
+        }
+      } else cap = await steps.appraise({ listingId });
     } catch (error) {
       const reason = permanentFailure(error);
       if (reason === undefined) throw error;
