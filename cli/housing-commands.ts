@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { listingIntakeSchema, registerDemand, registerListing } from '../activities/housing/intake';
 import { ensurePurchasePlan, startListingWorkflow } from '../activities/housing/starter';
+import { housingProgressReport, writeProgressReportXlsx } from '../activities/housing/report';
 import { formatYuan } from '../domain/money';
 import { housingStreams } from '../domain/housing/events';
 import { loadConfig } from '../stack/config';
@@ -85,6 +86,21 @@ export function registerHousingCommands(program: Command): void {
       if (!Number.isInteger(units) || units <= 0) throw new CliError('--units: a positive whole number');
       await withStack((stack) => registerDemand(stack.subsidyDeps, { region: options.region, units, reference: options.reference }, CLI_ACTOR));
       progress(`demand of ${units} unit(s) registered in ${options.region}`);
+    });
+
+  housing
+    .command('report')
+    .description("the task force's weekly progress report (保障措施(二)): listings per stage, funds by source, handovers per region against demand")
+    .option('--xlsx <file>', 'also write it as an Excel workbook')
+    .action(async (options: { xlsx?: string }) => {
+      await withStack(async (stack) => {
+        const report = await housingProgressReport(stack.db, PURCHASE_PLAN_ID);
+        if (options.xlsx) {
+          await writeProgressReportXlsx(report, options.xlsx);
+          progress(`report written to ${options.xlsx}`);
+        }
+        print(report);
+      });
     });
 
   housing

@@ -7,6 +7,7 @@ import { listingIntakeSchema, recordBuildingIntent, recordComplexIntent, regionC
 import { ensurePurchasePlan, startListingWorkflow } from '../../activities/housing/starter';
 import { recordRefusedAttempt } from '../../activities/housing/attempts';
 import { storePayeeAccount } from '../../activities/housing/payment';
+import { housingProgressReport } from '../../activities/housing/report';
 import { ROLES, type Role } from '../../security/roles';
 import type { AttemptedAction } from '../../domain/housing/events';
 import { housingStreams } from '../../domain/housing/events';
@@ -298,6 +299,15 @@ export function housingRoutes(deps: ApiDeps & { housing?: HousingApiOptions }): 
         const state = await viaUpdate(reply, () => handle.executeUpdate(addFundsUpdate, { args: [{ ...request.body, actor: actorFrom(request) }] }));
         return state === undefined ? reply : reply.send({ funds: state.funds, waiting: state.queue.length, reserved: Object.keys(state.reserved).length });
       },
+    );
+
+    app.get(
+      '/housing/report',
+      {
+        preHandler: requireRole(...READERS),
+        schema: { summary: "The task force's weekly progress report: listings per stage, funds reserved and spent by source, handovers per region against demand (保障措施(二))", tags: ['housing'] },
+      },
+      async () => housingProgressReport(db, planId),
     );
 
     app.get(

@@ -303,4 +303,43 @@ describe('housing: every failure recoverable, every reservation counted, every a
     expect(types.slice(-3)).toEqual(['StepFailed', 'FundsReleased', 'ListingClosed']);
     expect((await world.deps.db.selectFrom('housing_reservations').select('status').where('listing_id', '=', id).executeTakeFirstOrThrow()).status).toBe('released');
   });
+
+  it('以旧换新: pays the proceeds of a second-hand home to the escrow account of the seller\'s new-home contract', async () => {
+    const escrow = { bankCode: 'CCB', accountNo: '6217000099990008', name: '许昌某置业有限公司预售资金监管账户' };
+    const id = await register(home(8, { newHome: { contract: 'XS-2025-0008', escrow } }));
+    const priceFen = await agreeOnPrice(id);
+    expect(await outcomeOf(id)).toMatchObject({ outcome: 'handed_over' });
+    const events = await eventsOf(id);
+    expect((events[0]!.data as { newHome?: { contract: string } }).newHome).toMatchObject({ contract: 'XS-2025-0008' });
+    expect(events.find((e) => e.type === 'SellerPaymentIssued')!.data).toMatchObject({ payee: 'escrow', accountMask: '****0008', amountFen: priceFen });
+    expect(JSON.stringify(events)).not.toContain(escrow.accountNo);
+    const toEscrow = await bankAdmin('POST', '/admin/ledger/by-account', { accountNo: escrow.accountNo });
+    expect(toEscrow.entries).toEqual([expect.objectContaining({ status: 'settled', amountFen: priceFen })]);
+    const row = await world.deps.db.selectFrom('housing_listings').select('new_home_contract').where('listing_id', '=', id).executeTakeFirstOrThrow();
+    expect(row.new_home_contract).toBe('XS-2025-0008');
+  });
+
+  it('reports progress for the weekly meeting from the projections, and as xlsx', async () => {
+    const response = await call(api, 'GET', '/housing/report', t.auditor!);
+    expect(response.status).toBe(200);
+    const report = response.body as import('../../activities/housing/report').HousingProgressReport;
+    const state = await world.client.workflow.getHandle(planId).query(planStateQuery);
+    const capital = report.funds.find((f) => f.source === 'capital')!;
+    const loan = report.funds.find((f) => f.source === 'loan_capacity')!;
+    expect(capital).toMatchObject({ totalFen: state.funds.capital.totalFen, reservedFen: state.funds.capital.reservedFen, spentFen: state.funds.capital.spentFen });
+    expect(loan).toMatchObject({ totalFen: state.funds.loan.totalFen, reservedFen: state.funds.loan.reservedFen, spentFen: state.funds.loan.spentFen });
+    const handed = await world.deps.db.selectFrom('housing_rental_stock').select('listing_id').execute();
+    const core = report.regions.find((r) => r.region === 'yiquan_liangu')!;
+    expect(core).toMatchObject({ demandUnits: 20, handedOver: handed.length });
+    expect(report.listingsByStage.find((s) => s.stage === 'handed_over')!.listings).toBe(handed.length);
+
+    const { writeProgressReportXlsx } = await import('../../activities/housing/report');
+    const { default: ExcelJS } = await import('exceljs');
+    const file = `${(await import('node:os')).tmpdir()}/housing-report-${Date.now()}.xlsx`;
+    await writeProgressReportXlsx(report, file);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(file);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['房源进度 listings', '资金 funds', '区域 regions']);
+    expect(wb.getWorksheet('资金 funds')!.getRow(2).getCell(4).value).toBe(capital.spentFen / 100);
+  });
 });
