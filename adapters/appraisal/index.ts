@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { openSimulatorState } from '../../simulators/housing-state';
 
 /** What the appraisal firm is told: small facts of the home, never the seller. */
 export interface AppraisalRequest {
@@ -48,11 +49,14 @@ export interface AppraisalSimulatorOptions {
   today?: () => string;
   /** The firm the bureau commissions for a request, when not this simulator (it then submits through the API). */
   commissionTo?: (request: AppraisalRequest) => string | undefined;
+  /** A journal file keeping the firm's reports across restarts (DATA_DIR/housing-simulators/appraisal.jsonl in the stack). */
+  stateFile?: string;
 }
 
 /** A simulated appraisal firm: deterministic per listing, idempotent per request id. */
 export function createAppraisalSimulator(options: AppraisalSimulatorOptions = {}): AppraisalFirm {
-  const reports = new Map<string, AppraisalReport>();
+  const state = openSimulatorState<AppraisalReport>(options.stateFile);
+  const reports = state.entries;
   const min = options.minPermille ?? 880;
   const max = options.maxPermille ?? 1000;
   const yieldBp = options.rentYieldBasisPoints ?? 250;
@@ -76,7 +80,7 @@ export function createAppraisalSimulator(options: AppraisalSimulatorOptions = {}
         marketRentFen: Math.floor((valueFen * yieldBp) / 10_000 / 12),
         appraisedOn: options.today?.() ?? new Date().toISOString().slice(0, 10),
       };
-      reports.set(request.requestId, report);
+      state.save(request.requestId, report);
       return report;
     },
   };
