@@ -342,4 +342,23 @@ describe('housing: every failure recoverable, every reservation counted, every a
     expect(wb.worksheets.map((w) => w.name)).toEqual(['房源进度 listings', '资金 funds', '区域 regions']);
     expect(wb.getWorksheet('资金 funds')!.getRow(2).getCell(4).value).toBe(capital.spentFen / 100);
   });
+
+  it('treats a lost answer from the bank as in doubt, never held: asks again under the same key and pays once', async () => {
+    const id = await register(home(9));
+    // The bank records the payment, then the answer is lost (503) — twice.
+    await bankAdmin('POST', '/admin/faults', { rules: [{ effect: 'commit_then_503', on: 'submit', next: 2 }] });
+    try {
+      const priceFen = await agreeOnPrice(id);
+      expect(await outcomeOf(id)).toMatchObject({ outcome: 'handed_over' });
+      const types = (await eventsOf(id)).map((e) => e.type);
+      expect(types).not.toContain('SellerPaymentHeld');
+      expect(types.filter((t) => t === 'SellerPaymentIssued')).toHaveLength(1);
+      const statuses = await world.deps.bank.queryPayments([`housing-seller-${id}#1`, `housing-seller-${id}#2`]);
+      expect(statuses).toEqual([expect.objectContaining({ idempotencyKey: `housing-seller-${id}#1`, status: 'settled', amountFen: priceFen })]);
+      const ledger = await bankAdmin('GET', '/admin/ledger?entries=false');
+      expect(ledger.counts.submittedRecords).toBe(ledger.counts.entries);
+    } finally {
+      await bankAdmin('POST', '/admin/faults', { rules: [] });
+    }
+  });
 });
