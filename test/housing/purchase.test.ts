@@ -102,6 +102,7 @@ describe('a purchase of existing housing through the API', () => {
       'PriorityAssessed',
       'PurchaseAdmitted',
       'SurveyReportFiled',
+      'AppraisalCommissioned',
       'AppraisalReceived',
       'PriceCapSet',
       'OfferMade',
@@ -156,12 +157,12 @@ describe('a purchase of existing housing through the API', () => {
         return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
       }),
     );
-    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'appraise', 'recordOffer', 'recordApproval', 'signContract', 'drawLoan', 'handOver']) {
+    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'commissionAppraisal', 'recordOffer', 'recordApproval', 'signContract', 'drawLoan', 'handOver']) {
       expect(local).toContain(name);
     }
     // Each step's event names the activity that wrote it: the record and the history tell the same story.
     const writers = new Set(events.map((e) => e.metadata.activity).filter(Boolean));
-    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'appraise', 'recordOffer', 'recordApproval', 'signContract', 'registerPurchase', 'obtainLoanDecision', 'drawLoan', 'paySeller', 'handOver']) {
+    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'commissionAppraisal', 'recordOffer', 'recordApproval', 'signContract', 'registerPurchase', 'obtainLoanDecision', 'drawLoan', 'paySeller', 'handOver']) {
       expect(writers).toContain(name);
     }
     const updates = history.events!.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest!.input!.name!] : []));
