@@ -14,6 +14,7 @@ import { sql } from 'kysely';
 import { simulatedHousingAdapters } from '../activities/housing';
 import { recordBuildingIntent, registerDemand, registerListing } from '../activities/housing/intake';
 import { ensurePurchasePlan, startListingWorkflow } from '../activities/housing/starter';
+import { makeIdNumber } from '../domain/id-number';
 import { loadConfig } from '../stack/config';
 import { startStack } from '../stack/stack';
 import { stackEnv } from '../test/support/stack-process';
@@ -54,6 +55,8 @@ const config = loadConfig({
   LOG_LEVEL: 'warn',
 });
 const housing = simulatedHousingAdapters({
+  // Journaled like the stack's (DATA_DIR/housing-simulators), so the bench pays for persistence too.
+  stateDir: path.join(dataDir, 'housing-simulators'),
   registry: { delayMs: 150, failureOf: (r) => (draw('registry', r.listingId) < FAIL_REGISTRATION_PERMILLE ? 'title under seizure (查封)' : undefined) },
   lending: { delayMs: 150, refusalOf: (a) => (draw('loan', a.listingId) < REFUSE_LOAN_PERMILLE ? 'credit limit reached' : undefined) },
 });
@@ -89,7 +92,7 @@ try {
       certificates: i % 3 === 0 ? (['land_use', 'land_planning', 'construction_planning', 'construction_permit', 'sales_permit'] as const).slice() : (['property_certificate'] as const).slice(),
       canRegister: true,
       documents: [],
-      seller: { idNumber: `4110021980${String(i).padStart(8, '0')}`, name: `卖方${i}`, bankCode: 'ICBC', accountNo: `62220202${String(i).padStart(10, '0')}` },
+      seller: { idNumber: makeIdNumber('411002', '1980-01-01', i % 1000), name: `卖方${i}`, bankCode: 'ICBC', accountNo: `62220202${String(i).padStart(10, '0')}` },
       registeredOn: '2025-06-01',
     };
     const { listingId } = await registerListing(deps, intake, 'bench');

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { listingIntakeSchema, registerDemand, registerListing } from '../activities/housing/intake';
 import { ensurePurchasePlan, startListingWorkflow } from '../activities/housing/starter';
+import { housingProgressReport, writeProgressReportXlsx } from '../activities/housing/report';
 import { formatYuan } from '../domain/money';
 import { housingStreams } from '../domain/housing/events';
 import { loadConfig } from '../stack/config';
@@ -41,8 +42,12 @@ export function registerHousingCommands(program: Command): void {
       await withStack(async (stack) => {
         const intake = { ...parsed.data, registeredOn: new Date().toISOString().slice(0, 10) };
         const registered = await registerListing(stack.subsidyDeps, intake, CLI_ACTOR);
+        if (!registered.created) {
+          const { existing } = registered;
+          throw new CliError(`this home is already listed as ${existing.listingId} (same ${existing.matchedBy === 'property_certificate' ? 'property certificate' : 'address and unit'}), stage ${existing.stage}: nothing started`);
+        }
         const started = await startListingWorkflow(stack.client, stack.config.TEMPORAL_TASK_QUEUE, { listingId: registered.listingId, kind: intake.kind, region: intake.region }, { planId: PURCHASE_PLAN_ID });
-        progress(registered.created ? 'listing registered' : 'this home is already listed');
+        progress('listing registered');
         print({ listingId: registered.listingId, workflowId: started.workflowId });
       });
     });
@@ -81,6 +86,21 @@ export function registerHousingCommands(program: Command): void {
       if (!Number.isInteger(units) || units <= 0) throw new CliError('--units: a positive whole number');
       await withStack((stack) => registerDemand(stack.subsidyDeps, { region: options.region, units, reference: options.reference }, CLI_ACTOR));
       progress(`demand of ${units} unit(s) registered in ${options.region}`);
+    });
+
+  housing
+    .command('report')
+    .description("the task force's weekly progress report (保障措施(二)): listings per stage, funds by source, handovers per region against demand")
+    .option('--xlsx <file>', 'also write it as an Excel workbook')
+    .action(async (options: { xlsx?: string }) => {
+      await withStack(async (stack) => {
+        const report = await housingProgressReport(stack.db, PURCHASE_PLAN_ID);
+        if (options.xlsx) {
+          await writeProgressReportXlsx(report, options.xlsx);
+          progress(`report written to ${options.xlsx}`);
+        }
+        print(report);
+      });
     });
 
   housing

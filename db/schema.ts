@@ -21,6 +21,8 @@ export interface Database {
   housing_buildings: HousingBuildingsTable;
   housing_rental_stock: HousingRentalStockTable;
   housing_plan_funds: HousingPlanFundsTable;
+  housing_reservations: HousingReservationsTable;
+  housing_complexes: HousingComplexesTable;
 }
 
 export interface EventsTable {
@@ -226,6 +228,11 @@ export interface HousingListingsTable {
   monthly_rent_fen: Fen | null;
   certificate_no: string | null;
   updated_at: ColumnType<Date, string, string>;
+  /** Normalised address and unit: the home's identity (migration 0007). */
+  home_key: string | null;
+  property_certificate_no: string | null;
+  /** 以旧换新: the seller's new-home purchase (developer listing or contract number). */
+  new_home_contract: string | null;
 }
 
 export interface HousingDemandTable {
@@ -248,6 +255,22 @@ export interface HousingRentalStockTable {
   monthly_rent_fen: Fen;
   price_fen: Fen;
   handed_over_at: ColumnType<Date, string, string>;
+}
+
+export interface HousingReservationsTable {
+  listing_id: string;
+  plan_id: string;
+  status: string;
+  capital_fen: Fen;
+  loan_fen: Fen;
+  spent_capital_fen: Fen;
+  spent_loan_fen: Fen;
+}
+
+export interface HousingComplexesTable {
+  complex: string;
+  owners_total: number;
+  owners_willing: number;
 }
 
 export interface HousingPlanFundsTable {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
@@ -95,7 +96,7 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
         address: temporal.address,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        deps: { ...subsidyDeps, housing: parts.housing ?? simulatedHousingAdapters() },
+        deps: { ...subsidyDeps, housing: parts.housing ?? simulatedHousingAdapters({ stateDir: path.join(config.DATA_DIR, 'housing-simulators') }) },
         bundleCacheDir: dataPaths(config).cache,
       });
       const running = worker;

@@ -59,3 +59,8 @@ export async function recordPlanFunds(deps: HousingDeps, input: { planId: string
     { metadata: activityMetadata(funds.actor) },
   );
 }
+
+/** A step failed in a way no retry can fix (e.g. the appraisal firm refuses the facts): recorded with its reason. */
+export async function recordStepFailed(deps: HousingDeps, input: { listingId: string; step: string; reason: string }): Promise<void> {
+  await appendTo(deps, input.listingId, [housingEvent('StepFailed', input, input.listingId, input.step)]);
+}

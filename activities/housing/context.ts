@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BankGateway } from '../../adapters/bank/types';
 import { createAppraisalSimulator, type AppraisalFirm } from '../../adapters/appraisal';
@@ -29,15 +30,18 @@ export interface HousingSimulatorOptions {
   appraisal?: Parameters<typeof createAppraisalSimulator>[0];
   registry?: Parameters<typeof createRegistrySimulator>[0];
   lending?: Omit<Parameters<typeof createLendingSimulator>[0], 'registry'>;
+  /** Keeps the simulators' state in journals here (the stack: DATA_DIR/housing-simulators), so a restart forgets nothing. */
+  stateDir?: string;
 }
 
 /** The bundled in-process simulators (development, tests, bench); the lending bank checks the same registry. */
 export function simulatedHousingAdapters(options: HousingSimulatorOptions = {}): HousingAdapters {
-  const registry = createRegistrySimulator(options.registry);
+  const file = (name: string) => (options.stateDir ? { stateFile: path.join(options.stateDir, `${name}.jsonl`) } : {});
+  const registry = createRegistrySimulator({ ...file('registry'), ...options.registry });
   return {
-    appraisal: createAppraisalSimulator(options.appraisal),
+    appraisal: createAppraisalSimulator({ ...file('appraisal'), ...options.appraisal }),
     registry,
-    lending: createLendingSimulator({ ...options.lending, registry }),
+    lending: createLendingSimulator({ ...file('lending'), ...options.lending, registry }),
   };
 }
 

@@ -1,6 +1,7 @@
-import { cancelLoan, closeListing, recordLoanFallback, recordPlanFunds, terminateContract, unwindRegistration } from './compensation';
+import { cancelLoan, closeListing, recordStepFailed, recordLoanFallback, recordPlanFunds, terminateContract, unwindRegistration } from './compensation';
 import type { HousingDeps } from './context';
-import { appraise, drawLoan, handOver, obtainLoanDecision, paySeller, recordApproval, recordOffer, recordSurvey, registerPurchase, signContract } from './purchase';
+import { decideSellerPayment, paySeller } from './payment';
+import { appraise, commissionAppraisal, submitAppraisal, drawLoan, handOver, obtainLoanDecision, recordApproval, recordOffer, recordSurvey, registerPurchase, signContract } from './purchase';
 import { assessPriority, recordAdmission, recordReminder, recordScreeningDecision, screenListing } from './screening';
 
 export { simulatedHousingAdapters, type HousingAdapters, type HousingDeps, type HousingSimulatorOptions } from './context';
@@ -13,6 +14,8 @@ const steps = {
   recordReminder,
   recordSurvey,
   appraise,
+  commissionAppraisal,
+  submitAppraisal,
   recordOffer,
   recordApproval,
   signContract,
@@ -20,6 +23,8 @@ const steps = {
   obtainLoanDecision,
   drawLoan,
   paySeller,
+  decideSellerPayment,
+  recordStepFailed,
   handOver,
   recordLoanFallback,
   cancelLoan,

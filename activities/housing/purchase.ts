@@ -16,8 +16,6 @@ export const ids = (listingId: string) => ({
   contract: `HC-${listingId}`,
   registration: `REG-${listingId}`,
   loan: `LOAN-${listingId}`,
-  // One payment of the seller, one key: the bank never pays it twice.
-  sellerPayment: `housing-seller-${listingId}#1`,
 });
 
 function append(deps: HousingDeps, listingId: string, events: ReturnType<typeof housingEvent>[], actor: HousingActor | string) {
@@ -38,24 +36,23 @@ export interface CapFacts {
   askingFen: number;
 }
 
-/** The appraisal firm's value and rent, and the price cap the domain derives from them. */
-export async function appraise(deps: HousingDeps, input: { listingId: string }): Promise<CapFacts> {
-  const { listingId } = input;
+type Report = { reportId: string; firm: string; valueFen: number; marketRentFen: number; appraisedOn: string };
+
+/** Records a firm's report and the price cap the domain derives from it; facts that give no cap fail for good. */
+async function recordAppraisalReport(deps: HousingDeps, listingId: string, report: Report, actor: HousingActor | string): Promise<CapFacts> {
   const history = await listingHistory(deps.store, listingId);
   const listing = need(history.ListingRegistered, `listing ${listingId}`);
   const recorded = history.PriceCapSet;
   if (recorded) return { capFen: recorded.capFen, appraisalFen: recorded.appraisalFen, askingFen: listing.askingFen };
-  const report = await deps.housing.appraisal.appraise({
-    requestId: listingId,
-    listingId,
-    kind: listing.kind,
-    region: listing.region,
-    floorAreaDm2: listing.floorAreaDm2,
-    askingFen: listing.askingFen,
-  });
   const policy = currentHousingPolicy();
   const entry = housingEntryOn(policy, listing.registeredOn);
-  const cap = priceCap({ kind: listing.kind, appraisalFen: report.valueFen, floorAreaDm2: listing.floorAreaDm2, ceilingPerM2Fen: entry.newStockCeilingPerM2Fen });
+  let cap: ReturnType<typeof priceCap>;
+  try {
+    cap = priceCap({ kind: listing.kind, appraisalFen: report.valueFen, floorAreaDm2: listing.floorAreaDm2, ceilingPerM2Fen: entry.newStockCeilingPerM2Fen });
+  } catch (error) {
+    // The facts themselves are wrong (e.g. a floor area of 0): a retry would fail the same way forever.
+    throw ApplicationFailure.nonRetryable(`no price cap for ${listingId}: ${(error as Error).message}`, 'AppraisalUnusable');
+  }
   await append(
     deps,
     listingId,
@@ -63,9 +60,56 @@ export async function appraise(deps: HousingDeps, input: { listingId: string }):
       housingEvent('AppraisalReceived', { listingId, reportId: report.reportId, firm: report.firm, valueFen: report.valueFen, marketRentFen: report.marketRentFen, appraisedOn: report.appraisedOn }, listingId),
       housingEvent('PriceCapSet', { listingId, ...cap, policyVersion: policy.version }, listingId),
     ],
-    `appraisal:${report.firm}`,
+    actor,
   );
   return { capFen: cap.capFen, appraisalFen: cap.appraisalFen, askingFen: listing.askingFen };
+}
+
+function appraisalRequest(listingId: string, listing: { kind: 'new_stock' | 'second_hand'; region: string; floorAreaDm2: number; askingFen: number }) {
+  return { requestId: listingId, listingId, kind: listing.kind, region: listing.region, floorAreaDm2: listing.floorAreaDm2, askingFen: listing.askingFen };
+}
+
+/** The appraisal firm's value and rent, and the price cap the domain derives from them (workflows started before commissions). */
+export async function appraise(deps: HousingDeps, input: { listingId: string }): Promise<CapFacts> {
+  const { listingId } = input;
+  const listing = need((await listingHistory(deps.store, listingId)).ListingRegistered, `listing ${listingId}`);
+  const report = await deps.housing.appraisal.appraise(appraisalRequest(listingId, listing));
+  return recordAppraisalReport(deps, listingId, report, `appraisal:${report.firm}`);
+}
+
+/**
+ * The 住建局 commissions an appraisal firm for the listing (recorded). A firm that answers by machine
+ * (the simulator) gives its report at once and the cap is set; any other firm submits later through
+ * its own role (`submitAppraisal`).
+ */
+export async function commissionAppraisal(deps: HousingDeps, input: { listingId: string }): Promise<{ firm: string; cap?: CapFacts }> {
+  const { listingId } = input;
+  const history = await listingHistory(deps.store, listingId);
+  const listing = need(history.ListingRegistered, `listing ${listingId}`);
+  const commissioned = history.AppraisalCommissioned;
+  if (history.PriceCapSet) {
+    const c = history.PriceCapSet;
+    return { firm: commissioned?.firm ?? history.AppraisalReceived?.firm ?? '', cap: { capFen: c.capFen, appraisalFen: c.appraisalFen, askingFen: listing.askingFen } };
+  }
+  const answer = await deps.housing.appraisal.commission(appraisalRequest(listingId, listing));
+  const firm = commissioned?.firm ?? answer.firm;
+  if (!commissioned) await append(deps, listingId, [housingEvent('AppraisalCommissioned', { listingId, firm }, listingId)], WORKER_ACTOR);
+  if (!answer.report || answer.report.firm !== firm) return { firm };
+  return { firm, cap: await recordAppraisalReport(deps, listingId, answer.report, `appraisal:${firm}`) };
+}
+
+/** A commissioned firm's report, submitted through its role: value and market rent with the report's reference. */
+export async function submitAppraisal(
+  deps: HousingDeps,
+  input: { listingId: string; reportRef: string; valueFen: number; marketRentFen: number; appraisedOn: string; actor: HousingActor },
+): Promise<CapFacts> {
+  const { listingId, actor } = input;
+  const commissioned = need((await listingHistory(deps.store, listingId)).AppraisalCommissioned, `appraisal commission of ${listingId}`);
+  if (actor.role !== 'appraiser' || actor.subject !== commissioned.firm) {
+    throw ApplicationFailure.nonRetryable(`${actor.subject} (${actor.role}) is not the firm commissioned for ${listingId}`, 'NotCommissioned');
+  }
+  const report = { reportId: input.reportRef, firm: commissioned.firm, valueFen: input.valueFen, marketRentFen: input.marketRentFen, appraisedOn: input.appraisedOn };
+  return recordAppraisalReport(deps, listingId, report, actor);
 }
 
 /** An offer; the workflow's validator already refused one above the cap — this is the last line. */
@@ -181,40 +225,6 @@ export async function drawLoan(deps: HousingDeps, input: { listingId: string }):
     if (error instanceof LoanDrawRefusedError) throw ApplicationFailure.nonRetryable(error.message, 'LoanDrawRefused');
     throw error;
   }
-}
-
-export type SellerPayment = { status: 'paid' } | { status: 'held'; reason: string };
-
-/**
- * Pays the seller the contract price through the bank gateway, under one idempotency key: the intent
- * is recorded first, a retry resubmits the same key, and the bank answers it with its first result.
- */
-export async function paySeller(deps: HousingDeps, input: { listingId: string; pollIntervalMs: number }): Promise<SellerPayment> {
-  const { listingId } = input;
-  const history = await listingHistory(deps.store, listingId);
-  if (history.SellerPaid) return { status: 'paid' };
-  const contract = need(history.ContractSigned, `contract of ${listingId}`);
-  const seller = (await deps.vault.getMany([need(history.ListingRegistered, listingId).sellerRef])).values().next().value;
-  const key = ids(listingId).sellerPayment;
-  const held = async (reason: string): Promise<SellerPayment> => {
-    await append(deps, listingId, [housingEvent('SellerPaymentHeld', { listingId, idempotencyKey: key, reason }, listingId, key)], 'bank');
-    return { status: 'held', reason };
-  };
-  if (!seller) return held('no_seller_account');
-  const submitted = await deps.bank.submitBatch({
-    batchId: key,
-    payments: [{ idempotencyKey: key, bankCode: seller.bankCode, accountNo: seller.accountNo, accountName: seller.name, amountFen: contract.priceFen, memo: `许政办〔2025〕10号 收购房款 ${contract.contractId}` }],
-  });
-  const answer = submitted.results[0];
-  if (answer?.status !== 'accepted') return held(answer?.reason ?? 'no_answer_from_bank');
-  await append(deps, listingId, [housingEvent('SellerPaymentInstructed', { listingId, idempotencyKey: key, amountFen: contract.priceFen, bankPaymentId: answer.paymentId }, listingId)], WORKER_ACTOR);
-  const final = await pollUntil(async () => {
-    const [status] = await deps.bank.queryPayments([key]);
-    return status && status.status !== 'pending' ? status : undefined;
-  }, input.pollIntervalMs);
-  if (final.status === 'failed') return held(final.reason ?? 'failed');
-  await append(deps, listingId, [housingEvent('SellerPaid', { listingId, idempotencyKey: key, amountFen: final.amountFen, settledAt: final.settledAt ?? '' }, listingId)], 'bank');
-  return { status: 'paid' };
 }
 
 /** The home enters the affordable rental stock at the appraised market rent. */

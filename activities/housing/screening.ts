@@ -95,7 +95,9 @@ export async function assessPriority(deps: HousingDeps, input: { listingId: stri
     .where('building_key', '=', buildingKeyOf(listing.complex, listing.building))
     .executeTakeFirst();
   const intent = building ? { ownersTotal: building.owners_total, ownersWilling: building.owners_willing } : undefined;
-  const priority = assessPriorityRule(intent, await unmetDemandIn(deps.db, listing.region), entry.priorityOwnerSharePercent);
+  const complex = await deps.db.selectFrom('housing_complexes').select(['owners_total', 'owners_willing']).where('complex', '=', listing.complex).executeTakeFirst();
+  const complexIntent = complex ? { ownersTotal: complex.owners_total, ownersWilling: complex.owners_willing } : undefined;
+  const priority = assessPriorityRule(intent, await unmetDemandIn(deps.db, listing.region), entry.priorityOwnerSharePercent, complexIntent);
   await deps.store.append(housingStreams.listing(input.listingId), [housingEvent('PriorityAssessed', { listingId: input.listingId, ...priority }, input.listingId)], {
     metadata: activityMetadata(PLAN_ACTOR),
   });

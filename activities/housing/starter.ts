@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { housingListingWorkflow, housingPurchasePlanWorkflow } from '../../workflows';
 import { listingWorkflowId, type ListingTiming } from '../../workflows/housing/definitions';
 import { LISTING_KIND, REGION } from '../../workflows/search-attributes';
@@ -15,7 +16,7 @@ export async function ensurePurchasePlan(client: Client, taskQueue: string, plan
   }
 }
 
-/** Starts a listing's workflow (one per listing: a second start finds the first). */
+/** Starts a listing's workflow (one per listing, ever: a second start finds the first, running or ended). */
 export async function startListingWorkflow(
   client: Client,
   taskQueue: string,
@@ -28,6 +29,8 @@ export async function startListingWorkflow(
     await client.workflow.start(housingListingWorkflow, {
       taskQueue,
       workflowId,
+      // One home, one purchase: a listing whose workflow has ended is never started again.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [{ ...listing, planWorkflowId: options.planId, ...(options.timing ? { timing: options.timing } : {}) }],
       typedSearchAttributes: [
         { key: LISTING_KIND, value: listing.kind },

@@ -1,3 +1,4 @@
+import { openSimulatorState } from '../../simulators/housing-state';
 import type { PropertyRegistry } from '../registry';
 
 /** A loan for one purchase (组织实施(一)(四): bank loans and policy re-lending finance what capital does not). */
@@ -40,6 +41,8 @@ export interface LendingSimulatorOptions {
   delayMs?: number;
   /** A reason to refuse this application, or undefined to approve. Default: every application is approved. */
   refusalOf?: (application: LoanApplication) => string | undefined;
+  /** A journal file keeping the bank's loans across restarts (DATA_DIR/housing-simulators/lending.jsonl in the stack). */
+  stateFile?: string;
 }
 
 interface Loan {
@@ -51,7 +54,8 @@ interface Loan {
 
 /** A simulated lending bank: asynchronous decisions, releases only against a registered certificate. */
 export function createLendingSimulator(options: LendingSimulatorOptions): LendingBank {
-  const loans = new Map<string, Loan>();
+  const state = openSimulatorState<Loan>(options.stateFile);
+  const loans = state.entries;
   const delay = options.delayMs ?? 100;
 
   const statusOf = (id: string, loan: Loan): LoanStatus => {
@@ -68,7 +72,7 @@ export function createLendingSimulator(options: LendingSimulatorOptions): Lendin
       let loan = loans.get(application.applicationId);
       if (!loan) {
         loan = { application, decidedAt: Date.now() + delay };
-        loans.set(application.applicationId, loan);
+        state.save(application.applicationId, loan);
       }
       return statusOf(application.applicationId, loan);
     },
@@ -85,14 +89,14 @@ export function createLendingSimulator(options: LendingSimulatorOptions): Lendin
       if (!(await options.registry.isRegistered(certificateNo))) {
         throw new LoanDrawRefusedError(`loan ${applicationId}: certificate ${certificateNo} is not registered (工作任务(四))`);
       }
-      loan.drawn = `LN-${applicationId}`;
-      return { loanId: loan.drawn, amountFen: loan.application.amountFen };
+      state.save(applicationId, { ...loan, drawn: `LN-${applicationId}` });
+      return { loanId: `LN-${applicationId}`, amountFen: loan.application.amountFen };
     },
     async cancel(applicationId, reason) {
       const loan = loans.get(applicationId);
       if (!loan) throw new Error(`no loan application ${applicationId}`);
-      if (!loan.drawn && loan.cancelled === undefined) loan.cancelled = reason;
-      return statusOf(applicationId, loan);
+      if (!loan.drawn && loan.cancelled === undefined) state.save(applicationId, { ...loan, cancelled: reason });
+      return statusOf(applicationId, loans.get(applicationId)!);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { openSimulatorState } from '../../simulators/housing-state';
 /** 不动产登记 of a purchase, with the 契税 the buyer pays (工作任务(四): a fast track). */
 export interface RegistrationRequest {
   /** Idempotency: submitting again under the same id changes nothing. */
@@ -31,6 +32,8 @@ export interface RegistrySimulatorOptions {
   delayMs?: number;
   /** A reason to fail this application, or undefined to register it. Default: every application registers. */
   failureOf?: (request: RegistrationRequest) => string | undefined;
+  /** A journal file keeping the registry's applications across restarts (DATA_DIR/housing-simulators/registry.jsonl in the stack). */
+  stateFile?: string;
 }
 
 interface Application {
@@ -41,7 +44,8 @@ interface Application {
 
 /** A simulated registry: asynchronous (decided `delayMs` after filing), deterministic, idempotent. */
 export function createRegistrySimulator(options: RegistrySimulatorOptions = {}): PropertyRegistry {
-  const applications = new Map<string, Application>();
+  const state = openSimulatorState<Application>(options.stateFile);
+  const applications = state.entries;
   const delay = options.delayMs ?? 100;
   const certificateOf = (id: string) => `豫(2025)许昌市不动产权第${id}号`;
 
@@ -58,7 +62,7 @@ export function createRegistrySimulator(options: RegistrySimulatorOptions = {}):
       let app = applications.get(request.applicationId);
       if (!app) {
         app = { request, decidedAt: Date.now() + delay };
-        applications.set(request.applicationId, app);
+        state.save(request.applicationId, app);
       }
       return statusOf(request.applicationId, app);
     },
@@ -70,8 +74,9 @@ export function createRegistrySimulator(options: RegistrySimulatorOptions = {}):
       const app = applications.get(applicationId);
       if (!app) throw new Error(`registry: no application ${applicationId}`);
       const current = statusOf(applicationId, app);
-      if (current.status === 'registered') app.revoked = reason;
-      return statusOf(applicationId, app);
+      if (current.status === 'registered') state.save(applicationId, { ...app, revoked: reason });
+      const after = applications.get(applicationId)!;
+      return statusOf(applicationId, after);
     },
     async isRegistered(certificateNo) {
       for (const [id, app] of applications) {

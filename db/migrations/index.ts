@@ -3,6 +3,7 @@ import * as eventStore from './0001_event_store';
 import * as subsidy from './0002_subsidy';
 import * as housing from './0003_housing';
 import * as paymentSafety from './0004_payment_safety';
+import * as housingIdentity from './0007_housing_identity';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_subsidy': subsidy,
   '0003_housing': housing,
   '0004_payment_safety': paymentSafety,
+  '0007_housing_identity': housingIdentity,
 };

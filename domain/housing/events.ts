@@ -20,7 +20,33 @@ export interface ListingRecord {
   documents: string[];
   sellerRef: string;
   registeredOn: IsoDate;
+  /** 不动产权证书号 of a second-hand home: one certificate, one listing. */
+  propertyCertificateNo?: string;
+  /** 以旧换新: the new home the seller is buying (developer listing or contract number), and whether the proceeds go to its escrow. */
+  newHome?: NewHomeLink;
 }
+
+export interface NewHomeLink {
+  /** The developer's listing id or the new home's contract number. */
+  contract: string;
+  /** The proceeds are paid to that contract's escrow account (商品房预售资金监管账户), kept in the person vault under this ref. */
+  escrowRef?: string;
+}
+
+/** A payment instruction as first recorded: every retry of the attempt sends exactly this (the account by its vault ref). */
+export interface SellerPaymentAttempt {
+  attempt: number;
+  idempotencyKey: string;
+  amountFen: number;
+  /** The account's entry in the person vault (content-addressed: the ref always names the same account). */
+  accountRef: string;
+  /** Last four digits only. */
+  accountMask: string;
+  payee: 'seller' | 'escrow';
+}
+
+/** Steps a person may try that the rules refuse; the attempt itself is recorded (who, when, what, why). */
+export type AttemptedAction = 'offer' | 'approval' | 'area_exception' | 'case_by_case' | 'survey' | 'seller_payment_reissue' | 'seller_payment_unwind' | 'appraisal' | 'repost';
 
 type L = { listingId: string };
 
@@ -35,6 +61,7 @@ export type HousingEvent =
   | { type: 'PriorityAssessed'; data: L & { firstInLine: boolean; unmetDemand: number; reason: string } }
   | { type: 'PurchaseAdmitted'; data: L & Funding & { planId: string } }
   | { type: 'SurveyReportFiled'; data: L & { passed: boolean; defects: string[]; photoRefs: string[]; by: string } }
+  | { type: 'AppraisalCommissioned'; data: L & { firm: string } }
   | { type: 'AppraisalReceived'; data: L & { reportId: string; firm: string; valueFen: number; marketRentFen: number; appraisedOn: IsoDate } }
   | { type: 'PriceCapSet'; data: L & { capFen: number; basis: 'appraisal' | 'policy_ceiling'; appraisalFen: number; ceilingFen: number | null; policyVersion: string } }
   | { type: 'OfferMade'; data: L & { offerNo: number; priceFen: number; capFen: number; sellerAccepted: boolean; by: string } }
@@ -53,7 +80,13 @@ export type HousingEvent =
   | { type: 'ContractTerminated'; data: L & { contractId: string; reason: string } }
   | { type: 'SellerPaymentInstructed'; data: L & { idempotencyKey: string; amountFen: number; bankPaymentId: string } }
   | { type: 'SellerPaid'; data: L & { idempotencyKey: string; amountFen: number; settledAt: string } }
-  | { type: 'SellerPaymentHeld'; data: L & { idempotencyKey: string; reason: string } }
+  | { type: 'SellerPaymentHeld'; data: L & { idempotencyKey: string; reason: string; attempt?: number } }
+  | { type: 'SellerPaymentIssued'; data: L & SellerPaymentAttempt }
+  | { type: 'SellerPaymentReissueDecided'; data: L & { attempt: number; accountRef: string; accountMask: string; reason: string; by: string } }
+  | { type: 'SellerPaymentUnwindDecided'; data: L & { reason: string; by: string } }
+  | { type: 'StepFailed'; data: L & { step: string; reason: string } }
+  | { type: 'AttemptRefused'; data: L & { action: AttemptedAction; by: string; role: string; reason: string; detail?: Record<string, unknown> } }
+  | { type: 'ComplexIntentRecorded'; data: { complex: string; ownersTotal: number; ownersWilling: number } }
   | { type: 'HomeHandedOver'; data: L & { region: string; floorAreaDm2: number; monthlyRentFen: number; priceFen: number } }
   | { type: 'FundsReleased'; data: L & Funding & { reason: string } }
   | { type: 'ListingClosed'; data: L & { outcome: ListingOutcomeKind; reasons: string[] } }
@@ -69,7 +102,11 @@ export const housingStreams = {
   demand: (region: string) => `housing-demand-${region}`,
   building: (buildingKey: string) => `housing-building-${buildingKey}`,
   plan: (planId: string) => `housing-plan-${planId}`,
+  complex: (complex: string) => `housing-complex-${complex}`,
 };
+
+/** A home's identity on the platform: its address and unit with white space removed, case folded (the same rule as migration 0007's backfill). */
+export const homeKeyOf = (address: string, unit: string) => `${address.replace(/\s+/g, '').toLowerCase()}#${unit.replace(/\s+/g, '').toLowerCase()}`;
 
 /** One building of one complex: the unit of the 80 % owner-share rule (组织实施(二)). */
 export const buildingKeyOf = (complex: string, building: string) => `${complex}#${building}`;

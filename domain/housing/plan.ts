@@ -15,16 +15,21 @@ export interface PriorityAssessment {
   reason: string;
 }
 
-export function assessPriority(intent: BuildingIntent | undefined, unmetDemand: number, thresholdPercent: number): PriorityAssessment {
-  const share = intent && intent.ownersTotal > 0 ? intent : undefined;
+/**
+ * 组织实施(二): more than the threshold of owners willing to sell, in the listing's building (楼栋) or
+ * in its whole residential complex (小区), puts the listing first in line.
+ */
+export function assessPriority(intent: BuildingIntent | undefined, unmetDemand: number, thresholdPercent: number, complexIntent?: BuildingIntent): PriorityAssessment {
   // Integer comparison: willing / total > threshold / 100.
-  const firstInLine = share !== undefined && share.ownersWilling * 100 > thresholdPercent * share.ownersTotal;
-  const shareText = share ? `${share.ownersWilling}/${share.ownersTotal} owners willing to sell` : 'no owner survey of the building';
-  return {
-    firstInLine,
-    unmetDemand,
-    reason: `组织实施(二): ${shareText}${firstInLine ? ` (> ${thresholdPercent} %: goes first)` : ''}; ${unmetDemand} unit(s) of unmet demand in the area`,
-  };
+  const above = (i: BuildingIntent | undefined) => i !== undefined && i.ownersTotal > 0 && i.ownersWilling * 100 > thresholdPercent * i.ownersTotal;
+  const building = above(intent);
+  const complex = above(complexIntent);
+  const firstInLine = building || complex;
+  const shareText = (what: string, i: BuildingIntent | undefined, over: boolean) =>
+    i && i.ownersTotal > 0 ? `${what}: ${i.ownersWilling}/${i.ownersTotal} owners willing to sell${over ? ` (> ${thresholdPercent} %: goes first)` : ''}` : `no owner survey of the ${what}`;
+  const parts = [shareText('building', intent, building)];
+  if (complexIntent) parts.push(shareText('complex', complexIntent, complex));
+  return { firstInLine, unmetDemand, reason: `组织实施(二): ${parts.join('; ')}; ${unmetDemand} unit(s) of unmet demand in the area` };
 }
 
 export interface AdmissionRequest {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rebuildAndCompare } from '../../audit/rebuild';
 import { housingStreams } from '../../domain/housing/events';
+import { makeIdNumber } from '../../domain/id-number';
 import { verifyChain } from '../../eventstore';
 import { allProjections } from '../../projections';
 import { listingWorkflowId, planStateQuery, type ListingOutcome } from '../../workflows/housing/definitions';
@@ -27,7 +28,7 @@ const home = (n: number, overrides: Record<string, unknown> = {}) => ({
   askingFen: 80_000_000,
   certificates: ['property_certificate'],
   documents: [`doc://deed/${n}`],
-  seller: { idNumber: `41100219700101${String(n).padStart(4, '0')}`, name: `业主${n}`, bankCode: 'ICBC', accountNo: `622202020000123${String(n).padStart(4, '0')}` },
+  seller: { idNumber: makeIdNumber('411002', '1970-01-01', n), name: `业主${n}`, bankCode: 'ICBC', accountNo: `622202020000123${String(n).padStart(4, '0')}` },
   ...overrides,
 });
 
@@ -101,6 +102,7 @@ describe('a purchase of existing housing through the API', () => {
       'PriorityAssessed',
       'PurchaseAdmitted',
       'SurveyReportFiled',
+      'AppraisalCommissioned',
       'AppraisalReceived',
       'PriceCapSet',
       'OfferMade',
@@ -108,6 +110,7 @@ describe('a purchase of existing housing through the API', () => {
       'ContractSigned',
       ...(await typesOf(happy)).filter((type) => ['RegistrationFiled', 'RegistrationCompleted', 'LoanApplied', 'LoanApproved'].includes(type)),
       'LoanDrawn',
+      'SellerPaymentIssued',
       'SellerPaymentInstructed',
       'SellerPaid',
       'HomeHandedOver',
@@ -154,12 +157,12 @@ describe('a purchase of existing housing through the API', () => {
         return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
       }),
     );
-    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'appraise', 'recordOffer', 'recordApproval', 'signContract', 'drawLoan', 'handOver']) {
+    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'commissionAppraisal', 'recordOffer', 'recordApproval', 'signContract', 'drawLoan', 'handOver']) {
       expect(local).toContain(name);
     }
     // Each step's event names the activity that wrote it: the record and the history tell the same story.
     const writers = new Set(events.map((e) => e.metadata.activity).filter(Boolean));
-    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'appraise', 'recordOffer', 'recordApproval', 'signContract', 'registerPurchase', 'obtainLoanDecision', 'drawLoan', 'paySeller', 'handOver']) {
+    for (const name of ['screenListing', 'assessPriority', 'recordAdmission', 'recordSurvey', 'commissionAppraisal', 'recordOffer', 'recordApproval', 'signContract', 'registerPurchase', 'obtainLoanDecision', 'drawLoan', 'paySeller', 'handOver']) {
       expect(writers).toContain(name);
     }
     const updates = history.events!.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest!.input!.name!] : []));

@@ -40,6 +40,12 @@ export interface HousingWorld {
   /** Listing ids whose registration the simulated registry fails, or whose loan the bank refuses. */
   failRegistration: Set<string>;
   refuseLoan: Set<string>;
+  /** Listings whose appraisal goes to another firm than the simulator (it submits through the API), by firm. */
+  commissionTo: Map<string, string>;
+  /** Listings whose simulated appraisal value is overridden (fen). */
+  appraisalValue: Map<string, number>;
+  /** The bank-gateway simulator (admin endpoints: close an account, read the ledger). */
+  bankUrl: string;
   /** An API whose listings wait in the given purchase plan. */
   api(planId: string): Promise<FastifyInstance>;
   token(role: Role, subject: string): Promise<string>;
@@ -55,7 +61,10 @@ export async function createHousingWorld(name: string): Promise<HousingWorld> {
   const bank = await startBankGateway({ host: '127.0.0.1', port: 0, journalDir: path.join(workDir, 'bank'), settlementDelayMs: 30 });
   const failRegistration = new Set<string>();
   const refuseLoan = new Set<string>();
+  const commissionTo = new Map<string, string>();
+  const appraisalValue = new Map<string, number>();
   const adapters = simulatedHousingAdapters({
+    appraisal: { commissionTo: (r) => commissionTo.get(r.listingId), valueFor: (r) => appraisalValue.get(r.listingId) },
     registry: { delayMs: 80, failureOf: (r) => (failRegistration.has(r.listingId) ? 'mortgage on the title (查封)' : undefined) },
     lending: { delayMs: 80, refusalOf: (a) => (refuseLoan.has(a.listingId) ? 'credit limit of the borrower reached' : undefined) },
   });
@@ -80,6 +89,9 @@ export async function createHousingWorld(name: string): Promise<HousingWorld> {
     taskQueue,
     failRegistration,
     refuseLoan,
+    commissionTo,
+    appraisalValue,
+    bankUrl: bank.url,
     api: async (planId) => {
       const api = await buildApi({ db: deps.db, store, temporal: client, taskQueue, logLevel: 'silent', subsidy: deps, tokenSecret: secret, housing: { planId, timing: TEST_TIMING } });
       apis.push(api);

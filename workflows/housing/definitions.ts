@@ -37,6 +37,8 @@ export type ListingStage =
   | 'payment'
   | 'handover'
   | 'compensation'
+  /** An open step: the bank refused the seller's payment; the task force re-issues or unwinds. */
+  | 'payment_held'
   | ListingOutcomeKind;
 
 export interface ListingTiming {
@@ -69,6 +71,10 @@ export interface ListingProgress {
   askingFen?: number;
   offers: number;
   agreed?: { offerNo: number; priceFen: number; negotiator: string };
+  /** The appraisal firm commissioned (its `appraiser` tokens submit the report). */
+  appraisalFirm?: string;
+  /** The seller's payment: its current attempt, and the bank's reason while it is held. */
+  payment?: { attempt: number; heldReason?: string };
   outcome?: ListingOutcome;
 }
 
@@ -103,6 +109,26 @@ export interface ApprovalInput {
   reason: string;
 }
 
+/** A held seller payment re-issued to a corrected account (stored in the vault by the API; only its ref travels). */
+export interface ReissueInput {
+  actor: HousingActor;
+  accountRef: string;
+  accountMask: string;
+  reason: string;
+}
+/** A commissioned appraisal firm's report: value (the price cap's basis) and market rent, with the report's reference. */
+export interface AppraisalInput {
+  actor: HousingActor;
+  reportRef: string;
+  valueFen: number;
+  marketRentFen: number;
+  appraisedOn: string;
+}
+export interface UnwindInput {
+  actor: HousingActor;
+  reason: string;
+}
+
 /** 组织实施(二): the task force grants (or refuses) an exception for a home above 140 m². */
 export const decideAreaExceptionUpdate = defineUpdate<ListingProgress, [ScreeningDecisionInput]>('decideAreaException');
 /** 组织实施(一): 一事一议 for a home outside the core areas. */
@@ -113,6 +139,12 @@ export const fileSurveyReportUpdate = defineUpdate<ListingProgress, [SurveyRepor
 export const submitOfferUpdate = defineUpdate<ListingProgress, [OfferInput]>('submitOffer');
 /** Four eyes: the agreed price is approved by someone other than its negotiator. */
 export const decideApprovalUpdate = defineUpdate<ListingProgress, [ApprovalInput]>('decideApproval');
+/** The task force re-issues a held seller payment (a new attempt, a new key), after the bank confirms no earlier attempt may pay. */
+export const reissueSellerPaymentUpdate = defineUpdate<ListingProgress, [ReissueInput]>('reissueSellerPayment');
+/** The task force unwinds a purchase whose seller cannot be paid: loan, registration and contract undone, reservation released. */
+export const unwindPurchaseUpdate = defineUpdate<ListingProgress, [UnwindInput]>('unwindPurchase');
+/** 工作任务(三): the commissioned firm submits its appraisal (role `appraiser`, only for its own commission). */
+export const submitAppraisalUpdate = defineUpdate<ListingProgress, [AppraisalInput]>('submitAppraisal');
 export const listingProgressQuery = defineQuery<ListingProgress>('listingProgress');
 
 /** From the plan: the listing's turn has come, with the money reserved for it. */

@@ -1,6 +1,8 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   getExternalWorkflowHandle,
   proxyActivities,
   proxyLocalActivities,
@@ -22,12 +24,15 @@ import {
   fallbackAnsweredSignal,
   fileSurveyReportUpdate,
   listingProgressQuery,
+  reissueSellerPaymentUpdate,
   requestAdmissionSignal,
+  submitAppraisalUpdate,
   requestFallbackSignal,
   settleSignal,
   submitOfferUpdate,
   SURVEY_ROLES,
   TASK_FORCE_ROLES,
+  unwindPurchaseUpdate,
   type HousingActor,
   type ListingInput,
   type ListingOutcome,
@@ -61,6 +66,15 @@ const DEFAULT_TIMING: Required<ListingTiming> = {
   pollIntervalMs: 2_000,
 };
 
+/** A failure no retry can fix (a non-retryable ApplicationFailure inside an activity failure): its message. */
+function permanentFailure(error: unknown): string | undefined {
+  // The activity's own failure may come wrapped (ActivityFailure) or as is: look down the chain.
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.nonRetryable) return cause.message;
+  }
+  return undefined;
+}
+
 function allowed(actor: HousingActor, roles: readonly string[], what: string): void {
   if (!roles.includes(actor.role)) throw new Error(`${actor.subject} (${actor.role}) may not ${what}`);
 }
@@ -89,6 +103,8 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   let survey: SurveyReportInput | undefined;
   let approved = false;
   let fallback: { granted: boolean; reason: string; funding?: Funding } | undefined;
+  let firmCap: { capFen: number; appraisalFen: number; askingFen: number } | undefined;
+  let resolution: { kind: 'reissue'; attempt: number } | { kind: 'unwind'; reason: string; by: string } | undefined;
 
   setHandler(listingProgressQuery, () => progress);
   setHandler(admittedSignal, ({ funding }) => {
@@ -177,6 +193,54 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
     },
   );
 
+  // --- the appraisal by the commissioned firm (工作任务(三)) ---
+  setHandler(
+    submitAppraisalUpdate,
+    (report) =>
+      lock.run(async () => {
+        firmCap = await steps.submitAppraisal({ listingId, ...report });
+        return progress;
+      }),
+    {
+      validator: ({ actor, valueFen, marketRentFen, reportRef }) => {
+        allowed(actor, ['appraiser'], 'submit an appraisal');
+        if (progress.stage !== 'appraisal' || !progress.appraisalFirm || firmCap) throw new Error(`${listingId} awaits no appraisal`);
+        if (actor.subject !== progress.appraisalFirm) throw new Error(`${actor.subject} is not the firm commissioned for ${listingId}`);
+        if (!Number.isSafeInteger(valueFen) || valueFen <= 0 || !Number.isSafeInteger(marketRentFen) || marketRentFen <= 0) throw new Error('value and market rent are positive whole numbers of fen');
+        if (!reportRef.trim()) throw new Error("an appraisal names its report's reference");
+      },
+    },
+  );
+
+  // --- a held seller payment: re-issue to a corrected account, or unwind (a person decides, recorded) ---
+  const awaitingResolution = (actor: HousingActor, reason: string) => {
+    allowed(actor, TASK_FORCE_ROLES, 'resolve a held seller payment');
+    if (progress.stage !== 'payment_held' || resolution) throw new Error(`${listingId} has no held seller payment`);
+    if (!reason.trim()) throw new Error('a decision needs its reason');
+  };
+  setHandler(
+    reissueSellerPaymentUpdate,
+    ({ actor, accountRef, accountMask, reason }) =>
+      lock.run(async () => {
+        const attempt = (progress.payment?.attempt ?? 1) + 1;
+        // Asks the bank first: an earlier attempt settled or still open refuses the re-issue (the Update fails, nothing changes).
+        await steps.decideSellerPayment({ listingId, decision: 'reissue', attempt, accountRef, accountMask, reason, actor });
+        resolution = { kind: 'reissue', attempt };
+        return progress;
+      }),
+    { validator: ({ actor, reason }) => awaitingResolution(actor, reason) },
+  );
+  setHandler(
+    unwindPurchaseUpdate,
+    ({ actor, reason }) =>
+      lock.run(async () => {
+        await steps.decideSellerPayment({ listingId, decision: 'unwind', reason, actor });
+        resolution = { kind: 'unwind', reason, by: actor.subject };
+        return progress;
+      }),
+    { validator: ({ actor, reason }) => awaitingResolution(actor, reason) },
+  );
+
   const finish = async (outcome: ListingOutcomeKind, reasons: string[], released?: Funding): Promise<ListingOutcome> => {
     await steps.closeListing({ listingId, outcome, reasons, ...(released ? { released } : {}) });
     if (released) await plan.signal(settleSignal, { listingId, outcome: 'released' });
@@ -229,7 +293,27 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
 
   // 4. Appraisal: the price cap.
   stage('appraisal');
-  const cap = await steps.appraise({ listingId });
+  let cap: Awaited<ReturnType<typeof steps.appraise>>;
+  if (patched('housing-step-failure-ends')) {
+    // A refusal no retry can fix (e.g. facts the firm cannot appraise) ends the purchase with its reason and gives the reservation back.
+    try {
+      if (patched('housing-appraisal-by-firm')) {
+        // The bureau commissions a firm; the simulator answers at once, any other firm through its role.
+        const commission = await steps.commissionAppraisal({ listingId });
+        progress.appraisalFirm = commission.firm;
+        if (commission.cap) cap = commission.cap;
+        else {
+          await condition(() => firmCap !== undefined);
+          cap = firmCap!;
+        }
+      } else cap = await steps.appraise({ listingId });
+    } catch (error) {
+      const reason = permanentFailure(error);
+      if (reason === undefined) throw error;
+      await steps.recordStepFailed({ listingId, step: 'appraisal', reason });
+      return finish('terminated', [`appraisal failed: ${reason}`], reserved);
+    }
+  } else cap = await steps.appraise({ listingId });
   progress.capFen = cap.capFen;
   progress.askingFen = cap.askingFen;
 
@@ -273,9 +357,27 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
 
   // 8. The seller is paid once, then the home enters the affordable rental stock.
   stage('payment');
-  const payment = await outside.paySeller({ listingId, pollIntervalMs: timing.pollIntervalMs });
-  // Money may have left: the reservation stays with this listing until someone resolves the payment.
-  if (payment.status === 'held') return finish('payment_held', [payment.reason]);
+  if (patched('housing-seller-payment-reissue')) {
+    // A refused payment is an open step of this purchase: held with the bank's reason until the task
+    // force re-issues it to a corrected account (a new attempt, a new key) or unwinds the purchase.
+    progress.payment = { attempt: 1 };
+    for (;;) {
+      const payment = await outside.paySeller({ listingId, attempt: progress.payment.attempt, pollIntervalMs: timing.pollIntervalMs });
+      if (payment.status === 'paid') break;
+      progress.payment = { attempt: payment.attempt, heldReason: payment.reason };
+      stage('payment_held');
+      await condition(() => resolution !== undefined);
+      const decided = resolution!;
+      resolution = undefined;
+      if (decided.kind === 'unwind') return compensate(`seller payment held (${payment.reason}); unwound by ${decided.by}: ${decided.reason}`);
+      progress.payment = { attempt: decided.attempt };
+      stage('payment');
+    }
+  } else {
+    const payment = await outside.paySeller({ listingId, pollIntervalMs: timing.pollIntervalMs });
+    // Money may have left: the reservation stays with this listing until someone resolves the payment.
+    if (payment.status === 'held') return finish('payment_held', [payment.reason]);
+  }
 
   stage('handover');
   await steps.handOver({ listingId });
