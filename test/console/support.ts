@@ -8,6 +8,7 @@ import { buildApi, type ApiDeps } from '../../api/server';
 import type { Role } from '../../security/roles';
 import { issueToken } from '../../security/tokens';
 import { startWorker, type RunningWorker } from '../../worker/worker';
+import { dayOf, isoOf } from '../../domain/dates';
 import { idFor } from '../domain/fixtures';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -42,18 +43,19 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
  * `counts` people per county (411002 first), one of 411002's accounts closed at the bank; users:
  * rev-411002, rev-411003, finance, auditor, city (password PASSWORD).
  */
-export async function createConsoleWorld(name: string, quarter: string, counts: Record<string, number>, console: ApiDeps['console'] = {}): Promise<ConsoleWorld> {
+export async function createConsoleWorld(name: string, quarter: string, counts: Record<string, number>, consoleOptions: ApiDeps['console'] = {}): Promise<ConsoleWorld> {
   const world = await createSubsidyWorld(name);
   const taskQueue = `test-${name}`;
   const worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: world.deps });
-  const api = await buildApi({ db: world.deps.db, store: world.deps.store, temporal: world.client, taskQueue, logLevel: 'silent', subsidy: world.deps, tokenSecret: secret, console });
+  const api = await buildApi({ db: world.deps.db, store: world.deps.store, temporal: world.client, taskQueue, logLevel: 'silent', subsidy: world.deps, tokenSecret: secret, console: consoleOptions });
 
   const people: ConsoleWorld['people'] = [];
   let n = 0;
   for (const [jurisdiction, count] of Object.entries(counts)) {
     for (let i = 0; i < count; i++, n++) {
-      const year = 1940 + (n % 15);
-      people.push({ id: idFor(`${year}-0${1 + (n % 9)}-1${n % 10}`, 100 + n), name: `${jurisdiction === '411002' ? '魏' : '许'}${n}`, jurisdiction, account: `6222020200001${String(n).padStart(6, '0')}` });
+      // Distinct, valid ID numbers of people old enough (born 1940–1953) for any count up to ~4,500,000.
+      const birth = isoOf(dayOf('1940-01-01') + (n % 5_000));
+      people.push({ id: idFor(birth, 100 + Math.floor(n / 5_000)), name: `${jurisdiction === '411002' ? '魏' : '许'}${n}`, jurisdiction, account: `6222020200001${String(n).padStart(6, '0')}` });
     }
   }
   const dir = path.join(world.workDir, 'input');
@@ -63,7 +65,9 @@ export async function createConsoleWorld(name: string, quarter: string, counts: 
     ...people.map((p) => `${p.id},${p.name},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},2020-01-01,`),
   ].join('\n');
   writeFileSync(path.join(dir, 'roster.csv'), `${roster}\n`);
+  const t0 = Date.now();
   await importRoster(world.deps, path.join(dir, 'roster.csv'), 'test');
+  if (process.env.CONSOLE_TIMING) console.log(`roster ${Date.now() - t0} ms`);
   await fetch(`${world.bankUrl}/admin/accounts/${people[0]!.account}/close`, { method: 'POST' });
 
   const extract = [
@@ -72,15 +76,17 @@ export async function createConsoleWorld(name: string, quarter: string, counts: 
     ...people.map((p, i) => `R${i + 1},${p.id},${p.name},许昌市中心医院,2025-07-01,2025-07-${String(3 + (i % 20)).padStart(2, '0')},`),
   ].join('\n');
   const uploaded = await api.inject({ method: 'POST', url: `/subsidy/cycles/${quarter}/extract`, headers: { authorization: `Bearer ${await token('city_health_commission')}`, 'content-type': 'text/csv' }, payload: extract });
+  if (process.env.CONSOLE_TIMING) console.log(`extract uploaded ${Date.now() - t0} ms`);
   if (uploaded.statusCode !== 202) throw new Error(`extract upload: ${uploaded.statusCode} ${uploaded.body}`);
   for (const j of Object.keys(counts)) {
     const reviewer = await token('county_reviewer', j);
     await eventually(async () => {
       const r = await api.inject({ method: 'GET', url: `/subsidy/cycles/${quarter}/review/${j}`, headers: { authorization: `Bearer ${reviewer}` } });
       return r.statusCode === 200 ? true : undefined;
-    }, 120_000);
+    }, 600_000);
   }
 
+  if (process.env.CONSOLE_TIMING) console.log(`reviews open ${Date.now() - t0} ms`);
   await upsertUser(world.deps.db, { name: 'rev-411002', displayName: '魏都区审核员', role: 'county_reviewer', jurisdiction: '411002', password: PASSWORD });
   await upsertUser(world.deps.db, { name: 'rev-411003', role: 'county_reviewer', jurisdiction: '411003', password: PASSWORD });
   await upsertUser(world.deps.db, { name: 'finance', role: 'finance', password: PASSWORD });
