@@ -15,6 +15,7 @@ import { cycleDeadlinesFor } from '../../domain/calendar';
 import { jurisdictionName, JURISDICTIONS } from '../../domain/subsidy/jurisdictions';
 import type { Actor, Role } from '../../security/roles';
 import { issueToken, verifyToken } from '../../security/tokens';
+import { listingWorkflowId } from '../../workflows/housing/definitions';
 import { cycleIdFor, cycleProgressQuery, EXCLUSION_CODES } from '../../workflows/subsidy/definitions';
 import { assertJurisdiction, SESSION_COOKIE } from '../auth';
 import type { ApiDeps } from '../server';
@@ -52,6 +53,8 @@ const PAGES = {
 type Page = keyof typeof PAGES;
 /** POST /subsidy/payments/{id}/reissue's roles (api/routes/subsidy.ts): only they get the form. */
 const REISSUE_ROLES: readonly Role[] = ['county_reviewer', 'administrator'];
+/** Stages where a person of the task force (or the appraiser) acts on a listing. */
+const HOUSING_ACTION_STAGES = ['awaiting_decision', 'survey', 'negotiation', 'approval'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -274,7 +277,7 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
         }
       }
       if (['housing_task_force', 'administrator'].includes(actor.role)) {
-        const waiting = (await data.housingBoard(deps)).filter((s) => s.stage === 'awaiting_decision').reduce((n, s) => n + s.listings.length, 0);
+        const waiting = (await data.housingBoard(deps)).filter((s) => s.stage === 'awaiting_decision' || s.stage === 'approval').reduce((n, s) => n + s.listings.length, 0);
         if (waiting > 0) attention.push({ text: `${waiting} ${tr.t('listingsWaiting')}`, href: '/console/housing' });
       }
       return reply.view('home', context(request, reply, 'home', { attention, quarter }));
@@ -424,7 +427,46 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
     // --- housing task force board (read-only here; decisions stay on the housing routes) -------
     app.get('/console/housing', pageRoute('housing'), async (request, reply) => {
       const board = await data.housingBoard(deps);
-      return reply.view('housing', context(request, reply, 'housing', { board }));
+      // What a listing waits for, from its workflow (via the API route), for the stages where people act.
+      const progress: Record<string, unknown> = {};
+      const acting = board.filter((c) => HOUSING_ACTION_STAGES.includes(c.stage)).flatMap((c) => c.listings).slice(0, 100);
+      await Promise.all(
+        acting.map(async (l) => {
+          const r = await callApi(request, 'GET', `/housing/listings/${encodeURIComponent(l.listing_id)}`);
+          if (r.status === 200 && r.body?.progress) progress[l.listing_id] = r.body.progress;
+        }),
+      );
+      const role = request.actor!.role;
+      return reply.view('housing', context(request, reply, 'housing', { board, progress, listingWorkflowId, canSurvey: ['housing_task_force', 'appraiser'].includes(role), canDecide: ['housing_task_force', 'administrator'].includes(role) }));
+    });
+
+    const housingStep = z.enum(['survey', 'offers', 'approval', 'area-exception', 'case-decision']);
+    const yes = z.preprocess((v) => v === 'on' || v === 'true', z.boolean());
+    app.post('/console/housing/:listingId/:step', actionRoute('housing'), async (request, reply) => {
+      const tr = translator(langOf(request));
+      const params = z.object({ listingId: z.string().max(64), step: housingStep }).safeParse(request.params);
+      if (!params.success) return reply.status(404).send({ error: 'not_found', message: 'no such step' });
+      const form = (request.body ?? {}) as Record<string, string>;
+      const { listingId, step } = params.data;
+      let body: unknown;
+      if (step === 'survey') {
+        body = { passed: yes.parse(form.passed), defects: (form.defects ?? '').split(/\r?\n/).map((d) => d.trim()).filter(Boolean) };
+      } else if (step === 'offers') {
+        const price = z.string().regex(/^\d{1,11}(\.\d{1,2})?$/).safeParse(form.priceYuan);
+        if (!price.success) {
+          flash(reply, false, `${tr.t('refused')}: ${tr.t('offerPrice')}`);
+          return reply.redirect('/console/housing', 303);
+        }
+        const [whole, part = ''] = price.data.split('.');
+        body = { priceFen: Number(whole) * 100 + Number(part.padEnd(2, '0')), sellerAccepted: yes.parse(form.sellerAccepted) };
+      } else if (step === 'approval') {
+        body = { approved: yes.parse(form.decision), reason: (form.reason ?? '').slice(0, 1000) };
+      } else {
+        body = { granted: yes.parse(form.decision), reason: (form.reason ?? '').trim().slice(0, 1000) || '-' };
+      }
+      const result = await callApi(request, 'POST', `/housing/listings/${encodeURIComponent(listingId)}/${step}`, body);
+      flash(reply, result.status === 200, result.status === 200 ? `${listingId}: ${tr.t('decided')}` : `${tr.t('refused')}: ${result.body?.message ?? result.status}`);
+      return reply.redirect('/console/housing', 303);
     });
 
     // --- auditor ----------------------------------------------------------------------------------
