@@ -136,6 +136,14 @@ const zh = {
   grant: '同意',
   refuse: '不同意',
   pendingDecision: '待决定',
+  selfApplication: '录入未参保人员自行申报（第七条）',
+  recordId: '申报编号',
+  hospital: '医院',
+  admissionDate: '入院日期',
+  dischargeDate: '出院日期',
+  documents: '证明材料（每行一个存档编号）',
+  addSelfApplication: '录入',
+  selfApplicationAdded: '已录入自行申报',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -274,6 +282,14 @@ const en: Record<MessageKey, string> = {
   grant: 'Grant',
   refuse: 'Refuse',
   pendingDecision: 'Waiting for',
+  selfApplication: 'Enter a self-application of an uninsured person (Art. 7)',
+  recordId: 'Application no.',
+  hospital: 'Hospital',
+  admissionDate: 'Admitted',
+  dischargeDate: 'Discharged',
+  documents: 'Documents (one archive reference a line)',
+  addSelfApplication: 'Enter',
+  selfApplicationAdded: 'Self-application entered',
 };
 
 const MESSAGES: Record<Lang, Record<MessageKey, string>> = { zh, en };

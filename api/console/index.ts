@@ -342,6 +342,39 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
       return reply.redirect(back, 303);
     });
 
+    app.post('/console/review/self-application', actionRoute('review'), async (request, reply) => {
+      const tr = translator(langOf(request));
+      const form = z
+        .object({
+          quarter: z.string().regex(/^\d{4}Q[1-4]$/),
+          jurisdiction: z.string().min(1).max(16),
+          recordId: z.string().trim().min(1).max(64),
+          idNumber: z.string().trim().min(15).max(18),
+          hospital: z.string().trim().min(1).max(200),
+          admissionDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+          dischargeDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+          documents: z.string().max(5_000),
+          back: z.string().max(2000).optional(),
+        })
+        .safeParse(request.body);
+      const back = safeNext((request.body as { back?: string } | undefined)?.back);
+      if (!form.success) {
+        flash(reply, false, `${tr.t('refused')}: ${form.error.issues[0]?.path.join('.')} ${form.error.issues[0]?.message}`);
+        return reply.redirect(back, 303);
+      }
+      const { quarter, jurisdiction, documents, back: _back, ...application } = form.data;
+      const result = await callApi(request, 'POST', `/subsidy/cycles/${quarter}/review/${encodeURIComponent(jurisdiction)}/self-applications`, {
+        ...application,
+        documents: documents.split(/\r?\n/).map((d) => d.trim()).filter(Boolean),
+      });
+      flash(
+        reply,
+        result.status === 200,
+        result.status === 200 ? `${tr.t('selfApplicationAdded')}${result.body.seq ? ` (${tr.t('seq')} ${result.body.seq})` : ''}` : `${tr.t('refused')}: ${result.body?.message ?? result.status}`,
+      );
+      return reply.redirect(back, 303);
+    });
+
     app.post('/console/review/submit', actionRoute('review'), async (request, reply) => {
       const tr = translator(langOf(request));
       const form = decideForm.pick({ quarter: true, jurisdiction: true, back: true }).safeParse(request.body);

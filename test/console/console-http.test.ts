@@ -188,6 +188,19 @@ describe('work console guards', () => {
     expect(Object.keys(doc.paths).some((p) => p.startsWith('/console'))).toBe(false);
   });
 
+  it("enters a self-application (第七条) with its documents into the county's review", async () => {
+    const reviewer = new Client('10.0.0.11');
+    await reviewer.signIn('rev-411002');
+    const person = cw.people.find((p) => p.jurisdiction === '411002')!;
+    const form = { quarter, jurisdiction: '411002', back: `/console/review?quarter=${quarter}`, recordId: 'SELF-1', idNumber: person.id, hospital: '许昌市人民医院', admissionDate: '2025-08-01', dischargeDate: '2025-08-04' };
+    const response = await reviewer.request('POST', '/console/review/self-application', { ...form, _csrf: await reviewer.csrf(`/console/review?quarter=${quarter}`), documents: 'county-archive/2025/0815-住院证明.pdf' });
+    expect(response.statusCode).toBe(303);
+    const page = await reviewer.request('GET', `/console/review?quarter=${quarter}`);
+    expect(page.body).toMatch(/已录入自行申报 \(序号 4\)/);
+    expect(page.body).toMatch(/id="p-items">4</);
+    expect(page.body).toContain('SELF-1');
+  });
+
   it('creates accounts with the CLI; a disabled account loses its open session', async () => {
     const run = promisify(execFile);
     const env = { ...process.env, DATABASE_URL: cw.world.testDb.url, LOG_LEVEL: 'silent' };
