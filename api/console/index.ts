@@ -76,7 +76,7 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
     await app.register(fastifyFormbody);
     await app.register(fastifyCsrf, { cookieKey: 'xc_csrf', cookieOpts: { ...cookieBase, signed: true } });
     await app.register(fastifyRateLimit, { global: false });
-    await app.register(fastifyView, { engine: { eta: new Eta({ autoEscape: true }) }, root: path.join(here, 'views'), production: false });
+    await app.register(fastifyView, { engine: { eta: new Eta({ autoEscape: true }) }, root: path.join(here, 'views'), production: process.env.NODE_ENV !== 'development' });
     await app.register(fastifyStatic, { root: [path.join(here, 'static'), htmxDir, chartDir], prefix: '/console/assets/', decorateReply: false, maxAge: '1h' });
 
     const langOf = (request: FastifyRequest): Lang => (LANGS.includes(request.cookies[LANG_COOKIE] as Lang) ? (request.cookies[LANG_COOKIE] as Lang) : 'zh');

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { createConsoleWorld, PASSWORD, token, type ConsoleWorld } from './suppor
 // the sign-in rate limit, a county session confined to its county, masking by role, bearer tokens
 // untouched, and the CLI that creates the accounts.
 const quarter = '2025Q3';
+const TSX = path.resolve('node_modules/.bin/tsx');
 let cw: ConsoleWorld;
 
 beforeAll(async () => {
@@ -204,16 +206,16 @@ describe('work console guards', () => {
   it('creates accounts with the CLI; a disabled account loses its open session', async () => {
     const run = promisify(execFile);
     const env = { ...process.env, DATABASE_URL: cw.world.testDb.url, LOG_LEVEL: 'silent' };
-    const child = run('npx', ['tsx', 'cli/main.ts', 'auth', 'user', 'add', '--name', 'rev2-411002', '--role', 'county_reviewer', '--jurisdiction', '411002'], { env });
+    const child = run(TSX, ['cli/main.ts', 'auth', 'user', 'add', '--name', 'rev2-411002', '--role', 'county_reviewer', '--jurisdiction', '411002'], { env });
     child.child.stdin!.end('another long password\n');
     expect((await child).stdout).toMatch(/rev2-411002/);
     const client = new Client('10.0.0.10');
     expect((await client.signIn('rev2-411002', 'another long password')).headers.location).toBe('/console');
     expect((await client.request('GET', '/console')).statusCode).toBe(200);
-    await run('npx', ['tsx', 'cli/main.ts', 'auth', 'user', 'disable', '--name', 'rev2-411002'], { env });
+    await run(TSX, ['cli/main.ts', 'auth', 'user', 'disable', '--name', 'rev2-411002'], { env });
     expect((await client.request('GET', '/console')).statusCode).toBe(303);
-    const missing = run('npx', ['tsx', 'cli/main.ts', 'auth', 'user', 'add', '--name', 'x-county', '--role', 'county_reviewer'], { env });
+    const missing = run(TSX, ['cli/main.ts', 'auth', 'user', 'add', '--name', 'x-county', '--role', 'county_reviewer'], { env });
     missing.child.stdin!.end('another long password\n');
     await expect(missing).rejects.toMatchObject({ stderr: expect.stringMatching(/jurisdiction/) });
-  }, 60_000);
+  }, 180_000);
 });
