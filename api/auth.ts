@@ -13,6 +13,13 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The work console's session cookie (api/console): a token like a bearer token, issued at sign-in to a
+ * local account, HttpOnly and SameSite=Strict, re-checked against the account on every request. The JSON
+ * routes never read it: machines send bearer tokens; the console forwards the session's token to them.
+ */
+export const SESSION_COOKIE = 'xc_session';
+
 /** A request that may not go further: 401 without a valid token, 403 outside the caller's role or scope. */
 export class AccessDenied extends Error {
   override name = 'AccessDenied';

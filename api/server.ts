@@ -18,6 +18,7 @@ import { subsidyRoutes } from './routes/subsidy';
 import { housingRoutes, type HousingApiOptions } from './routes/housing';
 import { auditRoutes } from './routes/audit';
 import { codecRoutes } from './routes/codec';
+import { registerConsole, type ConsoleOptions } from './console/index';
 import type { KeyRing } from '../security/keyring';
 import type { SubsidyDeps } from '../activities/subsidy';
 
@@ -40,6 +41,8 @@ export interface ApiDeps {
     /** Where the operator finds the UI (shown on /codec/login). */
     uiUrl?: string;
   };
+  /** The work console (api/console): cookie and sign-in limits. */
+  console?: ConsoleOptions;
 }
 
 export type Api = FastifyInstance;
@@ -91,6 +94,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         description: 'Hospital nursing subsidy (许政办〔2025〕15号) and existing-housing purchases (许政办〔2025〕10号).',
         version: '0.1.0',
       },
+      // Machines call with a bearer token (`cli auth token`); /docs can authorize with one.
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearerAuth: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -103,5 +109,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await typed.register(housingRoutes(deps));
   await typed.register(auditRoutes(deps));
   await typed.register(codecRoutes(deps));
+  await registerConsole(app, deps);
   return app;
 }

@@ -4,6 +4,7 @@ import * as subsidy from './0002_subsidy';
 import * as housing from './0003_housing';
 import * as paymentSafety from './0004_payment_safety';
 import * as housingIdentity from './0007_housing_identity';
+import * as consoleUsers from './0008_console_users';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_housing': housing,
   '0004_payment_safety': paymentSafety,
   '0007_housing_identity': housingIdentity,
+  '0008_console_users': consoleUsers,
 };
