@@ -1,5 +1,7 @@
 export {
   fileKindOf,
+  inspectFile,
+  notUtf8,
   MalformedFileError,
   readRecords,
   readRecordsFromBuffer,
