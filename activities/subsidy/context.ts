@@ -16,6 +16,8 @@ export interface SubsidyDeps {
   databaseUrl: string;
   /** Content-addressed uploads (extracts, rosters): DATA_DIR/uploads. */
   uploadsDir: string;
+  /** Rows per committed chunk of an extract's ingest (tests make it small); default 20,000. */
+  ingestCheckpointRows?: number;
 }
 
 /** Metadata for events an activity appends: the actor, plus where in Temporal it happened. */

@@ -121,7 +121,7 @@ export async function ingestExtractFile(deps: SubsidyDeps, input: { cycleId: str
 /** A file a retry cannot fix: the cycle records the reason and waits for a corrected upload. */
 function rejected(label: string, error: unknown): Error {
   if (!(error instanceof MalformedFileError)) return error as Error;
-  return ApplicationFailure.create({ message: `${label}: ${error.message}`, type: 'MalformedFile', nonRetryable: true });
+  return ApplicationFailure.create({ message: `${label}: ${error.message}`, type: 'MalformedFile', nonRetryable: true, details: [error.message] });
 }
 
 async function loadedExtract(deps: SubsidyDeps, extractHash: string) {
@@ -181,7 +181,7 @@ async function copyRows(
         await write(batch);
         batch = '';
       }
-      if (inChunk >= CHECKPOINT_ROWS) await commitChunk();
+      if (inChunk >= (deps.ingestCheckpointRows ?? CHECKPOINT_ROWS)) await commitChunk();
     }
     await commitChunk();
     return done;
