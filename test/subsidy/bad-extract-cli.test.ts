@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it, inject } from 'vitest';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
 import { STAGE } from '../../workflows/search-attributes';
+import { recordHistory } from '../support/histories';
 import { collect, spawnCli, type Finished } from '../support/stack-process';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -93,4 +94,6 @@ it('a GBK extract is refused within a minute naming the encoding; a missing colu
   expect(good.stdout).toMatch(/cycle subsidy-cycle-2023Q3: 400 rows/);
   const description = await world.client.workflow.getHandle(cycleId).describe();
   expect(description.status.name).toBe('COMPLETED');
+  // Kept for test/replay: a history with a rejected extract, then a corrected one.
+  await recordHistory(world.client, cycleId, 'subsidy-cycle-extract-rejected');
 }, 240_000);
