@@ -65,7 +65,7 @@ try {
       uploadsDir: path.join(dataDir, 'uploads'),
     } satisfies SubsidyDeps;
     const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, String(rows)), quarter: '2025Q3', rows, rosterSize: Math.max(1_000, rows / 10), seed: 7 });
-    const upload = await storeUpload(deps.uploadsDir, files.hospitalizations);
+    const upload = await storeUpload(deps, files.hospitalizations);
     const t0 = performance.now();
     await ingestExtractFile(deps, { cycleId: 'bench', extractHash: upload.hash });
     const ingest = (performance.now() - t0) / 1000;

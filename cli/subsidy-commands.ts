@@ -145,7 +145,7 @@ export function registerSubsidyCommands(program: Command): void {
           const any = await stack.db.selectFrom('roster_versions').select('version').limit(1).executeTakeFirst();
           if (!any) throw new CliError('no roster loaded in this DATA_DIR yet: pass --roster');
         }
-        const extract = await storeUpload(deps.uploadsDir, options.hospitalizations);
+        const extract = await storeUpload(deps, options.hospitalizations);
         progress(`extract ${extract.hash.slice(0, 12)}… stored`);
         const summary = await runCycle(stack, options.quarter, { hash: extract.hash, file: options.hospitalizations }, options.autoApprove ?? false);
         if (options.paymentsOut) await writeCsv(options.paymentsOut, PAYMENT_COLUMNS, await paymentRows(deps, summary.cycleId));
@@ -195,7 +195,7 @@ function registerRestartCommand(cycle: Command): void {
         if (events.some((e) => e.type === 'CycleInputsFrozen')) {
           throw new CliError(`cycle ${workflowId} had computed its entitlements before it ended ${status.toLowerCase()}: it cannot be started again; omissions go to a back-pay run`);
         }
-        const extract = o.hospitalizations ? await storeUpload(stack.subsidyDeps.uploadsDir, o.hospitalizations) : undefined;
+        const extract = o.hospitalizations ? await storeUpload(stack.subsidyDeps, o.hospitalizations) : undefined;
         const actor = `operator:${o.operator}`;
         await stack.subsidyDeps.store.append(
           streams.cycle(workflowId),
@@ -238,7 +238,7 @@ export function registerExtractCommands(program: Command): void {
       requireFile('--file', o.file);
       const stack = await startStack(loadConfig(), { worker: false, api: false }, progress);
       try {
-        const upload = await storeUpload(stack.subsidyDeps.uploadsDir, o.file);
+        const upload = await storeUpload(stack.subsidyDeps, o.file);
         const workflowId = cycleIdFor(o.quarter);
         try {
           await stack.client.workflow.signalWithStart(subsidyCycleWorkflow, {

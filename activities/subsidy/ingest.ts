@@ -5,13 +5,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { ApplicationFailure } from '@temporalio/activity';
-import { inspectFile, MalformedFileError, readRecords } from '../../adapters/files';
+import { inspectHead, MalformedFileError, readRecords } from '../../adapters/files';
 import { validateStayRow } from '../../domain/subsidy';
 import { shanghaiToday } from '../../domain/calendar';
 import { streams } from '../../projections/subsidy/events';
 import { closeHard, connect, lockFor, startBulkRun, type BulkRun } from './bulk';
 import { activityMetadata, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
-import { uploadPath } from './uploads';
+import { openUpload, type StoredUpload } from './uploads';
 
 export interface IngestResult {
   total: number;
@@ -63,10 +63,11 @@ export async function ingestExtractFile(deps: SubsidyDeps, input: { cycleId: str
   const existing = await loadedExtract(deps, input.extractHash);
   if (existing) return recordIngested(deps, input, existing);
 
-  const { file, kind } = uploadPath(deps.uploadsDir, input.extractHash);
+  const upload = await openUpload(deps, input.extractHash);
+  const kind = upload.kind;
   const label = `extract ${input.extractHash.slice(0, 12)}.${kind}`;
   try {
-    await inspectFile(file, kind, 'hospitalizations');
+    inspectHead(upload.head, upload.size, kind, 'hospitalizations');
   } catch (error) {
     throw rejected(label, error);
   }
@@ -87,7 +88,7 @@ export async function ingestExtractFile(deps: SubsidyDeps, input: { cycleId: str
     );
     const resume: IngestCheckpoint = { line: committed.rows[0]!.line ?? 0, rows: Number(committed.rows[0]!.rows) };
     run.checkpoint(resume);
-    const loaded = await copyRows(deps, client, { extractHash: input.extractHash, file, kind, resume, label }, run);
+    const loaded = await copyRows(deps, client, { extractHash: input.extractHash, upload, resume }, run);
 
     await client.query('begin');
     await client.query('analyze extract_rows');
@@ -136,7 +137,7 @@ async function loadedExtract(deps: SubsidyDeps, extractHash: string) {
 async function copyRows(
   deps: SubsidyDeps,
   client: pg.Client,
-  job: { extractHash: string; file: string; kind: 'csv' | 'xlsx'; resume: IngestCheckpoint; label: string },
+  job: { extractHash: string; upload: StoredUpload; resume: IngestCheckpoint },
   run: BulkRun<IngestCheckpoint>,
 ): Promise<IngestCheckpoint> {
   const today = shanghaiToday();
@@ -148,6 +149,7 @@ async function copyRows(
   let batch = '';
   const onAbort = () => closeHard(client);
   run.signal.addEventListener('abort', onAbort, { once: true });
+  const source = job.upload.stream();
 
   const write = async (text: string) => {
     if (copyFailed) throw copyFailed;
@@ -166,7 +168,7 @@ async function copyRows(
     run.checkpoint(done);
   };
   try {
-    for await (const { line, record } of readRecords(job.file, job.kind, 'hospitalizations')) {
+    for await (const { line, record } of readRecords(source, job.upload.kind, 'hospitalizations')) {
       if (line <= job.resume.line) continue; // committed by an earlier attempt
       if (run.signal.aborted) throw run.signal.reason;
       if (!copy) {
@@ -190,6 +192,7 @@ async function copyRows(
     if (run.signal.aborted) throw run.signal.reason;
     throw error;
   } finally {
+    source.destroy();
     run.signal.removeEventListener('abort', onAbort);
   }
 }

@@ -1,7 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { sql } from 'kysely';
+import { kindOfBytes } from '../../adapters/files';
 import { ConcurrencyError } from '../../eventstore';
 import { cycleIdFor } from '../../workflows/subsidy/definitions';
 import { subsidyEvent, type SubsidyDeps } from './context';
@@ -22,35 +24,71 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Bytes per stored chunk: a row of upload_chunks. */
+const CHUNK_BYTES = 1 << 20;
+
 /**
- * Stores an uploaded file under its SHA-256 (uploads/<hash>.<kind>, owner-only): the same file
- * uploaded twice is one upload, and the hash is what workflows carry instead of the data.
+ * Stores an uploaded file in PostgreSQL under its SHA-256, streamed in chunks of 1 MiB: the same file
+ * uploaded twice is one upload, the hash is what workflows carry instead of the data, and a worker on
+ * any machine reads it through the database. Its kind is what the bytes are (a zip is an .xlsx
+ * workbook, else CSV text), whatever the name says, so renaming a file never changes how it is read.
  */
-export async function storeUpload(uploadsDir: string, source: string): Promise<{ hash: string; file: string; kind: UploadKind }> {
-  const kind = uploadKind(source);
+export async function storeUpload(deps: Pick<SubsidyDeps, 'db'>, source: string): Promise<{ hash: string; kind: UploadKind; size: number }> {
+  uploadKind(source); // refuses .pdf, .xls, … by name before reading them
   const hash = await sha256File(source);
-  mkdirSync(uploadsDir, { recursive: true, mode: 0o700 });
-  const file = path.join(uploadsDir, `${hash}.${kind}`);
-  if (!existsSync(file)) {
-    // A name of its own per copy: two uploads of one file at the same moment (one process or two)
-    // each write their own partial; the renames both land the same bytes on the same name.
-    const partial = `${file}.${randomUUID()}.partial`;
-    try {
-      await copyFile(source, partial);
-      await rename(partial, file);
-    } finally {
-      await rm(partial, { force: true });
+  return deps.db.transaction().execute(async (trx) => {
+    // Two uploads of one file at the same moment (one process or several): one stores it.
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`upload:${hash}`}, 0))`.execute(trx);
+    const known = await sql<{ kind: UploadKind; size_bytes: string }>`select kind, size_bytes from uploads where upload_hash = ${hash}`.execute(trx);
+    if (known.rows[0]) return { hash, kind: known.rows[0].kind, size: Number(known.rows[0].size_bytes) };
+    let seq = 0;
+    let size = 0;
+    let kind: UploadKind = 'csv';
+    for await (const chunk of createReadStream(source, { highWaterMark: CHUNK_BYTES })) {
+      const bytes = chunk as Buffer;
+      if (seq === 0) kind = kindOfBytes(bytes);
+      await sql`insert into upload_chunks (upload_hash, seq, data) values (${hash}, ${seq}, ${bytes})`.execute(trx);
+      seq++;
+      size += bytes.length;
     }
-  }
-  return { hash, file, kind };
+    await sql`insert into uploads (upload_hash, kind, size_bytes, chunks) values (${hash}, ${kind}, ${size}, ${seq})`.execute(trx);
+    return { hash, kind, size };
+  });
 }
 
-/** Finds a stored upload by hash. */
-export function uploadPath(uploadsDir: string, hash: string): { file: string; kind: UploadKind } {
+export interface StoredUpload {
+  hash: string;
+  kind: UploadKind;
+  size: number;
+  /** The first chunk (at least HEAD_BYTES of the file, or all of it). */
+  head: Buffer;
+  /** The whole file, chunk after chunk, as a byte stream. */
+  stream(): Readable;
+}
+
+/** A stored upload by hash, read back from PostgreSQL. */
+export async function openUpload(deps: Pick<SubsidyDeps, 'db'>, hash: string): Promise<StoredUpload> {
   if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`not a SHA-256: ${hash}`);
-  const name = existsSync(uploadsDir) ? readdirSync(uploadsDir).find((f) => f.startsWith(`${hash}.`) && !f.endsWith('.partial')) : undefined;
-  if (!name) throw new Error(`no upload with hash ${hash}`);
-  return { file: path.join(uploadsDir, name), kind: uploadKind(name) };
+  const found = await sql<{ kind: UploadKind; size_bytes: string; chunks: number }>`
+    select kind, size_bytes, chunks from uploads where upload_hash = ${hash}`.execute(deps.db);
+  const upload = found.rows[0];
+  if (!upload) throw new Error(`no upload with hash ${hash}`);
+  const chunk = async (seq: number): Promise<Buffer> =>
+    (await sql<{ data: Buffer }>`select data from upload_chunks where upload_hash = ${hash} and seq = ${seq}`.execute(deps.db)).rows[0]!.data;
+  const head = upload.chunks > 0 ? await chunk(0) : Buffer.alloc(0);
+  return {
+    hash,
+    kind: upload.kind,
+    size: Number(upload.size_bytes),
+    head,
+    stream: () =>
+      Readable.from(
+        (async function* () {
+          for (let seq = 0; seq < upload.chunks; seq++) yield seq === 0 ? head : await chunk(seq);
+        })(),
+        { objectMode: false },
+      ),
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
 export {
   fileKindOf,
-  inspectFile,
+  HEAD_BYTES,
+  inspectHead,
+  kindOfBytes,
   notUtf8,
   MalformedFileError,
   readRecords,

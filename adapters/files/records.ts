@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
@@ -186,24 +185,21 @@ export function notUtf8(bytes: Buffer): string {
   return 'not valid UTF-8 (save the file as UTF-8)';
 }
 
+/** The first bytes inspectHead wants to see. */
+export const HEAD_BYTES = 64 * 1024;
+
+/** What the bytes are, whatever the name says: a zip (an .xlsx workbook) or text (CSV). */
+export function kindOfBytes(head: Buffer): FileKind {
+  return head.length >= 4 && head.readUInt32BE(0) === 0x504b0304 ? 'xlsx' : 'csv';
+}
+
 /**
- * A cheap look at the first bytes of a stored file before anything is loaded: an empty file, an
- * .xlsx workbook named .csv, binary data, UTF-16 or GB18030 text, a header without the schema's
- * columns. Throws MalformedFileError naming the line and column; the rows themselves are checked
+ * A cheap look at the first bytes (HEAD_BYTES) of a stored file of `size` bytes before anything is
+ * loaded: an empty file, an .xlsx workbook named .csv, binary data, UTF-16 or GB18030 text, a header
+ * without the schema's columns. Throws MalformedFileError naming the line and column; the rows themselves are checked
  * while they stream (readRecords), so this only catches what the head of the file shows.
  */
-export async function inspectFile(file: string, kind: FileKind, schema: FileSchema): Promise<void> {
-  const handle = await open(file, 'r');
-  let head: Buffer;
-  let size: number;
-  try {
-    size = (await handle.stat()).size;
-    const buffer = Buffer.alloc(Math.min(size, HEAD_BYTES));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    head = buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+export function inspectHead(head: Buffer, size: number, kind: FileKind, schema: FileSchema): void {
   if (size === 0) throw new MalformedFileError('line 1: the file is empty (0 bytes; expected a header row)');
   const zip = head.length >= 4 && head.readUInt32BE(0) === 0x504b0304;
   if (kind === 'xlsx') {
@@ -222,6 +218,7 @@ export async function inspectFile(file: string, kind: FileKind, schema: FileSche
     const line = lineNumberAt(head, nul);
     throw new MalformedFileError(`line ${line}: binary data (a NUL byte at byte ${nul + 1}), not CSV text`);
   }
+  head = head.subarray(0, HEAD_BYTES);
   const complete = head.length < size ? head.subarray(0, completeLength(head)) : head;
   if (!isUtf8(complete)) {
     const found = firstInvalidUtf8(complete, 1);
@@ -241,8 +238,6 @@ export async function inspectFile(file: string, kind: FileKind, schema: FileSche
   if (header.length === 0 || header.every((h) => h.trim() === '')) throw new MalformedFileError('line 1: the header row is empty');
   checkHeader(header.map((h) => h.trim()), schema, (i) => `field ${i + 1}`);
 }
-
-const HEAD_BYTES = 64 * 1024;
 
 function lineNumberAt(bytes: Buffer, offset: number): number {
   let line = 1;

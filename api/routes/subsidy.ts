@@ -130,7 +130,7 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       quarterUpload("Upload the quarter's medical-insurance extract; starts the cycle, or hands the extract to the waiting one"),
       async (request, reply) => {
         const { quarter } = request.params;
-        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy.uploadsDir, file));
+        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy, file));
         try {
           await deps.temporal.workflow.start(subsidyCycleWorkflow, {
             taskQueue: deps.taskQueue,
@@ -153,7 +153,7 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       quarterUpload('Omissions (漏报) the counties verified after the joint meeting: a back-pay run (补发, 第十二条) through the same review and payment'),
       async (request, reply) => {
         const { quarter } = request.params;
-        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy.uploadsDir, file));
+        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy, file));
         const run = await claimBackPayRun(subsidy, quarter, upload.hash, actorOf(request));
         try {
           await deps.temporal.workflow.start(subsidyCycleWorkflow, {

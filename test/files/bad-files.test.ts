@@ -29,7 +29,7 @@ function toGbk(text: string): Buffer {
 }
 
 async function rejection(file: string): Promise<{ error: unknown; ms: number }> {
-  const upload = await storeUpload(world.deps.uploadsDir, file);
+  const upload = await storeUpload(world.deps, file);
   const started = performance.now();
   const error = await ingestExtractFile(world.deps, { cycleId: 'bad-files', extractHash: upload.hash }).then(
     () => undefined,
@@ -66,16 +66,21 @@ const cases: [string, () => Promise<string>, RegExp][] = [
     /line 2000: 10000 fields where the header has 7/,
   ],
   [
-    'an xlsx workbook renamed .csv',
+    'a broken workbook (a zip cut short)',
     async () => {
-      const workbook = new ExcelJS.Workbook();
-      const sheet = workbook.addWorksheet('extract');
-      for (const line of lines.slice(0, 50)) sheet.addRow(line.split(','));
-      return write('workbook.csv', Buffer.from(await workbook.xlsx.writeBuffer()));
+      const bytes = await workbookBytes(50);
+      return write('broken.xlsx', bytes.subarray(0, Math.floor(bytes.length / 2)));
     },
-    /Excel workbook \(\.xlsx\) named \.csv/,
+    /not a readable \.xlsx workbook/,
   ],
 ];
+
+async function workbookBytes(rows: number): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet('extract');
+  for (const line of lines.slice(0, rows + 1)) sheet.addRow(line.split(','));
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
 
 describe('bad extracts fail the ingest at once, non-retryable, naming line and column', () => {
   for (const [what, make, reason] of cases) {
@@ -85,7 +90,7 @@ describe('bad extracts fail the ingest at once, non-retryable, naming line and c
       const failure = error as ApplicationFailure;
       expect(failure.nonRetryable).toBe(true);
       expect(failure.type).toBe('MalformedFile');
-      expect(failure.message).toMatch(/^extract [0-9a-f]{12}\.csv: /);
+      expect(failure.message).toMatch(/^extract [0-9a-f]{12}\.(csv|xlsx): /);
       expect(failure.message).toMatch(reason);
       expect(ms).toBeLessThan(10_000);
       // No connection is left in a COPY (the rollback used to queue behind it for ever).
@@ -96,9 +101,16 @@ describe('bad extracts fail the ingest at once, non-retryable, naming line and c
     });
   }
 
+  it('an xlsx workbook renamed .csv is read as the workbook it is (the bytes decide, not the name)', async () => {
+    const upload = await storeUpload(world.deps, write('workbook.csv', await workbookBytes(50)));
+    expect(upload.kind).toBe('xlsx');
+    const result = await ingestExtractFile(world.deps, { cycleId: 'renamed-workbook', extractHash: upload.hash });
+    expect(result.total).toBe(50);
+  });
+
   it('a good file still loads, and its duplicates are classified as before', async () => {
     const file = write('good.csv', [...lines, lines[5]!, `${lines[6]!.split(',')[0]},411003196702235001,某,许昌市中心医院,2025-07-01,2025-07-02,`].join('\n'));
-    const upload = await storeUpload(world.deps.uploadsDir, file);
+    const upload = await storeUpload(world.deps, file);
     const result = await ingestExtractFile(world.deps, { cycleId: 'good-file', extractHash: upload.hash });
     expect(result.total).toBe(lines.length + 1);
     const reasons = await sql<{ line_no: number; quarantine_reason: string; quarantine_detail: string }>`

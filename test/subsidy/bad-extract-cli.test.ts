@@ -11,7 +11,8 @@ import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // CONTRACT.md "Bad files", as a user meets it: `subsidy cycle run` with a GBK extract exits non-zero
 // within a minute naming the encoding, and pays nothing; with a file missing a column, it names the
-// column; the same command with the UTF-8 file hands it to the waiting cycle, which completes.
+// column; the same command with the UTF-8 file hands it to the waiting cycle, which completes. Each
+// command is its own process with its own DATA_DIR: the uploads reach the workers through PostgreSQL.
 // Quarter 2023Q3: test files share one Temporal namespace, and a cycle's workflow id is its quarter.
 const quarter = '2023Q3';
 const cycleId = `subsidy-cycle-${quarter}`;
@@ -30,7 +31,6 @@ function runCli(extract: string, withRoster: boolean): Promise<Finished & { ms: 
     {
       DATA_DIR: path.join(world.workDir, 'cli-data'),
       DATABASE_URL: world.testDb.url,
-      UPLOADS_DIR: world.deps.uploadsDir,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
       BANK_GATEWAY_URL: world.bankUrl,

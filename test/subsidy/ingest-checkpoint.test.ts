@@ -51,7 +51,7 @@ afterAll(async () => {
 it('an ingest that fails half-way resumes after its last committed chunk, and loads every row once', async () => {
   const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter, rows: ROWS, rosterSize: 600, seed: 13 });
   await importRoster(world.deps, files.roster, 'test');
-  const upload = await storeUpload(world.deps.uploadsDir, files.hospitalizations);
+  const upload = await storeUpload(world.deps, files.hospitalizations);
   const handle = await world.client.workflow.start(subsidyCycleWorkflow, {
     taskQueue,
     workflowId: `subsidy-cycle-${quarter}`,
