@@ -14,7 +14,7 @@ export interface SubsidyDeps {
   bank: BankGateway;
   /** Connection string, for COPY on a dedicated connection. */
   databaseUrl: string;
-  /** @deprecated Uploads live in PostgreSQL now (activities/subsidy/uploads.ts); nothing reads this folder. */
+  /** Uploads live in PostgreSQL now (activities/subsidy/uploads.ts); this folder is only read for files stored here before. */
   uploadsDir: string;
   /** Rows per committed chunk of an extract's ingest (tests make it small); default 20,000. */
   ingestCheckpointRows?: number;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
@@ -67,12 +67,18 @@ export interface StoredUpload {
 }
 
 /** A stored upload by hash, read back from PostgreSQL. */
-export async function openUpload(deps: Pick<SubsidyDeps, 'db'>, hash: string): Promise<StoredUpload> {
+export async function openUpload(deps: Pick<SubsidyDeps, 'db' | 'uploadsDir'>, hash: string): Promise<StoredUpload> {
   if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`not a SHA-256: ${hash}`);
-  const found = await sql<{ kind: UploadKind; size_bytes: string; chunks: number }>`
+  const find = () => sql<{ kind: UploadKind; size_bytes: string; chunks: number }>`
     select kind, size_bytes, chunks from uploads where upload_hash = ${hash}`.execute(deps.db);
-  const upload = found.rows[0];
-  if (!upload) throw new Error(`no upload with hash ${hash}`);
+  let upload = (await find()).rows[0];
+  if (!upload) {
+    // Stored in the upload folder before uploads moved to PostgreSQL (a cycle in flight across the upgrade).
+    const legacy = existsSync(deps.uploadsDir) ? readdirSync(deps.uploadsDir).find((f) => /^[0-9a-f]{64}\.(csv|xlsx)$/.test(f) && f.startsWith(hash)) : undefined;
+    if (!legacy) throw new Error(`no upload with hash ${hash}`);
+    await storeUpload(deps, path.join(deps.uploadsDir, legacy));
+    upload = (await find()).rows[0]!;
+  }
   const chunk = async (seq: number): Promise<Buffer> =>
     (await sql<{ data: Buffer }>`select data from upload_chunks where upload_hash = ${hash} and seq = ${seq}`.execute(deps.db)).rows[0]!.data;
   const head = upload.chunks > 0 ? await chunk(0) : Buffer.alloc(0);

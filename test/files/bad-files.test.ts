@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -106,6 +106,15 @@ describe('bad extracts fail the ingest at once, non-retryable, naming line and c
     expect(upload.kind).toBe('xlsx');
     const result = await ingestExtractFile(world.deps, { cycleId: 'renamed-workbook', extractHash: upload.hash });
     expect(result.total).toBe(50);
+  });
+
+  it('an extract stored in the upload folder by an earlier version is moved into PostgreSQL and loads', async () => {
+    const text = `${lines.slice(0, 21).join('\n')}\n`;
+    const hash = createHash('sha256').update(text).digest('hex');
+    mkdirSync(world.deps.uploadsDir, { recursive: true });
+    writeFileSync(path.join(world.deps.uploadsDir, `${hash}.csv`), text);
+    const result = await ingestExtractFile(world.deps, { cycleId: 'legacy-upload', extractHash: hash });
+    expect(result.total).toBe(20);
   });
 
   it('a good file still loads, and its duplicates are classified as before', async () => {
