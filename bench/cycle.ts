@@ -49,7 +49,7 @@ async function runSize(rows: number): Promise<void> {
     const t0 = performance.now();
     await importRoster(stack.subsidyDeps, files.roster, 'bench');
     const tRoster = performance.now();
-    const extract = await storeUpload(stack.subsidyDeps.uploadsDir, files.hospitalizations);
+    const extract = await storeUpload(stack.subsidyDeps, files.hospitalizations);
     const cycleId = cycleIdFor(quarter);
     const summary = await stack.client.workflow.execute(subsidyCycleWorkflow, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -1,19 +1,23 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { importRoster } from '../activities/subsidy/roster';
 import { PAYMENT_COLUMNS, paymentRows, REPORT_COLUMNS, reportRows } from '../activities/subsidy/reports';
+import { subsidyEvent } from '../activities/subsidy/context';
 import { storeUpload } from '../activities/subsidy/uploads';
+import { streams } from '../projections/subsidy/events';
 import { formatYuan } from '../domain/money';
 import { parseQuarter } from '../domain/subsidy';
 import { loadConfig } from '../stack/config';
 import { ensureQuarterlySchedule, QUARTERLY_SCHEDULE_ID } from '../stack/schedules';
 import { startStack, type Stack } from '../stack/stack';
 import { subsidyCycleWorkflow } from '../workflows';
-import { cycleIdFor, extractUploadedSignal, type CycleSummary } from '../workflows/subsidy/definitions';
+import { cycleIdFor, cycleProgressQuery, extractUploadedSignal, type CycleSummary } from '../workflows/subsidy/definitions';
 import { CliError, progress } from './output';
 
 interface RunOptions {
@@ -34,26 +38,62 @@ async function writeCsv(file: string, columns: readonly string[], rows: Record<s
   await writeFile(file, stringify(rows, { header: true, columns: [...columns] }));
 }
 
-/** Starts (or finds) the quarter's one cycle workflow and waits for its result. */
-async function runCycle(stack: Stack, quarter: string, extractHash: string, autoApprove: boolean): Promise<CycleSummary> {
+/**
+ * Starts the quarter's one cycle workflow, or hands the extract to the one that waits for it (none
+ * yet, or a rejected one), and waits for its result. A closed cycle that did not complete is not
+ * started again here: that is an operator's recorded decision (`subsidy cycle restart`).
+ */
+async function runCycle(stack: Stack, quarter: string, extract: { hash: string; file: string }, autoApprove: boolean): Promise<CycleSummary> {
   const workflowId = cycleIdFor(quarter);
+  const handle = stack.client.workflow.getHandle<typeof subsidyCycleWorkflow>(workflowId);
   try {
-    const handle = await stack.client.workflow.start(subsidyCycleWorkflow, {
+    await stack.client.workflow.start(subsidyCycleWorkflow, {
       taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
       workflowId,
-      args: [{ quarter, extractHash, autoApprove, timing: { pollInterval: 200, maxPollInterval: 5_000 } }],
+      args: [{ quarter, extractHash: extract.hash, autoApprove, timing: { pollInterval: 200, maxPollInterval: 5_000 } }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
     progress(`cycle ${workflowId} started — follow it in the Temporal UI${stack.temporal.uiUrl ? ` (${stack.temporal.uiUrl}/namespaces/${stack.config.TEMPORAL_NAMESPACE}/workflows/${workflowId})` : ''}`);
     if (!autoApprove) progress('waiting for county review through the API (see /docs); --auto-approve runs unattended');
-    return await handle.result();
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    // One workflow per quarter: a quarter that already ran pays nothing more.
-    const handle = stack.client.workflow.getHandle(workflowId);
-    const description = await handle.describe();
-    progress(`cycle ${workflowId} already exists (${description.status.name}); it pays nothing more — waiting for its result`);
-    return (await handle.result()) as CycleSummary;
+    const status = (await handle.describe()).status.name;
+    if (status === 'RUNNING') {
+      const now = await handle.query(cycleProgressQuery);
+      if (now.stage === 'extract' || now.stage === 'extract_rejected') {
+        await handle.signal(extractUploadedSignal, { extractHash: extract.hash, actor: { subject: 'cli', role: 'city_health_commission' } });
+        progress(`cycle ${workflowId} was waiting for its extract: ${extract.file} handed to it`);
+      } else if (now.extractHash !== extract.hash) {
+        progress(`cycle ${workflowId} is running with another extract (${now.extractHash?.slice(0, 12)}…); ${extract.file} is not used — waiting for its result`);
+      } else {
+        progress(`cycle ${workflowId} is running (${now.stage}) — waiting for its result`);
+      }
+    } else if (status === 'COMPLETED') {
+      // One workflow per quarter: a quarter that already ran pays nothing more.
+      progress(`cycle ${workflowId} already ran; it pays nothing more`);
+    } else {
+      throw new CliError(
+        `cycle ${workflowId} ended ${status.toLowerCase()}: only an operator starts it again, with a reason: npm run cli -- subsidy cycle restart --quarter ${quarter} --reason "..."`,
+      );
+    }
+  }
+  return waitForCycle(handle, extract);
+}
+
+/** The cycle's result, or — within a second or two of the ingest's verdict — the reason this extract was rejected. */
+async function waitForCycle(handle: WorkflowHandle<typeof subsidyCycleWorkflow>, extract: { hash: string; file: string }): Promise<CycleSummary> {
+  const result = handle.result().then(
+    (summary) => ({ summary }),
+    (error: unknown) => ({ error }),
+  );
+  for (;;) {
+    const outcome = await Promise.race([result, delay(1_000).then(() => undefined)]);
+    if (outcome && 'summary' in outcome) return outcome.summary;
+    if (outcome) throw outcome.error;
+    const now = await handle.query(cycleProgressQuery).catch(() => undefined);
+    if (now?.stage === 'extract_rejected' && now.rejection?.extractHash === extract.hash) {
+      throw new CliError(`${extract.file}: ${now.rejection.reason} — nothing paid; cycle ${handle.workflowId} waits for a corrected file (run this command again with it)`);
+    }
   }
 }
 
@@ -105,13 +145,78 @@ export function registerSubsidyCommands(program: Command): void {
           const any = await stack.db.selectFrom('roster_versions').select('version').limit(1).executeTakeFirst();
           if (!any) throw new CliError('no roster loaded in this DATA_DIR yet: pass --roster');
         }
-        const extract = await storeUpload(deps.uploadsDir, options.hospitalizations);
+        const extract = await storeUpload(deps, options.hospitalizations);
         progress(`extract ${extract.hash.slice(0, 12)}… stored`);
-        const summary = await runCycle(stack, options.quarter, extract.hash, options.autoApprove ?? false);
+        const summary = await runCycle(stack, options.quarter, { hash: extract.hash, file: options.hospitalizations }, options.autoApprove ?? false);
         if (options.paymentsOut) await writeCsv(options.paymentsOut, PAYMENT_COLUMNS, await paymentRows(deps, summary.cycleId));
         if (options.reportOut) await writeCsv(options.reportOut, REPORT_COLUMNS, await reportRows(deps, summary.cycleId));
         printSummary(summary);
         if (!summary.balanced) throw new CliError('the cycle closed with an unbalanced reconciliation');
+      } finally {
+        await stack.stop();
+      }
+    });
+  registerRestartCommand(cycle);
+}
+
+/**
+ * Starts again a quarter's cycle that ended without completing (terminated, failed, timed out):
+ * only by an operator, with a reason recorded in the event store beside the cycle's own events.
+ * Refused once the cycle had frozen its inputs: its entitlements and payments stand, and a second
+ * computation under the same id would mix two extracts.
+ */
+function registerRestartCommand(cycle: Command): void {
+  cycle
+    .command('restart')
+    .description("start again a quarter's cycle that ended without completing (terminated, failed): an operator's recorded decision")
+    .requiredOption('--quarter <YYYYQn>', 'the quarter')
+    .requiredOption('--reason <text>', 'why it is started again (recorded)')
+    .option('--operator <name>', 'who decides (recorded)', process.env.USER ?? 'operator')
+    .option('--hospitalizations <file>', 'the extract for the new run (else it waits for one)')
+    .option('--auto-approve', 'every county approves every computed item (unattended)')
+    .action(async (o: { quarter: string; reason: string; operator: string; hospitalizations?: string; autoApprove?: boolean }) => {
+      parseQuarter(o.quarter);
+      requireFile('--hospitalizations', o.hospitalizations);
+      if (o.reason.trim().length < 5) throw new CliError('--reason: say why the cycle is started again (recorded for the auditors)');
+      const stack = await startStack(loadConfig(), { worker: false, api: false }, progress);
+      try {
+        const workflowId = cycleIdFor(o.quarter);
+        const previous = await stack.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch((error: unknown) => {
+            if (error instanceof WorkflowNotFoundError) throw new CliError(`no cycle ${workflowId} to restart: start it with subsidy cycle run`);
+            throw error;
+          });
+        const status = previous.status.name;
+        if (status === 'RUNNING') throw new CliError(`cycle ${workflowId} is running: hand it a corrected extract with subsidy cycle run or subsidy extract upload`);
+        if (status === 'COMPLETED') throw new CliError(`cycle ${workflowId} completed; its payments stand (omissions go to a back-pay run)`);
+        const events = await stack.subsidyDeps.store.readStream(streams.cycle(workflowId));
+        if (events.some((e) => e.type === 'CycleInputsFrozen')) {
+          throw new CliError(`cycle ${workflowId} had computed its entitlements before it ended ${status.toLowerCase()}: it cannot be started again; omissions go to a back-pay run`);
+        }
+        const extract = o.hospitalizations ? await storeUpload(stack.subsidyDeps, o.hospitalizations) : undefined;
+        const actor = `operator:${o.operator}`;
+        await stack.subsidyDeps.store.append(
+          streams.cycle(workflowId),
+          [
+            subsidyEvent(
+              'CycleNotice',
+              { cycleId: workflowId, notice: 'CycleRestarted', reason: o.reason.trim(), actor, previousRunId: previous.runId, previousStatus: status },
+              workflowId,
+              'restart',
+              previous.runId,
+            ),
+          ],
+          { metadata: { actor } },
+        );
+        const handle = await stack.client.workflow.start(subsidyCycleWorkflow, {
+          taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+          workflowId,
+          args: [{ quarter: o.quarter, ...(extract ? { extractHash: extract.hash } : {}), autoApprove: o.autoApprove ?? false }],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        });
+        console.log(`cycle ${workflowId} started again (run ${handle.firstExecutionRunId}; previous run ${previous.runId} ended ${status.toLowerCase()}), reason recorded`);
       } finally {
         await stack.stop();
       }
@@ -133,7 +238,7 @@ export function registerExtractCommands(program: Command): void {
       requireFile('--file', o.file);
       const stack = await startStack(loadConfig(), { worker: false, api: false }, progress);
       try {
-        const upload = await storeUpload(stack.subsidyDeps.uploadsDir, o.file);
+        const upload = await storeUpload(stack.subsidyDeps, o.file);
         const workflowId = cycleIdFor(o.quarter);
         try {
           await stack.client.workflow.signalWithStart(subsidyCycleWorkflow, {
@@ -146,7 +251,9 @@ export function registerExtractCommands(program: Command): void {
             signalArgs: [{ extractHash: upload.hash, actor: { subject: 'cli', role: 'city_health_commission' } }],
           });
         } catch (error) {
-          if (error instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`${workflowId} already ran; its payments stand (omissions go to a back-pay run)`);
+          if (error instanceof WorkflowExecutionAlreadyStartedError) {
+            throw new CliError(`${workflowId} already ran; its payments stand (omissions go to a back-pay run; a cycle that ended without completing: subsidy cycle restart)`);
+          }
           throw error;
         }
         console.log(`extract ${upload.hash} handed to ${workflowId}`);

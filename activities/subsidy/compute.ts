@@ -3,7 +3,8 @@ import type { EntitlementRecord, RowOutcomeRecord } from '../../projections/subs
 import { streams } from '../../projections/subsidy/events';
 import type { Actor, RunKind } from '../../workflows/subsidy/definitions';
 import type { NewEvent } from '../../eventstore';
-import { activityMetadata, heartbeat, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
+import { connect, lockFor, startBulkRun, type BulkRun } from './bulk';
+import { activityMetadata, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
 
 export interface ComputeInput {
   cycleId: string;
@@ -170,6 +171,34 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
   const rosterVersion = Number(frozen.events[0]!.data.rosterVersion);
   const policyVersion = String(frozen.events[0]!.data.policyVersion);
 
+  // One attempt at a time per cycle; the lock goes with its connection (a dead worker's is released).
+  const run = startBulkRun<ComputeCheckpoint | undefined>(undefined);
+  const lock = await connect(deps.databaseUrl);
+  try {
+    await lockFor(lock, `compute:${input.cycleId}`, run.signal);
+    return await computeBatches(deps, input, { rosterVersion, policyVersion, stream, metadata }, run);
+  } finally {
+    run.stop();
+    await lock.end().catch(() => {});
+  }
+}
+
+/** Where a compute attempt stands after a committed batch: a retry resumes after `after`. */
+interface ComputeCheckpoint {
+  batch: number;
+  after: string;
+  counts: ComputeResult['rows'];
+  totals: [string, { items: number; amountFen: number }][];
+  seqs: [string, number][];
+}
+
+async function computeBatches(
+  deps: SubsidyDeps,
+  input: ComputeInput,
+  frozen: { rosterVersion: number; policyVersion: string; stream: string; metadata: ReturnType<typeof activityMetadata> },
+  run: BulkRun<ComputeCheckpoint | undefined>,
+): Promise<ComputeResult> {
+  const { rosterVersion, policyVersion, stream, metadata } = frozen;
   const counts: ComputeResult['rows'] = { paid: 0, not_eligible: 0, excluded: 0, quarantined: 0 };
   const totals = new Map<string, { items: number; amountFen: number }>();
   const seqs = new Map<string, number>();
@@ -213,8 +242,19 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
   );
   if (quarantineEvents.length > 0) await deps.store.append(stream, quarantineEvents, { metadata });
 
+  // Resume after the last batch the previous attempt reported appended; a batch appended after that
+  // report is computed again to the same event ids, and its append is a no-op.
   let after = '';
-  for (let batch = 0; ; batch++) {
+  let first = 0;
+  const resumed = run.resumedFrom;
+  if (resumed) {
+    ({ after } = resumed);
+    first = resumed.batch + 1;
+    Object.assign(counts, resumed.counts);
+    for (const [j, t] of resumed.totals) totals.set(j, t);
+    for (const [j, seq] of resumed.seqs) seqs.set(j, seq);
+  }
+  for (let batch = first; ; batch++) {
     const persons = (
       await deps.db
         .selectFrom('extract_rows')
@@ -268,7 +308,7 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
       ),
     ];
     await deps.store.append(stream, events, { metadata });
-    heartbeat({ batch, persons: after });
+    run.checkpoint({ batch, after, counts: { ...counts }, totals: [...totals].map(([j, t]) => [j, { ...t }]), seqs: [...seqs] });
   }
 
   const jurisdictions = [...totals.entries()]

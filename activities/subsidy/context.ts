@@ -14,8 +14,10 @@ export interface SubsidyDeps {
   bank: BankGateway;
   /** Connection string, for COPY on a dedicated connection. */
   databaseUrl: string;
-  /** Content-addressed uploads (extracts, rosters): DATA_DIR/uploads. */
+  /** Uploads live in PostgreSQL now (activities/subsidy/uploads.ts); this folder is only read for files stored here before. */
   uploadsDir: string;
+  /** Rows per committed chunk of an extract's ingest (tests make it small); default 20,000. */
+  ingestCheckpointRows?: number;
 }
 
 /** Metadata for events an activity appends: the actor, plus where in Temporal it happened. */

@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import type pg from 'pg';
+import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { ApplicationFailure } from '@temporalio/activity';
-import { MalformedFileError, readRecords } from '../../adapters/files';
+import { inspectHead, MalformedFileError, readRecords } from '../../adapters/files';
 import { validateStayRow } from '../../domain/subsidy';
 import { shanghaiToday } from '../../domain/calendar';
 import { streams } from '../../projections/subsidy/events';
-import { heartbeat, activityMetadata, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
-import { uploadPath } from './uploads';
+import { closeHard, connect, lockFor, startBulkRun, type BulkRun } from './bulk';
+import { activityMetadata, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
+import { openUpload, type StoredUpload } from './uploads';
 
 export interface IngestResult {
   total: number;
@@ -36,85 +40,59 @@ function csvField(value: string | number | null): string {
   return `"${value.replaceAll('"', '""')}"`;
 }
 
+/** Rows per committed chunk: a retry resumes after the last committed chunk. */
+const CHECKPOINT_ROWS = 20_000;
+/** Rows per write to the COPY stream. */
+const WRITE_ROWS = 2_000;
+
+export interface IngestCheckpoint {
+  /** The last line committed to extract_rows (0: none). */
+  line: number;
+  rows: number;
+}
+
 /**
  * Streams a stored extract into `extract_rows` with COPY, validating every row on the way: a valid
- * row keeps its person reference (never the ID number), a bad one its quarantine reason. Duplicate
- * record ids are classified afterwards in SQL. One transaction, keyed by the file hash: a retry after
- * a crash starts over cleanly, and a second call for a loaded file does nothing.
+ * row keeps its person reference (never the ID number), a bad one its quarantine reason. A file
+ * that cannot be read (encoding, columns, not CSV) fails at once, non-retryable, naming the line
+ * and column; its head is inspected before any COPY starts. Rows are committed in chunks: a retry
+ * (after a crash or a lost connection) resumes after the last committed line. Duplicate record ids
+ * are classified at the end in one set-based pass. A second call for a loaded file does nothing.
  */
 export async function ingestExtractFile(deps: SubsidyDeps, input: { cycleId: string; extractHash: string }): Promise<IngestResult> {
-  const existing = await deps.db.selectFrom('extracts').selectAll().where('extract_hash', '=', input.extractHash).executeTakeFirst();
-  if (existing) {
-    await recordIngested(deps, input, existing.file_name, existing);
-    return { total: existing.rows_total, valid: existing.rows_valid, quarantined: existing.rows_quarantined };
+  const existing = await loadedExtract(deps, input.extractHash);
+  if (existing) return recordIngested(deps, input, existing);
+
+  const upload = await openUpload(deps, input.extractHash);
+  const kind = upload.kind;
+  const label = `extract ${input.extractHash.slice(0, 12)}.${kind}`;
+  try {
+    inspectHead(upload.head, upload.size, kind, 'hospitalizations');
+  } catch (error) {
+    throw rejected(label, error);
   }
 
-  const { file, kind } = uploadPath(deps.uploadsDir, input.extractHash);
-  const today = shanghaiToday();
-  const client = new pg.Client({ connectionString: deps.databaseUrl });
-  await client.connect();
+  const run = startBulkRun<IngestCheckpoint>({ line: 0, rows: 0 });
+  const client = await connect(deps.databaseUrl);
   try {
-    await client.query('begin');
-    await client.query('delete from extract_rows where extract_hash = $1', [input.extractHash]);
-    const copy = client.query(copyFrom(`copy extract_rows (${COPY_COLUMNS.join(', ')}) from stdin with (format csv)`));
-    const finished = new Promise<void>((resolve, reject) => {
-      copy.on('finish', resolve);
-      copy.on('error', reject);
-    });
-    let total = 0;
-    let batch = '';
-    const flush = async () => {
-      if (batch && !copy.write(batch)) await new Promise((resolve) => copy.once('drain', resolve));
-      batch = '';
-    };
-    for await (const { line, record } of readRecords(file, kind, 'hospitalizations')) {
-      total++;
-      const contentHash = createHash('sha1').update(Object.values(record).join('\u001f')).digest('base64');
-      const checked = validateStayRow(record, { today });
-      const recordId = (record.record_id ?? '').trim();
-      const fields: (string | number | null)[] = checked.ok
-        ? [
-            input.extractHash,
-            line,
-            checked.row.recordId,
-            deps.vault.personRef(checked.row.idNumber),
-            checked.row.hospital,
-            checked.row.admissionDate,
-            checked.row.dischargeDate,
-            checked.row.exclusion,
-            contentHash,
-            null,
-            null,
-          ]
-        : [input.extractHash, line, recordId, null, null, null, null, null, contentHash, checked.reason, checked.detail];
-      batch += `${fields.map(csvField).join(',')}\n`;
-      if (total % 2_000 === 0) {
-        await flush();
-        if (total % 50_000 === 0) heartbeat({ rows: total });
-      }
-    }
-    await flush();
-    copy.end();
-    await finished;
+    await lockFor(client, `ingest:${input.extractHash}`, run.signal);
+    // The attempt that held the lock may have finished the job.
+    const done = await loadedExtract(deps, input.extractHash);
+    if (done) return await recordIngested(deps, input, done);
 
-    // A record id seen with different content cannot be trusted in any of its copies; an exact
-    // repeat counts once (the first line) and the repeats are quarantined.
-    await client.query(
-      `update extract_rows r set quarantine_reason = 'duplicate_conflict',
-              quarantine_detail = 'record_id appears with different content on other lines'
-         from (select record_id from extract_rows where extract_hash = $1
-                group by record_id having count(distinct content_hash) > 1) c
-        where r.extract_hash = $1 and r.record_id = c.record_id and r.quarantine_reason is null`,
+    // The committed rows are the checkpoint (chunks commit whole, in line order); the heartbeat
+    // details report it, and may lag behind by a chunk.
+    const committed = await client.query<{ line: number | null; rows: string }>(
+      'select max(line_no) as line, count(*) as rows from extract_rows where extract_hash = $1',
       [input.extractHash],
     );
-    await client.query(
-      `update extract_rows r set quarantine_reason = 'duplicate_record',
-              quarantine_detail = 'exact repeat of line ' || f.first_line
-         from (select record_id, min(line_no) as first_line from extract_rows
-                where extract_hash = $1 and quarantine_reason is null group by record_id having count(*) > 1) f
-        where r.extract_hash = $1 and r.record_id = f.record_id and r.line_no > f.first_line and r.quarantine_reason is null`,
-      [input.extractHash],
-    );
+    const resume: IngestCheckpoint = { line: committed.rows[0]!.line ?? 0, rows: Number(committed.rows[0]!.rows) };
+    run.checkpoint(resume);
+    const loaded = await copyRows(deps, client, { extractHash: input.extractHash, upload, resume }, run);
+
+    await client.query('begin');
+    await client.query('analyze extract_rows');
+    await classifyDuplicates(client, input.extractHash);
     const counts = await client.query<{ valid: string }>(
       'select count(*) filter (where quarantine_reason is null) as valid from extract_rows where extract_hash = $1',
       [input.extractHash],
@@ -123,38 +101,193 @@ export async function ingestExtractFile(deps: SubsidyDeps, input: { cycleId: str
     const fileName = `${input.extractHash}.${kind}`;
     await client.query(
       'insert into extracts (extract_hash, file_name, rows_total, rows_valid, rows_quarantined) values ($1, $2, $3, $4, $5)',
-      [input.extractHash, fileName, total, valid, total - valid],
+      [input.extractHash, fileName, loaded.rows, valid, loaded.rows - valid],
     );
     await client.query('commit');
-    const result = { total, valid, quarantined: total - valid };
-    await recordIngested(deps, input, fileName, { rows_total: total, rows_valid: valid, rows_quarantined: total - valid });
-    return result;
+    return await recordIngested(deps, input, { file_name: fileName, rows_total: loaded.rows, rows_valid: valid, rows_quarantined: loaded.rows - valid });
   } catch (error) {
-    await client.query('rollback').catch(() => {});
-    // A malformed file stays malformed: retrying cannot help, the operator must upload a good one.
-    if (error instanceof MalformedFileError) throw ApplicationFailure.nonRetryable(`extract rejected: ${error.message}`, 'MalformedFile');
+    if (error instanceof MalformedFileError) {
+      // Nothing of a file that cannot be read is kept; the cycle waits for a corrected one.
+      await client.query('rollback').catch(() => {});
+      await client.query('delete from extract_rows where extract_hash = $1', [input.extractHash]).catch(() => {});
+      throw rejected(label, error);
+    }
     throw error;
   } finally {
-    await client.end();
+    run.stop();
+    await endQuietly(client);
   }
+}
+
+/** A file a retry cannot fix: the cycle records the reason and waits for a corrected upload. */
+function rejected(label: string, error: unknown): Error {
+  if (!(error instanceof MalformedFileError)) return error as Error;
+  return ApplicationFailure.create({ message: `${label}: ${error.message}`, type: 'MalformedFile', nonRetryable: true, details: [error.message] });
+}
+
+async function loadedExtract(deps: SubsidyDeps, extractHash: string) {
+  return deps.db.selectFrom('extracts').selectAll().where('extract_hash', '=', extractHash).executeTakeFirst();
+}
+
+/**
+ * Reads the file from the top, skips the lines already committed, and COPYs the rest in chunks of
+ * CHECKPOINT_ROWS, each in its own transaction. Any failure aborts the COPY at once (CopyFail, or
+ * the connection is closed): a rollback queued behind an unfinished COPY would wait forever.
+ */
+async function copyRows(
+  deps: SubsidyDeps,
+  client: pg.Client,
+  job: { extractHash: string; upload: StoredUpload; resume: IngestCheckpoint },
+  run: BulkRun<IngestCheckpoint>,
+): Promise<IngestCheckpoint> {
+  const today = shanghaiToday();
+  let done = { ...job.resume };
+  let copy: CopyStreamQuery | undefined;
+  let copyFailed: Error | undefined;
+  let inChunk = 0;
+  let lastLine = done.line;
+  let batch = '';
+  const onAbort = () => closeHard(client);
+  run.signal.addEventListener('abort', onAbort, { once: true });
+  const source = job.upload.stream();
+
+  const write = async (text: string) => {
+    if (copyFailed) throw copyFailed;
+    if (!copy!.write(text)) await once(copy!, 'drain');
+  };
+  const commitChunk = async () => {
+    if (!copy) return;
+    if (batch) await write(batch);
+    batch = '';
+    copy.end();
+    await finished(copy);
+    await client.query('commit');
+    copy = undefined;
+    done = { line: lastLine, rows: done.rows + inChunk };
+    inChunk = 0;
+    run.checkpoint(done);
+  };
+  try {
+    for await (const { line, record } of readRecords(source, job.upload.kind, 'hospitalizations')) {
+      if (line <= job.resume.line) continue; // committed by an earlier attempt
+      if (run.signal.aborted) throw run.signal.reason;
+      if (!copy) {
+        await client.query('begin');
+        copy = client.query(copyFrom(`copy extract_rows (${COPY_COLUMNS.join(', ')}) from stdin with (format csv)`));
+        copy.on('error', (error: Error) => (copyFailed = error));
+      }
+      batch += rowText(deps, job.extractHash, line, record, today);
+      inChunk++;
+      lastLine = line;
+      if (inChunk % WRITE_ROWS === 0) {
+        await write(batch);
+        batch = '';
+      }
+      if (inChunk >= (deps.ingestCheckpointRows ?? CHECKPOINT_ROWS)) await commitChunk();
+    }
+    await commitChunk();
+    return done;
+  } catch (error) {
+    if (copy) await abortCopy(client, copy);
+    if (run.signal.aborted) throw run.signal.reason;
+    throw error;
+  } finally {
+    source.destroy();
+    run.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** One extract row as a line of COPY … (FORMAT csv). */
+function rowText(deps: SubsidyDeps, extractHash: string, line: number, record: Record<string, string>, today: string): string {
+  const contentHash = createHash('sha1').update(Object.values(record).join('\u001f')).digest('base64');
+  const checked = validateStayRow(record, { today });
+  const recordId = (record.record_id ?? '').trim();
+  const fields: (string | number | null)[] = checked.ok
+    ? [
+        extractHash,
+        line,
+        checked.row.recordId,
+        deps.vault.personRef(checked.row.idNumber),
+        checked.row.hospital,
+        checked.row.admissionDate,
+        checked.row.dischargeDate,
+        checked.row.exclusion,
+        contentHash,
+        null,
+        null,
+      ]
+    : [extractHash, line, recordId, null, null, null, null, null, contentHash, checked.reason, checked.detail];
+  return `${fields.map(csvField).join(',')}\n`;
+}
+
+/** Sends CopyFail and rolls back; if the server does not answer within seconds, drops the connection. */
+async function abortCopy(client: pg.Client, copy: CopyStreamQuery): Promise<void> {
+  copy.destroy();
+  const settled = await Promise.race([
+    finished(copy).then(
+      () => true,
+      () => true,
+    ),
+    delay(5_000).then(() => false),
+  ]);
+  if (!settled) return closeHard(client);
+  const rolledBack = await Promise.race([client.query('rollback').then(() => true, () => false), delay(5_000).then(() => false)]);
+  if (!rolledBack) closeHard(client);
+}
+
+async function endQuietly(client: pg.Client): Promise<void> {
+  const ended = await Promise.race([client.end().then(() => true, () => true), delay(5_000).then(() => false)]);
+  if (!ended) closeHard(client);
+}
+
+/**
+ * A record id seen with different content cannot be trusted in any of its copies; an exact repeat
+ * counts once (the first line) and the repeats are quarantined. One pass over the extract with
+ * window functions (per-row re-evaluated GROUP BYs made ingest quadratic).
+ */
+export async function classifyDuplicates(client: pg.Client, extractHash: string): Promise<void> {
+  await client.query(
+    `with classified as materialized (
+       select line_no, quarantine_reason,
+              min(content_hash) over w <> max(content_hash) over w as conflict,
+              min(line_no) filter (where quarantine_reason is null) over w as first_line
+         from extract_rows
+        where extract_hash = $1
+       window w as (partition by record_id))
+     update extract_rows r
+        set quarantine_reason = case when c.conflict then 'duplicate_conflict' else 'duplicate_record' end,
+            quarantine_detail = case when c.conflict then 'record_id appears with different content on other lines'
+                                     else 'exact repeat of line ' || c.first_line end
+       from classified c
+      where r.extract_hash = $1 and r.line_no = c.line_no
+        and c.quarantine_reason is null and (c.conflict or c.line_no > c.first_line)`,
+    [extractHash],
+  );
 }
 
 async function recordIngested(
   deps: SubsidyDeps,
   input: { cycleId: string; extractHash: string },
-  fileName: string,
-  counts: { rows_total: number; rows_valid: number; rows_quarantined: number },
-): Promise<void> {
+  loaded: { file_name: string; rows_total: number; rows_valid: number; rows_quarantined: number },
+): Promise<IngestResult> {
   await deps.store.append(
     streams.cycle(input.cycleId),
     [
       subsidyEvent(
         'ExtractIngested',
-        { cycleId: input.cycleId, extractHash: input.extractHash, fileName, total: counts.rows_total, valid: counts.rows_valid, quarantined: counts.rows_quarantined },
+        {
+          cycleId: input.cycleId,
+          extractHash: input.extractHash,
+          fileName: loaded.file_name,
+          total: loaded.rows_total,
+          valid: loaded.rows_valid,
+          quarantined: loaded.rows_quarantined,
+        },
         input.cycleId,
         input.extractHash,
       ),
     ],
     { metadata: activityMetadata(SYSTEM_ACTOR) },
   );
+  return { total: loaded.rows_total, valid: loaded.rows_valid, quarantined: loaded.rows_quarantined };
 }

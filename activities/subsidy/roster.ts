@@ -35,7 +35,7 @@ function sameFacts(a: RosterFacts, b: RosterFacts): boolean {
  * file stays as they were — an exit is explicit, with its date (第十一条). The same file twice is one version.
  */
 export async function importRoster(deps: SubsidyDeps, source: string, actor: string): Promise<RosterImport> {
-  const upload = await storeUpload(deps.uploadsDir, source);
+  const upload = await storeUpload(deps, source);
   const known = await deps.db.selectFrom('roster_versions').selectAll().where('file_hash', '=', upload.hash).executeTakeFirst();
   if (known) {
     return { version: known.version, fileHash: upload.hash, entries: known.entries, changed: known.changed, quarantined: [], loaded: false };
@@ -44,7 +44,7 @@ export async function importRoster(deps: SubsidyDeps, source: string, actor: str
   const facts = new Map<string, RosterFacts>();
   const quarantined: RosterImport['quarantined'] = [];
   let secrets: { personRef: string; secrets: { idNumber: string; name: string; bankCode: string; accountNo: string } }[] = [];
-  for await (const { line, record } of readRecords(upload.file, upload.kind, 'roster')) {
+  for await (const { line, record } of readRecords(source, upload.kind, 'roster')) {
     const checked = validateRosterRow(record);
     if (!checked.ok) {
       quarantined.push({ line, reason: checked.reason, detail: checked.detail });

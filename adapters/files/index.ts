@@ -1,5 +1,9 @@
 export {
   fileKindOf,
+  HEAD_BYTES,
+  inspectHead,
+  kindOfBytes,
+  notUtf8,
   MalformedFileError,
   readRecords,
   readRecordsFromBuffer,

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { ROSTER_COLUMNS, STAY_COLUMNS } from '../../domain/subsidy/rows';
 
@@ -97,8 +98,8 @@ class Utf8Guard extends Transform {
     if (!this.headerNames && found.line > 1) this.headerNames = headerNamesOf(bytes.subarray(0, bytes.indexOf(0x0a)));
     const name = found.line > 1 ? this.headerNames?.[found.field] : undefined;
     const column = name ? `column ${name}` : `field ${found.field + 1}`;
-    const what = atEnd && !found.invalid ? 'the file ends inside a multi-byte character' : 'not valid UTF-8';
-    return new MalformedFileError(`line ${found.line}: ${what} in ${column} (save the file as UTF-8)`);
+    if (atEnd && !found.invalid) return new MalformedFileError(`line ${found.line}, ${column}: the file ends inside a multi-byte character (save the file as UTF-8)`);
+    return new MalformedFileError(`line ${found.line}, ${column}: ${notUtf8(lineAt(bytes, found.offset))}`);
   }
 }
 
@@ -124,7 +125,7 @@ function completeLength(data: Buffer): number {
 }
 
 /** Scans bytes with a UTF-8 state machine and a light CSV lexer (quotes, commas, newlines) to the first bad byte. */
-function firstInvalidUtf8(bytes: Buffer, startLine: number): { line: number; field: number; invalid: boolean } {
+function firstInvalidUtf8(bytes: Buffer, startLine: number): { line: number; field: number; invalid: boolean; offset: number } {
   let line = startLine;
   let field = 0;
   let inQuotes = false;
@@ -134,7 +135,7 @@ function firstInvalidUtf8(bytes: Buffer, startLine: number): { line: number; fie
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (need > 0) {
-      if (b < lo || b > hi) return { line, field, invalid: true };
+      if (b < lo || b > hi) return { line, field, invalid: true, offset: i };
       need--;
       lo = 0x80;
       hi = 0xbf;
@@ -154,9 +155,94 @@ function firstInvalidUtf8(bytes: Buffer, startLine: number): { line: number; fie
     else if (b === 0xf0) [need, lo] = [3, 0x90];
     else if (b >= 0xf1 && b <= 0xf3) need = 3;
     else if (b === 0xf4) [need, hi] = [3, 0x8f];
-    else return { line, field, invalid: true };
+    else return { line, field, invalid: true, offset: i };
   }
-  return { line, field, invalid: false };
+  return { line, field, invalid: false, offset: bytes.length };
+}
+
+/** The bytes of the line around `offset` (to guess the encoding from that line alone). */
+function lineAt(bytes: Buffer, offset: number): Buffer {
+  const start = bytes.lastIndexOf(0x0a, Math.max(0, offset - 1)) + 1;
+  const end = bytes.indexOf(0x0a, offset);
+  return bytes.subarray(start, end === -1 ? bytes.length : end);
+}
+
+const gb18030 = new TextDecoder('gb18030', { fatal: true });
+
+/**
+ * Says what bytes that are not UTF-8 most likely are. Chinese office software saves CSV as GBK (a
+ * subset of GB18030) by default: when the bytes decode as GB18030 and hold CJK characters, say so.
+ * Only a diagnosis: the file is rejected either way, so a wrong guess never reaches a payment.
+ */
+export function notUtf8(bytes: Buffer): string {
+  let text: string | undefined;
+  try {
+    text = gb18030.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && /[\u3400-\u9fff]/.test(text)) return 'file is GB18030/GBK, not UTF-8: re-save as UTF-8 (CSV UTF-8 in Excel or WPS)';
+  return 'not valid UTF-8 (save the file as UTF-8)';
+}
+
+/** The first bytes inspectHead wants to see. */
+export const HEAD_BYTES = 64 * 1024;
+
+/** What the bytes are, whatever the name says: a zip (an .xlsx workbook) or text (CSV). */
+export function kindOfBytes(head: Buffer): FileKind {
+  return head.length >= 4 && head.readUInt32BE(0) === 0x504b0304 ? 'xlsx' : 'csv';
+}
+
+/**
+ * A cheap look at the first bytes (HEAD_BYTES) of a stored file of `size` bytes before anything is
+ * loaded: an empty file, an .xlsx workbook named .csv, binary data, UTF-16 or GB18030 text, a header
+ * without the schema's columns. Throws MalformedFileError naming the line and column; the rows themselves are checked
+ * while they stream (readRecords), so this only catches what the head of the file shows.
+ */
+export function inspectHead(head: Buffer, size: number, kind: FileKind, schema: FileSchema): void {
+  if (size === 0) throw new MalformedFileError('line 1: the file is empty (0 bytes; expected a header row)');
+  const zip = head.length >= 4 && head.readUInt32BE(0) === 0x504b0304;
+  if (kind === 'xlsx') {
+    if (!zip) throw new MalformedFileError('not an .xlsx workbook (no zip signature at byte 0): upload a CSV as .csv');
+    return; // the workbook reader checks its header row itself
+  }
+  if (zip) throw new MalformedFileError('this is an Excel workbook (.xlsx) named .csv: upload it as .xlsx, or save it as CSV UTF-8');
+  if (head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0) {
+    throw new MalformedFileError('this is an old Excel workbook (.xls), not CSV: save it as .xlsx or CSV UTF-8');
+  }
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    throw new MalformedFileError('line 1: file is UTF-16, not UTF-8: re-save as UTF-8');
+  }
+  const nul = head.indexOf(0);
+  if (nul !== -1) {
+    const line = lineNumberAt(head, nul);
+    throw new MalformedFileError(`line ${line}: binary data (a NUL byte at byte ${nul + 1}), not CSV text`);
+  }
+  head = head.subarray(0, HEAD_BYTES);
+  const complete = head.length < size ? head.subarray(0, completeLength(head)) : head;
+  if (!isUtf8(complete)) {
+    const found = firstInvalidUtf8(complete, 1);
+    const names = found.line > 1 ? headerNamesOf(complete.subarray(0, complete.indexOf(0x0a))) : [];
+    const column = names[found.field] ? `column ${names[found.field]}` : `field ${found.field + 1}`;
+    throw new MalformedFileError(`line ${found.line}, ${column}: ${notUtf8(lineAt(complete, found.offset))}`);
+  }
+  const newline = head.indexOf(0x0a);
+  if (newline === -1 && head.length < size) throw new MalformedFileError(`line 1: no end of the header row in the first ${HEAD_BYTES} bytes: not a CSV of ${schema}`);
+  const headerLine = head.subarray(0, newline === -1 ? head.length : newline).toString('utf8');
+  let header: string[];
+  try {
+    header = (parseSync(headerLine, { bom: true, relax_quotes: true }) as string[][])[0] ?? [];
+  } catch (error) {
+    throw new MalformedFileError(`line 1: the header row is not CSV (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (header.length === 0 || header.every((h) => h.trim() === '')) throw new MalformedFileError('line 1: the header row is empty');
+  checkHeader(header.map((h) => h.trim()), schema, (i) => `field ${i + 1}`);
+}
+
+function lineNumberAt(bytes: Buffer, offset: number): number {
+  let line = 1;
+  for (let i = bytes.indexOf(0x0a); i !== -1 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
+  return line;
 }
 
 function byteStream(source: string | Readable): Readable {

@@ -13,7 +13,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { importRoster } from '../../activities/subsidy/roster';
 import { registerSelfApplication, SelfApplicationRejected } from '../../activities/subsidy/self-application';
-import { storeUpload } from '../../activities/subsidy/uploads';
+import { claimBackPayRun, storeUpload } from '../../activities/subsidy/uploads';
 import { subsidyEvent } from '../../activities/subsidy/context';
 import { streams } from '../../projections/subsidy/events';
 import { recoveryWorkflow, reissuePaymentWorkflow, subsidyCycleWorkflow } from '../../workflows';
@@ -141,7 +141,7 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       quarterUpload("Upload the quarter's medical-insurance extract; starts the cycle, or hands the extract to the waiting one"),
       async (request, reply) => {
         const { quarter } = request.params;
-        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy.uploadsDir, file));
+        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy, file));
         try {
           await deps.temporal.workflow.start(subsidyCycleWorkflow, {
             taskQueue: deps.taskQueue,
@@ -164,16 +164,23 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       quarterUpload('Omissions (漏报) the counties verified after the joint meeting: a back-pay run (补发, 第十二条) through the same review and payment'),
       async (request, reply) => {
         const { quarter } = request.params;
-        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy.uploadsDir, file));
-        const earlier = await deps.db.selectFrom('subsidy_cycles').select('cycle_id').where('quarter', '=', quarter).where('run_kind', '=', 'back_pay').execute();
-        const workflowId = cycleIdFor(quarter, 'back_pay', earlier.length + 1);
-        await deps.temporal.workflow.start(subsidyCycleWorkflow, {
-          taskQueue: deps.taskQueue,
-          workflowId,
-          args: [{ quarter, runKind: 'back_pay', extractHash: upload.hash, autoApprove: request.query.autoApprove }],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        });
-        return reply.status(202).send({ cycleId: workflowId, extractHash: upload.hash });
+        const upload = await withUploadedFile(request, (file) => storeUpload(subsidy, file));
+        const run = await claimBackPayRun(subsidy, quarter, upload.hash, actorOf(request));
+        try {
+          await deps.temporal.workflow.start(subsidyCycleWorkflow, {
+            taskQueue: deps.taskQueue,
+            workflowId: run.cycleId,
+            args: [{ quarter, runKind: 'back_pay', extractHash: upload.hash, autoApprove: request.query.autoApprove }],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          });
+        } catch (error) {
+          // Started by the first upload of this file (the claim is the same): it is that run.
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        }
+        if (run.duplicate) {
+          return reply.status(200).send({ cycleId: run.cycleId, extractHash: upload.hash, duplicate: true, message: `this file is already back-pay run ${run.seq} of ${quarter} (${run.cycleId}); it pays once` });
+        }
+        return reply.status(202).send({ cycleId: run.cycleId, extractHash: upload.hash, duplicate: false });
       },
     );
 

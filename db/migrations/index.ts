@@ -3,6 +3,7 @@ import * as eventStore from './0001_event_store';
 import * as subsidy from './0002_subsidy';
 import * as housing from './0003_housing';
 import * as paymentSafety from './0004_payment_safety';
+import * as uploads from './0005_uploads';
 import * as housingIdentity from './0007_housing_identity';
 import * as consoleUsers from './0008_console_users';
 
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '0002_subsidy': subsidy,
   '0003_housing': housing,
   '0004_payment_safety': paymentSafety,
+  '0005_uploads': uploads,
   '0007_housing_identity': housingIdentity,
   '0008_console_users': consoleUsers,
 };

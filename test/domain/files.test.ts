@@ -63,16 +63,16 @@ describe('CSV extract files: streamed, UTF-8 with or without BOM', () => {
   });
   it('rejects a file that is not UTF-8 (GBK), naming the line and the column', async () => {
     const gbk = Buffer.concat([Buffer.from(`${header}1,${id},王,h,2025-07-01,2025-07-02,\n2,${id},`), Buffer.from([0xcd, 0xf5]), Buffer.from(',h,2025-07-01,2025-07-02,\n')]);
-    await expect(all(readRecords(csvFile('gbk.csv', gbk), 'csv', 'hospitalizations'))).rejects.toThrow('line 3: not valid UTF-8 in column name (save the file as UTF-8)');
+    await expect(all(readRecords(csvFile('gbk.csv', gbk), 'csv', 'hospitalizations'))).rejects.toThrow('line 3, column name: file is GB18030/GBK, not UTF-8: re-save as UTF-8');
   });
   it('finds a bad byte far into a large file', async () => {
     const good = `1,${id},王桂兰,许昌市中心医院,2025-07-01,2025-07-02,\n`.repeat(50_000);
     const bad = Buffer.concat([Buffer.from(header + good), Buffer.from(`2,${id},王,`), Buffer.from([0xff]), Buffer.from(',2025-07-01,2025-07-02,\n')]);
-    await expect(all(readRecords(csvFile('big.csv', bad), 'csv', 'hospitalizations'))).rejects.toThrow('line 50002: not valid UTF-8 in column hospital');
+    await expect(all(readRecords(csvFile('big.csv', bad), 'csv', 'hospitalizations'))).rejects.toThrow('line 50002, column hospital: not valid UTF-8');
   });
   it('rejects a file cut inside a character', async () => {
     const cut = Buffer.concat([Buffer.from(`${header}1,${id},`), Buffer.from('王').subarray(0, 2)]);
-    await expect(all(readRecordsFromBuffer(cut, 'csv', 'hospitalizations'))).rejects.toThrow(/line 2: the file ends inside a multi-byte character in column name/);
+    await expect(all(readRecordsFromBuffer(cut, 'csv', 'hospitalizations'))).rejects.toThrow(/line 2, column name: the file ends inside a multi-byte character/);
   });
   it('streams: a large file is read without loading it whole', async () => {
     const file = csvFile('many.csv', header + `1,${id},王,h,2025-07-01,2025-07-02,\n`.repeat(200_000));

@@ -40,7 +40,7 @@ describe('extract stage (第十条 step 1)', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(notices).toEqual(['ExtractReminderSent', 'ExtractEscalated']);
-    const upload = await storeUpload(world.deps.uploadsDir, files.hospitalizations);
+    const upload = await storeUpload(world.deps, files.hospitalizations);
     await handle.signal(extractUploadedSignal, { extractHash: upload.hash, actor: { subject: 'test', role: 'city_health_commission' } });
     const summary = (await handle.result()) as CycleSummary;
     expect(summary.balanced).toBe(true);

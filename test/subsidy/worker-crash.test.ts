@@ -45,7 +45,7 @@ beforeAll(async () => {
   world = await createSubsidyWorld('worker_crash', { settlementDelayMs: 1_500 });
   const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter: '2025Q2', rows: 3_000, rosterSize: 600, seed: 11 });
   await importRoster(world.deps, files.roster, 'test');
-  const extract = await storeUpload(world.deps.uploadsDir, files.hospitalizations);
+  const extract = await storeUpload(world.deps, files.hospitalizations);
   await world.client.workflow.start(subsidyCycleWorkflow, {
     taskQueue,
     workflowId: 'subsidy-cycle-2025Q2',

@@ -1,5 +1,7 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   executeChild,
   ParentClosePolicy,
@@ -37,6 +39,16 @@ const { ingestExtract, computeEntitlements } = proxyActivities<SubsidyActivities
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 
+/** Shipped 2026-11: a rejected extract no longer fails the cycle; it waits for a corrected file. */
+const EXTRACT_REJECTION_PATCH = 'extract-rejection-waits';
+
+/** The reason of a file the ingest could not read (non-retryable `MalformedFile`), else undefined. */
+function rejectionOf(error: unknown): string | undefined {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure) || error.cause.type !== 'MalformedFile') return undefined;
+  const detail = error.cause.details?.[0];
+  return typeof detail === 'string' ? detail : error.cause.message;
+}
+
 /**
  * One quarterly cycle of the hospital nursing subsidy (许政办〔2025〕15号, 第十条/第十二条): the stages an
  * operator sees in the Temporal UI. The history carries ids, hashes and counts only; rows, outcomes
@@ -54,8 +66,10 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
   setHandler(cycleProgressQuery, () => progress);
 
   let extractHash = input.extractHash;
+  let rejectedHash: string | undefined;
   setHandler(extractUploadedSignal, ({ extractHash: uploaded }) => {
-    extractHash ??= uploaded;
+    // The first upload stands, unless it was rejected: then a corrected one replaces it.
+    if (extractHash === undefined || extractHash === rejectedHash) extractHash = uploaded;
   });
   const awaitingFunding = new Set<string>();
   setHandler(
@@ -86,12 +100,28 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
       await condition(() => extractHash !== undefined);
     }
   }
-  const hash = extractHash!;
+  let hash = extractHash!;
   progress.extractHash = hash;
 
-  // 2. Ingest: bulk load, validate, quarantine — idempotent by file hash.
-  stage('ingest');
-  progress.rows = await ingestExtract({ cycleId, extractHash: hash });
+  // 2. Ingest: bulk load, validate, quarantine — idempotent by file hash. A file that cannot be
+  // read is rejected with its reason, and the cycle waits for a corrected one (CONTRACT "Bad files").
+  for (;;) {
+    stage('ingest');
+    try {
+      progress.rows = await ingestExtract({ cycleId, extractHash: hash });
+      break;
+    } catch (error) {
+      const reason = rejectionOf(error);
+      if (reason === undefined || !patched(EXTRACT_REJECTION_PATCH)) throw error;
+      rejectedHash = hash;
+      progress.rejection = { extractHash: hash, reason };
+      await recordCycleEvent({ cycleId, type: 'ExtractRejected', key: hash, data: { extractHash: hash, reason } });
+      stage('extract_rejected');
+      await condition(() => extractHash !== rejectedHash);
+      hash = extractHash!;
+      progress.extractHash = hash;
+    }
+  }
 
   // 3. Compute: the rules core per person; inputs (roster version, extract hash, policy) frozen here.
   stage('compute');

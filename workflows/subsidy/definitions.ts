@@ -20,7 +20,7 @@ export interface Actor {
   jurisdiction?: string;
 }
 
-export type CycleStage = 'extract' | 'ingest' | 'compute' | 'review' | 'funding' | 'payment' | 'close' | 'closed';
+export type CycleStage = 'extract' | 'extract_rejected' | 'ingest' | 'compute' | 'review' | 'funding' | 'payment' | 'close' | 'closed';
 export type RunKind = 'regular' | 'back_pay';
 
 export interface CycleInput {
@@ -51,6 +51,8 @@ export interface CycleProgress {
   quarter: string;
   stage: CycleStage;
   extractHash?: string;
+  /** The last extract the ingest could not read, and why (line, column, encoding); the cycle waits for a corrected one. */
+  rejection?: { extractHash: string; reason: string };
   rows?: { total: number; valid: number; quarantined: number };
   jurisdictions: JurisdictionFigures[];
   fundingConfirmed: string[];
