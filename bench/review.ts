@@ -33,7 +33,7 @@ try {
   const rows = Math.ceil(wanted * 1.75);
   const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, 'input'), quarter, rows, rosterSize: Math.ceil(wanted * 2), seed: 11, onlyJurisdiction: jurisdiction, rosterShare: 0.97 });
   await importRoster(stack.subsidyDeps, files.roster, 'bench');
-  const extract = await storeUpload(stack.subsidyDeps.uploadsDir, files.hospitalizations);
+  const extract = await storeUpload(stack.subsidyDeps, files.hospitalizations);
   const t0 = performance.now();
   await stack.client.workflow.start(subsidyCycleWorkflow, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
