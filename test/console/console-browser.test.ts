@@ -12,7 +12,7 @@ import { createConsoleWorld, eventually, PASSWORD, type ConsoleWorld } from './s
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const OUT = path.resolve('test-output/console');
-const quarter = '2025Q3';
+const quarter = '2024Q3';
 let cw: ConsoleWorld;
 let browser: Browser;
 let base: string;

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleWorld, PASSWORD, token, type ConsoleWorld } from './support';
+import { createConsoleWorld, firstMonth, PASSWORD, token, type ConsoleWorld } from './support';
 
 // The console's guards over plain HTTP (no browser): no page without a session, CSRF on every form,
 // the sign-in rate limit, a county session confined to its county, masking by role, bearer tokens
 // untouched, and the CLI that creates the accounts.
-const quarter = '2025Q3';
+const quarter = '2024Q2';
 const TSX = path.resolve('node_modules/.bin/tsx');
 let cw: ConsoleWorld;
 
@@ -194,7 +194,7 @@ describe('work console guards', () => {
     const reviewer = new Client('10.0.0.11');
     await reviewer.signIn('rev-411002');
     const person = cw.people.find((p) => p.jurisdiction === '411002')!;
-    const form = { quarter, jurisdiction: '411002', back: `/console/review?quarter=${quarter}`, recordId: 'SELF-1', idNumber: person.id, hospital: '许昌市人民医院', admissionDate: '2025-08-01', dischargeDate: '2025-08-04' };
+    const form = { quarter, jurisdiction: '411002', back: `/console/review?quarter=${quarter}`, recordId: 'SELF-1', idNumber: person.id, hospital: '许昌市人民医院', admissionDate: `${firstMonth(quarter, 1)}-01`, dischargeDate: `${firstMonth(quarter, 1)}-04` };
     const response = await reviewer.request('POST', '/console/review/self-application', { ...form, _csrf: await reviewer.csrf(`/console/review?quarter=${quarter}`), documents: 'county-archive/2025/0815-住院证明.pdf' });
     expect(response.statusCode).toBe(303);
     const page = await reviewer.request('GET', `/console/review?quarter=${quarter}`);

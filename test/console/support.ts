@@ -17,6 +17,14 @@ import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 export const secret = new Uint8Array(32).fill(9);
 export const PASSWORD = 'correct horse battery';
 
+/** '2024Q3' → '2024-07': stays in the quarter's first month. Each test file uses a quarter of its own:
+ * cycle workflow ids are per quarter and the Temporal dev server is shared by every test file. */
+export function firstMonth(quarter: string, plus = 0): string {
+  const year = Number(quarter.slice(0, 4));
+  const month = (Number(quarter.slice(5)) - 1) * 3 + 1 + plus;
+  return `${year}-${String(month).padStart(2, '0')}`;
+}
+
 export interface ConsoleWorld {
   world: SubsidyTestWorld;
   worker: RunningWorker;
@@ -73,7 +81,7 @@ export async function createConsoleWorld(name: string, quarter: string, counts: 
   const extract = [
     'record_id,id_number,name,hospital,admission_date,discharge_date,exclusion',
     // Stays of different lengths so the nights filter has something to tell apart.
-    ...people.map((p, i) => `R${i + 1},${p.id},${p.name},许昌市中心医院,2025-07-01,2025-07-${String(3 + (i % 20)).padStart(2, '0')},`),
+    ...people.map((p, i) => `R${i + 1},${p.id},${p.name},许昌市中心医院,${firstMonth(quarter)}-01,${firstMonth(quarter)}-${String(3 + (i % 20)).padStart(2, '0')},`),
   ].join('\n');
   const uploaded = await api.inject({ method: 'POST', url: `/subsidy/cycles/${quarter}/extract`, headers: { authorization: `Bearer ${await token('city_health_commission')}`, 'content-type': 'text/csv' }, payload: extract });
   if (process.env.CONSOLE_TIMING) console.log(`extract uploaded ${Date.now() - t0} ms`);
