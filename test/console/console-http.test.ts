@@ -8,7 +8,7 @@ import { createConsoleWorld, firstMonth, PASSWORD, token, type ConsoleWorld } fr
 // The console's guards over plain HTTP (no browser): no page without a session, CSRF on every form,
 // the sign-in rate limit, a county session confined to its county, masking by role, bearer tokens
 // untouched, and the CLI that creates the accounts.
-const quarter = '2024Q2';
+const quarter = '2021Q2';
 const TSX = path.resolve('node_modules/.bin/tsx');
 let cw: ConsoleWorld;
 

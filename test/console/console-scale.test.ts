@@ -10,7 +10,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ITEMS = Number(process.env.CONSOLE_SCALE_ITEMS ?? 100_000);
 const OUT = path.resolve('test-output/console');
-const quarter = '2023Q3';
+const quarter = '2021Q3';
 let cw: ConsoleWorld;
 let browser: Browser;
 let base: string;

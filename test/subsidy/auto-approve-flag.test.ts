@@ -11,7 +11,7 @@ import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // `?autoApprove=false` must leave the cycle waiting for its counties: nothing approved, nothing paid.
 const secret = new Uint8Array(32).fill(11);
-const quarter = '2023Q4';
+const quarter = '2022Q3';
 const cycleId = `subsidy-cycle-${quarter}`;
 const taskQueue = 'test-auto-approve-flag';
 let world: SubsidyTestWorld;
@@ -41,7 +41,7 @@ afterAll(async () => {
 describe('autoApprove query flag', () => {
   it('autoApprove=false leaves the cycle waiting in county review, with nothing approved or paid', async () => {
     const token = await issueToken(secret, { subject: 'city', role: 'city_health_commission' });
-    const extract = `record_id,id_number,name,hospital,admission_date,discharge_date,exclusion\nR1,${person.id},张三,许昌市中心医院,2023-10-02,2023-10-09,\n`;
+    const extract = `record_id,id_number,name,hospital,admission_date,discharge_date,exclusion\nR1,${person.id},张三,许昌市中心医院,2022-07-04,2022-07-11,\n`;
     const response = await api.inject({
       method: 'POST',
       url: `/subsidy/cycles/${quarter}/extract?autoApprove=false`,
