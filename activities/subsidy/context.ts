@@ -16,6 +16,8 @@ export interface SubsidyDeps {
   databaseUrl: string;
   /** Content-addressed uploads (extracts, rosters): DATA_DIR/uploads. */
   uploadsDir: string;
+  /** Official holiday arrangements (data/holidays when unset); tests give their own folder. */
+  holidaysDir?: string;
 }
 
 /** Metadata for events an activity appends: the actor, plus where in Temporal it happened. */

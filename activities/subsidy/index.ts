@@ -4,7 +4,7 @@ import type { SubsidyDeps } from './context';
 import { ingestExtractFile, type IngestResult } from './ingest';
 import { instructPayments, pollSettlements, reissuePayment } from './payment';
 import { openRecovery, recordRecoveryReminder, recordRepayment } from './recovery';
-import { closeCycle, confirmFunding, cycleDeadlines, recordCycleEvent, recordReviewDecision, requestFunding, submitReview } from './review';
+import { checkHolidayArrangement, closeCycle, confirmFunding, cycleDeadlines, recordCycleEvent, recordReviewDecision, requestFunding, submitReview } from './review';
 
 export type { SubsidyDeps } from './context';
 
@@ -19,7 +19,8 @@ const bind =
  */
 export function createSubsidyActivities(deps: SubsidyDeps) {
   return {
-    cycleDeadlines: async (input: { quarter: string }) => cycleDeadlines(input),
+    cycleDeadlines: async (input: { quarter: string }) => cycleDeadlines(deps, input),
+    checkHolidayArrangement: bind(deps, checkHolidayArrangement),
     recordCycleEvent: bind(deps, recordCycleEvent),
     ingestExtract: bind(deps, ingestExtractFile) as (input: { cycleId: string; extractHash: string }) => Promise<IngestResult>,
     computeEntitlements: bind(deps, computeCycleEntitlements) as (input: ComputeInput) => Promise<ComputeResult>,

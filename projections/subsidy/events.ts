@@ -79,6 +79,7 @@ export type SubsidyEvent =
   | { type: 'PaymentReissued'; data: { cycleId: string; paymentId: string; attempt: number; actor: Actor } }
   | { type: 'CycleClosed'; data: { cycleId: string; summary: Record<string, unknown> } }
   | { type: 'CycleNotice'; data: { cycleId: string; notice: string; [key: string]: unknown } }
+  | { type: 'HolidayArrangementMissing'; data: { year: number; checkedOn: string; to: 'city_health_commission'; action: string } }
   | { type: 'RecoveryOpened'; data: { recoveryId: string; paymentId: string; amountFen: number; reason: string; actor: Actor } }
   | { type: 'RecoveryRepaid'; data: { recoveryId: string; amountFen: number; reference: string; actor: Actor } };
 
@@ -87,6 +88,7 @@ export type SubsidyEventType = SubsidyEvent['type'];
 /** Stream names: one per cycle, per county review, per county funding/payment, the roster, and per recovery. */
 export const streams = {
   roster: 'subsidy-roster',
+  calendar: 'subsidy-calendar',
   cycle: (cycleId: string) => `${cycleId}`,
   review: (cycleId: string, jurisdiction: string) => `${cycleId}:review:${jurisdiction}`,
   funding: (cycleId: string, jurisdiction: string) => `${cycleId}:funding:${jurisdiction}`,

@@ -179,6 +179,7 @@ const handlers: Handlers = {
     await db.updateTable('subsidy_cycles').set({ status: 'closed', summary: JSON.stringify(d.summary) }).where('cycle_id', '=', d.cycleId).execute();
   },
   CycleNotice: async () => {},
+  HolidayArrangementMissing: async () => {},
   RecoveryOpened: async (db, d) => {
     await db
       .insertInto('recoveries')

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -10,6 +11,7 @@ import {
 import type { SubsidyActivities } from '../../activities/subsidy';
 import { QUARTER, STAGE, JURISDICTION } from '../search-attributes';
 import {
+  calendarUpdatedSignal,
   confirmFundingUpdate,
   cycleProgressQuery,
   extractUploadedSignal,
@@ -20,7 +22,7 @@ import {
 } from './definitions';
 import { paymentRunWorkflow } from './payment';
 import { countyReviewWorkflow } from './review';
-import { doneBefore } from './timing';
+import { doneBefore, doneBeforeMoving } from './timing';
 
 const { cycleDeadlines, recordCycleEvent, requestFunding, confirmFunding, closeCycle } = proxyActivities<SubsidyActivities>({
   startToCloseTimeout: '2 minutes',
@@ -75,10 +77,34 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
 
   // 1. Extract (第十条 step 1): the medical-insurance bureau delivers within the first 5 working days.
   stage('extract');
-  const deadlines = await cycleDeadlines({ quarter: input.quarter });
-  if (!(await doneBefore(() => extractHash !== undefined, deadlines.extractDue))) {
+  let deadlines = await cycleDeadlines({ quarter: input.quarter });
+  // Deadlines on a provisional holiday calendar (a year not yet published) move when the official
+  // arrangement is imported; histories from before this change wait on fixed deadlines.
+  const movingDeadlines = patched('calendar-provisional-rearm');
+  let calendarChanged = false;
+  const rereadDeadlines = async () => {
+    calendarChanged = false;
+    deadlines = await cycleDeadlines({ quarter: input.quarter });
+    progress.deadlines = { extractDue: deadlines.extractDue, reviewDue: deadlines.reviewDue, paymentDue: deadlines.paymentDue, provisional: deadlines.provisional === true };
+  };
+  const extractBefore = (pick: (d: typeof deadlines) => string) =>
+    movingDeadlines
+      ? doneBeforeMoving(
+          () => extractHash !== undefined,
+          () => ({ at: pick(deadlines), provisional: deadlines.provisional === true }),
+          () => calendarChanged,
+          rereadDeadlines,
+        )
+      : doneBefore(() => extractHash !== undefined, pick(deadlines));
+  if (movingDeadlines) {
+    setHandler(calendarUpdatedSignal, () => {
+      calendarChanged = true;
+    });
+    progress.deadlines = { extractDue: deadlines.extractDue, reviewDue: deadlines.reviewDue, paymentDue: deadlines.paymentDue, provisional: deadlines.provisional === true };
+  }
+  if (!(await extractBefore((d) => d.extractDue))) {
     await recordCycleEvent({ cycleId, type: 'ExtractReminderSent', key: 'extract', data: { deadline: deadlines.extractDue } });
-    if (!(await doneBefore(() => extractHash !== undefined, deadlines.extractEscalation))) {
+    if (!(await extractBefore((d) => d.extractEscalation))) {
       await recordCycleEvent({ cycleId, type: 'ExtractEscalated', key: 'extract', data: { to: 'city_health_commission' } });
       await condition(() => extractHash !== undefined);
     }
@@ -97,6 +123,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
 
   // 4. County review: one child per jurisdiction with items.
   stage('review');
+  if (movingDeadlines && (calendarChanged || deadlines.provisional)) await rereadDeadlines();
   const withItems = computed.jurisdictions.filter((j) => j.items > 0);
   await Promise.all(
     withItems.map((j) =>
