@@ -8,6 +8,8 @@ export interface Database {
   extract_rows: ExtractRowsTable;
   roster_versions: RosterVersionsTable;
   roster_entries: RosterEntriesTable;
+  roster_exits: RosterExitsTable;
+  roster_conflicts: RosterConflictsTable;
   subsidy_cycles: SubsidyCyclesTable;
   row_outcomes: RowOutcomesTable;
   entitlements: EntitlementsTable;
@@ -90,6 +92,23 @@ export interface RosterEntriesTable {
   female_birth_date: IsoDate | null;
   enrolled_on: IsoDate;
   exited_on: IsoDate | null;
+}
+
+export interface RosterExitsTable {
+  person_ref: string;
+  version: number;
+  year: number;
+  jurisdiction: string;
+  exited_on: IsoDate;
+  reason: string;
+}
+
+export interface RosterConflictsTable {
+  person_ref: string;
+  version: number;
+  lines: number[];
+  jurisdictions: string[];
+  resolved_version: number | null;
 }
 
 export interface SubsidyCyclesTable {

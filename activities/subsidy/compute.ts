@@ -83,7 +83,14 @@ async function loadPersons(deps: SubsidyDeps, personRefs: string[], rosterVersio
   const reserved = await reservedQuery.execute();
   const nights = new Map<string, string[]>();
   for (const r of reserved) nights.set(r.person_ref, [...(nights.get(r.person_ref) ?? []), ...r.night_dates]);
-  return { roster: new Map(roster.map((r) => [r.person_ref, toRosterEntry(r)])), nights };
+  const conflicts = await deps.db
+    .selectFrom('roster_conflicts')
+    .select('person_ref')
+    .where('person_ref', 'in', personRefs)
+    .where('version', '<=', rosterVersion)
+    .where((eb) => eb.or([eb('resolved_version', 'is', null), eb('resolved_version', '>', rosterVersion)]))
+    .execute();
+  return { roster: new Map(roster.map((r) => [r.person_ref, toRosterEntry(r)])), nights, conflicts: new Set(conflicts.map((c) => c.person_ref)) };
 }
 
 /** Applies the rules to one person and turns the result into the records the events carry. */
@@ -94,9 +101,10 @@ function evaluatePerson(
   rows: ExtractRow[],
   alreadyPaidNights: string[],
   nextSeq: (jurisdiction: string) => number,
+  rosterConflict = false,
 ): { outcomes: RowOutcomeRecord[]; items: EntitlementRecord[] } {
   const policy = currentPolicy();
-  const result = computePerson({ person, stays: rows.map(toStay), alreadyPaidNights, quarter: input.quarter, policy });
+  const result = computePerson({ person, rosterConflict, stays: rows.map(toStay), alreadyPaidNights, quarter: input.quarter, policy });
   const items: EntitlementRecord[] = result.payments.map((p) => {
     const seq = nextSeq(p.jurisdiction);
     return {
@@ -239,7 +247,7 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
       .orderBy('person_ref')
       .orderBy('line_no')
       .execute();
-    const { roster, nights } = await loadPersons(deps, persons, rosterVersion, input.cycleId);
+    const { roster, nights, conflicts } = await loadPersons(deps, persons, rosterVersion, input.cycleId);
 
     const outcomes: RowOutcomeRecord[] = [];
     const items: EntitlementRecord[] = [];
@@ -247,7 +255,7 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
       let end = start;
       while (end < rows.length && rows[end]!.person_ref === rows[start]!.person_ref) end++;
       const ref = rows[start]!.person_ref!;
-      const evaluated = evaluatePerson(input.cycleId, input, roster.get(ref), rows.slice(start, end), nights.get(ref) ?? [], nextSeq);
+      const evaluated = evaluatePerson(input.cycleId, input, roster.get(ref), rows.slice(start, end), nights.get(ref) ?? [], nextSeq, conflicts.has(ref));
       outcomes.push(...evaluated.outcomes);
       items.push(...evaluated.items);
       start = end;
@@ -299,7 +307,7 @@ export async function computeSelfApplication(
     .executeTakeFirst();
   if (!row?.person_ref) throw new Error(`unknown self-application ${input.applicationId}`);
   const cycle = await deps.db.selectFrom('subsidy_cycles').select(['roster_version', 'quarter']).where('cycle_id', '=', input.cycleId).executeTakeFirstOrThrow();
-  const { roster, nights } = await loadPersons(deps, [row.person_ref], cycle.roster_version, null);
+  const { roster, nights, conflicts } = await loadPersons(deps, [row.person_ref], cycle.roster_version, null);
   const person = roster.get(row.person_ref);
   if (person && person.jurisdiction !== input.jurisdiction) {
     throw new Error(`the applicant belongs to ${person.jurisdiction}, not ${input.jurisdiction}`);
@@ -308,7 +316,7 @@ export async function computeSelfApplication(
   const evaluated = evaluatePerson(input.cycleId, { quarter: cycle.quarter, runKind: 'regular' }, person, [row], nights.get(row.person_ref) ?? [], () => {
     seq = input.nextSeq;
     return seq;
-  });
+  }, conflicts.has(row.person_ref));
   const item = evaluated.items[0] ?? null;
   // Self-applications are numbered -1, -2, … in the cycle's row outcomes, apart from extract lines.
   const outcome = { ...evaluated.outcomes[0]!, lineNo: -row.line_no };

@@ -8,6 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNo
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { importRoster } from '../../activities/subsidy/roster';
 import { registerSelfApplication, SelfApplicationRejected } from '../../activities/subsidy/self-application';
@@ -117,11 +118,86 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       {
         preHandler: requireRole('city_health_commission', 'administrator'),
         bodyLimit: 1024 ** 3,
-        schema: { summary: 'Load or update the county-confirmed roster (CSV or XLSX body)', tags: ['subsidy'] },
+        schema: {
+          summary: 'Load the county-confirmed roster (CSV or XLSX body): an update (default) or the annual roster of a year (第六条)',
+          tags: ['subsidy'],
+          querystring: z.object({
+            kind: z.enum(['update', 'annual']).default('update'),
+            year: z.coerce.number().int().min(2025).max(2200).optional(),
+          }),
+        },
       },
       async (request, reply) => {
-        const result = await withUploadedFile(request, (file) => importRoster(subsidy, file, actorOf(request)));
+        const { kind, year } = request.query;
+        if (kind === 'annual' && year === undefined) return reply.status(400).send({ error: 'bad_request', message: 'kind=annual needs year' });
+        const result = await withUploadedFile(request, (file) =>
+          importRoster(subsidy, file, actorOf(request), kind === 'annual' ? { kind, year: year! } : { kind: 'update' }),
+        );
         return reply.status(result.loaded ? 201 : 200).send(result);
+      },
+    );
+
+    app.get(
+      '/subsidy/rosters/exits/:jurisdiction',
+      {
+        preHandler: requireRole('county_reviewer', 'city_health_commission', 'auditor', 'administrator'),
+        schema: {
+          summary: 'People of a jurisdiction who exit on 1 January because its annual roster leaves them out (not_in_annual_roster)',
+          tags: ['subsidy'],
+          params: z.object({ jurisdiction: jurisdictionParam }),
+          querystring: z.object({ year: z.coerce.number().int().optional() }),
+        },
+      },
+      async (request) => {
+        const { jurisdiction } = request.params;
+        assertJurisdiction(request, jurisdiction);
+        let query = deps.db.selectFrom('roster_exits').selectAll().where('jurisdiction', '=', jurisdiction);
+        if (request.query.year !== undefined) query = query.where('year', '=', request.query.year);
+        const exits = await query.orderBy('version').orderBy('person_ref').execute();
+        const people = await subsidy.vault.getMany(exits.map((e) => e.person_ref));
+        const reveal = canSeePersonalData(request.actor!.role);
+        return {
+          total: exits.length,
+          exits: exits.map((e) => {
+            const person = people.get(e.person_ref);
+            return {
+              person: person ? { idNumber: reveal ? person.idNumber : maskIdNumber(person.idNumber), name: person.name } : null,
+              year: e.year,
+              exitedOn: e.exited_on,
+              reason: e.reason,
+              rosterVersion: e.version,
+            };
+          }),
+        };
+      },
+    );
+
+    app.get(
+      '/subsidy/rosters/conflicts',
+      {
+        preHandler: requireRole('county_reviewer', 'city_health_commission', 'auditor', 'administrator'),
+        schema: { summary: 'Open roster conflicts (one person on two different lines): neither line is taken until resolved', tags: ['subsidy'] },
+      },
+      async (request) => {
+        const actor = request.actor!;
+        let query = deps.db.selectFrom('roster_conflicts').selectAll().where('resolved_version', 'is', null);
+        if (actor.jurisdiction) query = query.where(sql<boolean>`${actor.jurisdiction} = any(jurisdictions)`);
+        const rows = await query.orderBy('version').execute();
+        const people = await subsidy.vault.getMany(rows.map((r) => r.person_ref));
+        const reveal = canSeePersonalData(actor.role);
+        return {
+          total: rows.length,
+          conflicts: rows.map((r) => {
+            const person = people.get(r.person_ref);
+            return {
+              person: person ? { idNumber: reveal ? person.idNumber : maskIdNumber(person.idNumber), name: person.name } : null,
+              rosterVersion: r.version,
+              lines: r.lines,
+              jurisdictions: r.jurisdictions,
+              reason: 'roster_conflict',
+            };
+          }),
+        };
       },
     );
 

@@ -21,6 +21,8 @@ import {
 export interface PersonInput {
   /** The roster entry of the frozen roster version; undefined when the person is not on it. */
   person: RosterEntry | undefined;
+  /** The person is on two different lines of a roster file, unresolved at the frozen version: nothing is paid. */
+  rosterConflict?: boolean;
   /** The person's valid stays of this cycle, any discharge quarter, in input order. */
   stays: readonly Stay[];
   /** Nights of this person already paid (or reserved for payment) by other cycles, any year: they use the cap first and are never paid again. */
@@ -141,7 +143,8 @@ function toSet(ids: ReadonlySet<string> | readonly string[] | undefined): Readon
  * lowest record id) > already paid > outside the roster window > under age > annual cap (第四条).
  */
 export function computePerson(input: PersonInput): PersonResult {
-  const { person, policy, stays } = input;
+  const { policy, stays } = input;
+  const person = input.rosterConflict ? undefined : input.person;
   const quarter = quarterOf(input.quarter);
   const paidRecords = toSet(input.alreadyPaidRecordIds);
   const n = stays.length;
@@ -167,6 +170,8 @@ export function computePerson(input: PersonInput): PersonResult {
       // It takes part in overlap ownership below: its nights stay its own, paid by its own cycle.
       rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', `discharged ${stay.dischargeDate}, after ${quarter.text}: paid by the cycle of its discharge quarter (第十条)`);
       owners.push(i);
+    } else if (input.rosterConflict) {
+      rows[i] = notEligible(stay.recordId, 'roster_conflict', 'not paid: the person is on two different lines of the roster; the counties must resolve it (第六条)');
     } else if (!person) {
       rows[i] = notEligible(stay.recordId, 'not_on_roster', 'not paid: the person is not on the county-confirmed beneficiary roster (第二条, 第六条)');
     } else {

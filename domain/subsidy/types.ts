@@ -83,6 +83,7 @@ export type Checked<T> = { ok: true; row: T } | Quarantined;
 /** Why a row (or a night of it) is not paid. The order is the night-level precedence (see domain/README.md). */
 export type NotEligibleReason =
   | 'not_on_roster'
+  | 'roster_conflict'
   | 'already_paid'
   | 'discharged_after_quarter'
   | 'overlap'
@@ -92,6 +93,7 @@ export type NotEligibleReason =
 
 export const NOT_ELIGIBLE_REASONS: readonly NotEligibleReason[] = [
   'not_on_roster',
+  'roster_conflict',
   'already_paid',
   'discharged_after_quarter',
   'overlap',

@@ -46,8 +46,16 @@ export interface EntitlementRecord {
 }
 
 export type SubsidyEvent =
-  | { type: 'RosterVersionLoaded'; data: { version: number; fileHash: string; entries: number; changed: number; quarantined: number; loadedAt: string } }
+  | {
+      type: 'RosterVersionLoaded';
+      data: { version: number; fileHash: string; entries: number; changed: number; quarantined: number; loadedAt: string; kind?: 'update' | 'annual'; year?: number };
+    }
   | { type: 'RosterEntriesRecorded'; data: { version: number; entries: RosterFacts[] } }
+  | {
+      type: 'AnnualRosterExitsRecorded';
+      data: { version: number; year: number; jurisdictions: string[]; exits: { personRef: string; jurisdiction: string; exitedOn: IsoDate; reason: 'not_in_annual_roster' }[] };
+    }
+  | { type: 'RosterConflictsRecorded'; data: { version: number; conflicts: { personRef: string; lines: number[]; jurisdictions: string[] }[] } }
   | { type: 'CycleInputsFrozen'; data: { cycleId: string; quarter: string; runKind: string; extractHash: string; rosterVersion: number; policyVersion: string } }
   | { type: 'ExtractIngested'; data: { cycleId: string; extractHash: string; fileName: string; total: number; valid: number; quarantined: number } }
   | { type: 'RowOutcomesRecorded'; data: { cycleId: string; rows: RowOutcomeRecord[] } }
