@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ExplanationLine } from '../domain/subsidy/explain';
 
 /** The tables Kysely knows about. Projections add their query tables here. */
 export interface Database {
@@ -133,7 +134,7 @@ export interface RowOutcomesTable {
   nights: number;
   amount_fen: Fen;
   payment_id: string | null;
-  explanation: JSONColumnType<string[]>;
+  explanation: JSONColumnType<ExplanationLine[]>;
 }
 
 export interface EntitlementsTable {

@@ -211,7 +211,7 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
           nights: 0,
           amountFen: 0,
           paymentId: null,
-          explanation: [`line ${r.line_no} quarantined: ${r.quarantine_detail ?? r.quarantine_reason}`],
+          explanation: [{ kind: 'quarantined' as const, reason: r.quarantine_reason!, detail: `line ${r.line_no}: ${r.quarantine_detail ?? r.quarantine_reason}` }],
         })),
       },
       input.cycleId,

@@ -14,6 +14,8 @@ import {
   type Stay,
 } from './types';
 
+import type { ExplanationFact } from './explain';
+
 // The entitlement of one person in one cycle, exactly per DOMAIN.md §1 (许政办〔2025〕15号 第四条,
 // 第五条, 第七条, 第八条, 第十条). Dates are integer day numbers throughout; a person's nights live in
 // typed arrays over the span of their stays, so a million rows allocate little beyond the results.
@@ -68,19 +70,7 @@ export function countNights(admission: number, discharge: number): [number, numb
   return [admission, discharge === admission ? admission : discharge - 1];
 }
 
-const EXCLUSION_TEXT: Record<ExclusionCode, string> = {
-  traffic_insured: 'traffic accident already compensated by an insurer',
-  illegal_driving: 'injury from illegal driving (drunk, unlicensed or drugged driving, hit-and-run)',
-  workplace_violation: 'injury from breaking operating rules on a site or in a workshop',
-  unlicensed_activity: 'injury from unlicensed construction, production or practice',
-  abroad: 'treatment abroad (境外就医)',
-};
-
-const CATEGORY_TEXT: Record<Category, string> = {
-  one_child_parent: '独生子女父母',
-  bereaved: '失独家庭父母',
-  disabled_child: '独生子女伤残家庭父母',
-};
+const EXCLUSION_CODES_KNOWN = new Set<string>(['traffic_insured', 'illegal_driving', 'workplace_violation', 'unlicensed_activity', 'abroad'] satisfies ExclusionCode[]);
 
 // Night verdicts, stored per day of the person's span.
 const V_NONE = 0; // not a night of a payable stay
@@ -105,16 +95,27 @@ function quarterOf(text: string): Quarter {
   return q;
 }
 
-function plural(n: number): string {
-  return n === 1 ? '1 night' : `${n} nights`;
+function notEligible(recordId: string, reason: NotEligibleReason, fact: ExplanationFact): RowOutcome {
+  return { recordId, outcome: 'not_eligible', reason, nights: 0, amountFen: 0, paidNights: [], explanation: [fact] };
 }
 
-function range(first: number, last: number): string {
-  return first === last ? isoOf(first) : `${isoOf(first)}..${isoOf(last)}`;
-}
-
-function notEligible(recordId: string, reason: NotEligibleReason, line: string): RowOutcome {
-  return { recordId, outcome: 'not_eligible', reason, nights: 0, amountFen: 0, paidNights: [], explanation: [line] };
+/**
+ * A paid stay that overlaps an excluded stay of the same person (第七条) is probably the same injury:
+ * the paid row says so, so the reviewer checks it before approving. Nothing about the money changes.
+ */
+function noteOverlappingExclusions(stays: readonly Stay[], adm: number[], dis: number[], rows: RowOutcome[]): void {
+  const excluded = stays.map((s, j) => j).filter((j) => stays[j]!.exclusion);
+  if (excluded.length === 0) return;
+  rows.forEach((row, i) => {
+    if (row.outcome !== 'paid') return;
+    const [a, b] = countNights(adm[i]!, dis[i]!);
+    for (const j of excluded) {
+      const [c, d] = countNights(adm[j]!, dis[j]!);
+      if (c > b || d < a) continue;
+      const other = stays[j]!;
+      row.explanation.push({ kind: 'overlapping_excluded_stay', recordId: other.recordId, code: other.exclusion!, admissionDate: other.admissionDate, dischargeDate: other.dischargeDate });
+    }
+  });
 }
 
 /** The birth date the category's age rule looks at (第四条), as a day number; undefined when unknown. */
@@ -161,19 +162,18 @@ export function computePerson(input: PersonInput): PersonResult {
     adm[i] = a;
     dis[i] = d;
     if (stay.exclusion) {
-      const text = EXCLUSION_TEXT[stay.exclusion];
-      if (!text) throw new Error(`unknown exclusion code on record ${stay.recordId}`);
-      rows[i] = { recordId: stay.recordId, outcome: 'excluded', reason: stay.exclusion, nights: 0, amountFen: 0, paidNights: [], explanation: [`not paid: ${text} (第七条, ${stay.exclusion})`] };
+      if (!EXCLUSION_CODES_KNOWN.has(stay.exclusion)) throw new Error(`unknown exclusion code on record ${stay.recordId}`);
+      rows[i] = { recordId: stay.recordId, outcome: 'excluded', reason: stay.exclusion, nights: 0, amountFen: 0, paidNights: [], explanation: [{ kind: 'excluded', code: stay.exclusion }] };
     } else if (paidRecords?.has(stay.recordId)) {
-      rows[i] = notEligible(stay.recordId, 'already_paid', 'not paid again: this record was already paid by an earlier cycle');
+      rows[i] = notEligible(stay.recordId, 'already_paid', { kind: 'record_already_paid' });
     } else if (d > quarter.end) {
       // It takes part in overlap ownership below: its nights stay its own, paid by its own cycle.
-      rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', `discharged ${stay.dischargeDate}, after ${quarter.text}: paid by the cycle of its discharge quarter (第十条)`);
+      rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', { kind: 'discharged_after_quarter', dischargeDate: stay.dischargeDate, quarter: quarter.text });
       owners.push(i);
     } else if (input.rosterConflict) {
-      rows[i] = notEligible(stay.recordId, 'roster_conflict', 'not paid: the person is on two different lines of the roster; the counties must resolve it (第六条)');
+      rows[i] = notEligible(stay.recordId, 'roster_conflict', { kind: 'roster_conflict' });
     } else if (!person) {
-      rows[i] = notEligible(stay.recordId, 'not_on_roster', 'not paid: the person is not on the county-confirmed beneficiary roster (第二条, 第六条)');
+      rows[i] = notEligible(stay.recordId, 'not_on_roster', { kind: 'not_on_roster' });
     } else {
       owners.push(i);
     }
@@ -250,16 +250,12 @@ export function computePerson(input: PersonInput): PersonResult {
   // Each payable row's own view of its nights, grouped into explanation lines.
   const regular: number[] = [];
   const backPay: number[] = [];
-  const ageText = (day: number) => {
-    const rule = entryOn(policy, day).ageRule[person.category];
-    return rule.subject === 'beneficiary' ? `the beneficiary is under ${rule.minAge}` : `the family's female partner is under ${rule.minAge}`;
-  };
   for (const i of owners) {
     if (dis[i]! > quarter.end) continue;
     const stay = stays[i]!;
     const [first, last] = countNights(adm[i]!, dis[i]!);
     const multiYear = yearOf(first) !== yearOf(last);
-    const explanation: string[] = [];
+    const explanation: ExplanationFact[] = [];
     const paidNights: IsoDate[] = [];
     const tally = new Map<NotEligibleReason, number>();
     let amountFen = 0;
@@ -269,31 +265,31 @@ export function computePerson(input: PersonInput): PersonResult {
     let runOwner = -1;
     let yearBreak = dayOfYmd(yearOf(first) + 1, 1, 1);
     const flush = (runEnd: number) => {
-      const nights = runEnd - runStart + 1;
-      const when = range(runStart, runEnd);
+      const from = isoOf(runStart);
+      const to = isoOf(runEnd);
       switch (runCode) {
         case V_COUNTED:
-          explanation.push(
-            `${when} counted: ${plural(nights)} × ${formatYuan(runRate)} yuan = ${formatYuan(runRate * nights)} yuan (${CATEGORY_TEXT[person.category]}, 第四条${multiYear ? `; ${yearOf(runStart)} nights at ${yearOf(runStart)}'s rate, 第五条` : ''})`,
-          );
+          explanation.push({ kind: 'counted', from, to, nights: runEnd - runStart + 1, rateFen: runRate, category: person.category, splitYear: multiYear ? yearOf(runStart) : null });
           break;
         case V_ALREADY_PAID:
-          explanation.push(`${when} not counted: already paid by an earlier cycle (a night is paid once)`);
+          explanation.push({ kind: 'night_already_paid', from, to });
           break;
         case V_BEFORE_ENROLMENT:
-          explanation.push(`${when} not counted: not yet on the roster (enrolled from ${person.enrolledOn}, 第二条/第六条)`);
+          explanation.push({ kind: 'before_enrolment', from, to, enrolledOn: person.enrolledOn });
           break;
         case V_AFTER_EXIT:
-          explanation.push(`${when} not counted: off the roster from ${person.exitedOn} (exit, 第十一条)`);
+          explanation.push({ kind: 'after_exit', from, to, exitedOn: person.exitedOn! });
           break;
-        case V_UNDER_AGE:
-          explanation.push(`${when} not counted: age rule not met, ${ageText(runStart)} on ${nights === 1 ? 'that night' : 'those nights'} (第四条)`);
+        case V_UNDER_AGE: {
+          const rule = entryOn(policy, runStart).ageRule[person.category];
+          explanation.push({ kind: 'under_age', from, to, subject: rule.subject, minAge: rule.minAge });
           break;
+        }
         case V_CAP:
-          explanation.push(`${when} not counted: annual cap of ${annualCap(policy, yearOf(runStart))} nights for ${yearOf(runStart)} reached (第四条)`);
+          explanation.push({ kind: 'annual_cap', from, to, cap: annualCap(policy, yearOf(runStart)), year: yearOf(runStart) });
           break;
         case V_OVERLAP:
-          explanation.push(`${when} not counted: the night belongs to overlapping record ${stays[runOwner]!.recordId} (earlier admission or lower record id; a night is paid once)`);
+          explanation.push({ kind: 'overlap', from, to, ownerRecordId: stays[runOwner]!.recordId });
           break;
       }
     };
@@ -371,5 +367,6 @@ export function computePerson(input: PersonInput): PersonResult {
       policyVersion: policy.version,
     });
   }
+  noteOverlappingExclusions(stays, adm, dis, rows as RowOutcome[]);
   return { rows: rows as RowOutcome[], payments };
 }

@@ -1,3 +1,4 @@
+import type { ExplanationFact } from './explain';
 import type { IsoDate } from '../dates';
 
 export type { IsoDate };
@@ -113,8 +114,8 @@ export interface RowOutcome {
   nights: number;
   amountFen: number;
   paidNights: IsoDate[];
-  /** Human lines, one per run of nights with the same verdict, citing the article. */
-  explanation: string[];
+  /** Facts, one per run of nights with the same verdict (rendered with its article by renderExplanation). */
+  explanation: ExplanationFact[];
 }
 
 export type PaymentKind = 'regular' | 'back_pay';

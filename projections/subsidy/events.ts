@@ -1,6 +1,7 @@
 // The subsidy's events: the permanent record auditors rebuild every figure from. Persons are named
 // by `personRef` only (a keyed hash of the ID number); no ID number, name or account appears here.
 
+import type { ExplanationLine } from '../../domain/subsidy/explain';
 import type { Actor, ExclusionCode, ReviewDecision } from '../../workflows/subsidy/definitions';
 
 export type IsoDate = string;
@@ -26,7 +27,8 @@ export interface RowOutcomeRecord {
   nights: number;
   amountFen: number;
   paymentId: string | null;
-  explanation: string[];
+  /** Facts (rendered in the reader's language by renderExplanation); plain English sentences in events before 2026-11-30. */
+  explanation: ExplanationLine[];
 }
 
 export interface EntitlementRecord {
