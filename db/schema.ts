@@ -154,6 +154,7 @@ export interface EntitlementsTable {
   policy_version: string;
   review_status: Generated<string>;
   review_reason: string | null;
+  review_note: string | null;
   reviewed_by: string | null;
   payment_status: Generated<string>;
   attempt: Generated<number>;

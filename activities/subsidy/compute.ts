@@ -190,12 +190,18 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
   // Quarantined rows: their outcome is already known from ingest.
   const quarantined = await deps.db
     .selectFrom('extract_rows')
-    .select(['line_no', 'record_id', 'quarantine_reason', 'quarantine_detail'])
+    .select(['line_no', 'record_id', 'person_ref', 'quarantine_reason', 'quarantine_detail'])
     .where('extract_hash', '=', input.extractHash)
     .where('quarantine_reason', 'is not', null)
     .orderBy('line_no')
     .execute();
   counts.quarantined = quarantined.length;
+  // A quarantined row with a sound ID number is shown to the person's county (roster at the frozen version).
+  const quarantinedRefs = [...new Set(quarantined.flatMap((r) => (r.person_ref ? [r.person_ref] : [])))];
+  const quarantinedJurisdiction = new Map<string, string>();
+  for (const refs of chunk(quarantinedRefs, PERSONS_PER_BATCH)) {
+    for (const [ref, entry] of (await loadPersons(deps, refs, rosterVersion, input.cycleId)).roster) quarantinedJurisdiction.set(ref, entry.jurisdiction);
+  }
   const quarantineEvents: NewEvent[] = chunk(quarantined, ROWS_PER_EVENT).map((rows, i) =>
     subsidyEvent(
       'RowOutcomesRecorded',
@@ -204,8 +210,8 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
         rows: rows.map((r) => ({
           lineNo: r.line_no,
           recordId: r.record_id,
-          personRef: null,
-          jurisdiction: null,
+          personRef: r.person_ref,
+          jurisdiction: (r.person_ref && quarantinedJurisdiction.get(r.person_ref)) || null,
           outcome: 'quarantined' as const,
           reason: r.quarantine_reason,
           nights: 0,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ApplicationFailure } from '@temporalio/activity';
 import { MalformedFileError, readRecords } from '../../adapters/files';
-import { validateStayRow } from '../../domain/subsidy';
+import { checkIdNumber, validateStayRow } from '../../domain/subsidy';
 import { shanghaiToday } from '../../domain/calendar';
 import { streams } from '../../projections/subsidy/events';
 import { heartbeat, activityMetadata, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
@@ -34,6 +34,12 @@ function csvField(value: string | number | null): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
   return `"${value.replaceAll('"', '""')}"`;
+}
+
+/** A quarantined row keeps its person reference when its ID number is sound, so its county can read why. */
+function quarantinedPersonRef(deps: SubsidyDeps, idNumber: string | undefined): string | null {
+  const id = checkIdNumber(idNumber ?? '');
+  return id.ok ? deps.vault.personRef(id.idNumber) : null;
 }
 
 /**
@@ -86,7 +92,7 @@ export async function ingestExtractFile(deps: SubsidyDeps, input: { cycleId: str
             null,
             null,
           ]
-        : [input.extractHash, line, recordId, null, null, null, null, null, contentHash, checked.reason, checked.detail];
+        : [input.extractHash, line, recordId, quarantinedPersonRef(deps, record.id_number), null, null, null, null, contentHash, checked.reason, checked.detail];
       batch += `${fields.map(csvField).join(',')}\n`;
       if (total % 2_000 === 0) {
         await flush();

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The annual roster and roster conflicts (DOMAIN.md, "Decisions on cases the Measure leaves open").
+ * The annual roster, roster conflicts and the reviewer's note (DOMAIN.md, "Decisions on cases the Measure leaves open").
  * Both tables are projections of roster events, rebuilt by `audit rebuild`.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -27,9 +27,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       resolved_version integer,
       primary key (person_ref, version)
     )`.execute(db);
+  // The reviewer's free-text reason (review_reason keeps the code: rejected's reason, exclude's 第七条 code).
+  await sql`alter table entitlements add column review_note text`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`alter table entitlements drop column review_note`.execute(db);
   await sql`drop table roster_conflicts`.execute(db);
   await sql`drop table roster_exits`.execute(db);
 }

@@ -114,6 +114,7 @@ const handlers: Handlers = {
       .set({
         review_status: VERDICT[d.decision],
         review_reason: d.decision === 'exclude' ? d.exclusionCode : d.reason,
+        review_note: d.reason,
         reviewed_by: d.actor.subject,
       })
       .where('cycle_id', '=', d.cycleId)
