@@ -1,5 +1,5 @@
 import type { CycleSummary } from '../../workflows/subsidy/definitions';
-import { computeCycleEntitlements, computeSelfApplication, type ComputeInput, type ComputeResult } from './compute';
+import { computeCycleEntitlements, computeSelfApplication, correctionRecoveries, type ComputeInput, type ComputeResult } from './compute';
 import type { SubsidyDeps } from './context';
 import { ingestExtractFile, type IngestResult } from './ingest';
 import { instructPayments, pollSettlements, reissuePayment } from './payment';
@@ -24,6 +24,7 @@ export function createSubsidyActivities(deps: SubsidyDeps) {
     recordCycleEvent: bind(deps, recordCycleEvent),
     ingestExtract: bind(deps, ingestExtractFile) as (input: { cycleId: string; extractHash: string }) => Promise<IngestResult>,
     computeEntitlements: bind(deps, computeCycleEntitlements) as (input: ComputeInput) => Promise<ComputeResult>,
+    correctionRecoveries: bind(deps, correctionRecoveries),
     recordReviewDecision: bind(deps, recordReviewDecision),
     addSelfApplication: bind(deps, computeSelfApplication),
     submitReview: bind(deps, submitReview),

@@ -347,7 +347,15 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
               paymentStatus: i.payment_status,
               records: explanations
                 .filter((e) => e.payment_id === i.payment_id)
-                .map((e) => ({ recordId: e.record_id, explanation: renderExplanation(e.explanation, lang) })),
+                .map((e) => {
+                  // A correction (a paid record sent again with other content) shows old and new dates side by side.
+                  const correction = e.explanation.find((f) => typeof f !== 'string' && f.kind === 'correction');
+                  return {
+                    recordId: e.record_id,
+                    ...(correction && typeof correction !== 'string' && correction.kind === 'correction' ? { correction: { before: correction.before, after: correction.after } } : {}),
+                    explanation: renderExplanation(e.explanation, lang),
+                  };
+                }),
             };
           }),
         };

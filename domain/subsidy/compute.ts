@@ -1,6 +1,6 @@
 import { dayAgeReached, dayOf, dayOfYmd, isoOf, yearOf, type IsoDate } from '../dates';
 import { fundingSplit, formatYuan } from '../money';
-import { annualCap, entryOn, type Policy, type PolicyEntry } from './policy';
+import { annualCap, dailyRateFen, entryOn, type Policy, type PolicyEntry } from './policy';
 import { parseQuarter, type Quarter } from './quarter';
 import {
   NOT_ELIGIBLE_REASONS,
@@ -29,8 +29,10 @@ export interface PersonInput {
   stays: readonly Stay[];
   /** Nights of this person already paid (or reserved for payment) by other cycles, any year: they use the cap first and are never paid again. */
   alreadyPaidNights: readonly IsoDate[];
-  /** Records already paid by other cycles: not paid again whatever their nights. */
+  /** Records already paid by other cycles, sent again unchanged: not paid again (already_processed). */
   alreadyPaidRecordIds?: ReadonlySet<string> | readonly string[];
+  /** Paid records sent again with other content (corrections): record id → the dates paid before. */
+  corrections?: ReadonlyMap<string, { admissionDate: IsoDate; dischargeDate: IsoDate }>;
   /** The cycle's quarter, '2025Q3': discharges in it are regular, earlier ones back-pay. */
   quarter: string;
   policy: Policy;
@@ -118,6 +120,33 @@ function noteOverlappingExclusions(stays: readonly Stay[], adm: number[], dis: n
   });
 }
 
+/** A correction's row says first what it corrects: the dates paid before and the dates now. */
+function noteCorrections(stays: readonly Stay[], rows: RowOutcome[], corrections: PersonInput['corrections']): void {
+  if (!corrections || corrections.size === 0) return;
+  rows.forEach((row, i) => {
+    const before = corrections.get(stays[i]!.recordId);
+    if (!before) return;
+    const after = { admissionDate: stays[i]!.admissionDate, dischargeDate: stays[i]!.dischargeDate };
+    row.explanation.unshift({ kind: 'correction', before, after });
+  });
+}
+
+/**
+ * A correction that removes paid nights (DOMAIN.md, "corrections"; 第十三条 追回): the nights paid
+ * before that the corrected record (or its exclusion) no longer covers, and the amount paid for them
+ * at the rate of each night, so the recovery is exact. Nights it still covers stay paid, never twice.
+ */
+export function removedByCorrection(
+  paidNights: readonly IsoDate[],
+  after: { admissionDate: IsoDate; dischargeDate: IsoDate; excluded: boolean },
+  category: Category,
+  policy: Policy,
+): { nights: IsoDate[]; amountFen: number } {
+  const [first, last] = countNights(dayOf(after.admissionDate), dayOf(after.dischargeDate));
+  const nights = paidNights.filter((n) => after.excluded || dayOf(n) < first || dayOf(n) > last);
+  return { nights, amountFen: nights.reduce((sum, n) => sum + dailyRateFen(policy, category, dayOf(n)), 0) };
+}
+
 /** The birth date the category's age rule looks at (第四条), as a day number; undefined when unknown. */
 function ageSubjectBirth(person: RosterEntry, subject: 'beneficiary' | 'female_partner'): number | undefined {
   if (subject === 'beneficiary' || person.gender === 'F') return dayOf(person.birthDate);
@@ -165,7 +194,7 @@ export function computePerson(input: PersonInput): PersonResult {
       if (!EXCLUSION_CODES_KNOWN.has(stay.exclusion)) throw new Error(`unknown exclusion code on record ${stay.recordId}`);
       rows[i] = { recordId: stay.recordId, outcome: 'excluded', reason: stay.exclusion, nights: 0, amountFen: 0, paidNights: [], explanation: [{ kind: 'excluded', code: stay.exclusion }] };
     } else if (paidRecords?.has(stay.recordId)) {
-      rows[i] = notEligible(stay.recordId, 'already_paid', { kind: 'record_already_paid' });
+      rows[i] = notEligible(stay.recordId, 'already_processed', { kind: 'record_already_paid' });
     } else if (d > quarter.end) {
       // It takes part in overlap ownership below: its nights stay its own, paid by its own cycle.
       rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', { kind: 'discharged_after_quarter', dischargeDate: stay.dischargeDate, quarter: quarter.text });
@@ -178,7 +207,10 @@ export function computePerson(input: PersonInput): PersonResult {
       owners.push(i);
     }
   }
-  if (!person || owners.length === 0) return { rows: rows as RowOutcome[], payments: [] };
+  if (!person || owners.length === 0) {
+    noteCorrections(stays, rows as RowOutcome[], input.corrections);
+    return { rows: rows as RowOutcome[], payments: [] };
+  }
 
   // Overlap (DOMAIN.md §1): a shared night belongs to the record with the earliest admission, then the lowest record id.
   owners.sort((x, y) => adm[x]! - adm[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId));
@@ -368,5 +400,6 @@ export function computePerson(input: PersonInput): PersonResult {
     });
   }
   noteOverlappingExclusions(stays, adm, dis, rows as RowOutcome[]);
+  noteCorrections(stays, rows as RowOutcome[], input.corrections);
   return { rows: rows as RowOutcome[], payments };
 }

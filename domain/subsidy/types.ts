@@ -85,6 +85,7 @@ export type Checked<T> = { ok: true; row: T } | Quarantined;
 export type NotEligibleReason =
   | 'not_on_roster'
   | 'roster_conflict'
+  | 'already_processed'
   | 'already_paid'
   | 'discharged_after_quarter'
   | 'overlap'
@@ -95,6 +96,7 @@ export type NotEligibleReason =
 export const NOT_ELIGIBLE_REASONS: readonly NotEligibleReason[] = [
   'not_on_roster',
   'roster_conflict',
+  'already_processed',
   'already_paid',
   'discharged_after_quarter',
   'overlap',

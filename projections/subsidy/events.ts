@@ -62,7 +62,23 @@ export type SubsidyEvent =
   | { type: 'ExtractIngested'; data: { cycleId: string; extractHash: string; fileName: string; total: number; valid: number; quarantined: number } }
   | { type: 'RowOutcomesRecorded'; data: { cycleId: string; rows: RowOutcomeRecord[] } }
   | { type: 'EntitlementsComputed'; data: { cycleId: string; items: EntitlementRecord[] } }
-  | { type: 'CycleComputed'; data: { cycleId: string; jurisdictions: { jurisdiction: string; items: number; amountFen: number }[]; rows: Record<string, number> } }
+  | { type: 'CycleComputed'; data: { cycleId: string; jurisdictions: { jurisdiction: string; items: number; amountFen: number }[]; rows: Record<string, number>; recoveries?: number } }
+  | {
+      type: 'RecordsCorrected';
+      data: {
+        cycleId: string;
+        corrections: {
+          recordId: string;
+          personRef: string;
+          paymentId: string;
+          before: { admissionDate: IsoDate; dischargeDate: IsoDate };
+          after: { admissionDate: IsoDate; dischargeDate: IsoDate };
+          removedNights: IsoDate[];
+          recoveryFen: number;
+          recoveryId: string;
+        }[];
+      };
+    }
   | { type: 'SelfApplicationComputed'; data: { cycleId: string; applicationId: string; actor: Actor; row: RowOutcomeRecord; item: EntitlementRecord | null } }
   | {
       type: 'ReviewDecisionRecorded';

@@ -100,7 +100,7 @@ const handlers: Handlers = {
   CycleComputed: async (db, d) => {
     await db
       .updateTable('subsidy_cycles')
-      .set({ status: 'computed', summary: JSON.stringify({ jurisdictions: d.jurisdictions, rows: d.rows }) })
+      .set({ status: 'computed', summary: JSON.stringify({ jurisdictions: d.jurisdictions, rows: d.rows, ...(d.recoveries ? { recoveries: d.recoveries } : {}) }) })
       .where('cycle_id', '=', d.cycleId)
       .execute();
   },
@@ -188,6 +188,7 @@ const handlers: Handlers = {
     await db.updateTable('subsidy_cycles').set({ status: 'closed', summary: JSON.stringify(d.summary) }).where('cycle_id', '=', d.cycleId).execute();
   },
   CycleNotice: async () => {},
+  RecordsCorrected: async () => {}, // read from the cycle's stream; recoveries project as RecoveryOpened
   AnnualRosterExitsRecorded: async (db, d) => {
     await inChunks(d.exits, async (exits) => {
       await db

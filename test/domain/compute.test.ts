@@ -128,7 +128,7 @@ describe('第四条 annual cap: 60 nights per person per calendar year, in date 
   it('a record already paid is not paid again', () => {
     const s = stay('2025-07-01', '2025-07-05');
     const { rows, payments } = run(elder, [s], { alreadyPaidRecordIds: [s.recordId] });
-    expect(rows[0]).toMatchObject({ outcome: 'not_eligible', reason: 'already_paid' });
+    expect(rows[0]).toMatchObject({ outcome: 'not_eligible', reason: 'already_processed' });
     expect(payments).toEqual([]);
   });
 });

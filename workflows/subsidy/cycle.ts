@@ -2,7 +2,9 @@ import {
   allHandlersFinished,
   condition,
   executeChild,
+  ParentClosePolicy,
   patched,
+  startChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -21,10 +23,11 @@ import {
   type CycleSummary,
 } from './definitions';
 import { paymentRunWorkflow } from './payment';
+import { recoveryWorkflow } from './recovery';
 import { countyReviewWorkflow } from './review';
 import { doneBefore, doneBeforeMoving } from './timing';
 
-const { cycleDeadlines, recordCycleEvent, requestFunding, confirmFunding, closeCycle } = proxyActivities<SubsidyActivities>({
+const { cycleDeadlines, recordCycleEvent, requestFunding, confirmFunding, closeCycle, correctionRecoveries } = proxyActivities<SubsidyActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -120,6 +123,17 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
   stage('compute');
   const computed = await computeEntitlements({ cycleId, quarter: input.quarter, runKind, extractHash: hash });
   progress.jurisdictions = computed.jurisdictions;
+  // Corrections that removed paid nights (record_corrected): one recovery each, through the recovery
+  // workflow (第十三条), which outlives the cycle.
+  if ((computed.recoveries ?? 0) > 0 && patched('correction-recoveries')) {
+    for (const r of await correctionRecoveries({ cycleId })) {
+      await startChild(recoveryWorkflow, {
+        workflowId: r.recoveryId,
+        args: [{ paymentId: r.paymentId, amountFen: r.amountFen, reason: 'record_corrected', actor: { subject: 'system:correction', role: 'city_health_commission' } }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    }
+  }
 
   // 4. County review: one child per jurisdiction with items.
   stage('review');
