@@ -18,9 +18,13 @@ const { checkHolidayArrangement } = proxyActivities<SubsidyActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-/** The month (1–12) of an instant in China Standard Time. */
-export function shanghaiMonthAt(epochMs: number): number {
-  return new Date(epochMs + 8 * 3_600_000).getUTCMonth() + 1;
+/**
+ * Whether a scheduled instant is the schedule's holiday-arrangement check (1 November or 1 December,
+ * China Standard Time) rather than a quarter's start. A launcher started by hand always launches.
+ */
+export function isHolidayCheckAt(epochMs: number): boolean {
+  const shanghai = new Date(epochMs + 8 * 3_600_000);
+  return shanghai.getUTCDate() === 1 && (shanghai.getUTCMonth() === 10 || shanghai.getUTCMonth() === 11);
 }
 
 /**
@@ -39,8 +43,7 @@ export async function quarterlySubsidyLauncherWorkflow(): Promise<{
   const quarter = previousQuarterAt(at);
   // The same schedule fires on 1 November and 1 December: then it only checks that next year's
   // official holiday arrangement is loaded, and warns the city health commission when it is not.
-  const month = shanghaiMonthAt(at);
-  if ((month === 11 || month === 12) && patched('holiday-arrangement-check')) {
+  if (scheduled && isHolidayCheckAt(at) && patched('holiday-arrangement-check')) {
     const check = await checkHolidayArrangement({ checkedAt: new Date(at).toISOString() });
     return { quarter, started: false, holidayArrangement: check };
   }
