@@ -20,3 +20,13 @@ export function queryInt(min: number, max: number, defaultValue: number) {
     .pipe(z.number().int().min(min).max(max))
     .default(defaultValue);
 }
+
+/** An optional whole-number query parameter within [min, max]. */
+export function queryIntOptional(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,15}$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional();
+}

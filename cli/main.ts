@@ -6,6 +6,7 @@ import { registerAuthCommands } from './auth-commands';
 import { registerStackCommands } from './stack-commands';
 import { registerExtractCommands, registerScheduleCommands, registerSubsidyCommands } from './subsidy-commands';
 import { registerHousingCommands } from './housing-commands';
+import { registerCalendarCommands, registerDeadlinesCommand } from './calendar-commands';
 
 const program = new Command()
   .name('cli')
@@ -20,6 +21,8 @@ registerSubsidyCommands(program);
 registerScheduleCommands(program);
 registerHousingCommands(program);
 registerExtractCommands(program);
+registerDeadlinesCommand(program);
+registerCalendarCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -23,6 +23,7 @@ import { CliError, progress } from './output';
 interface RunOptions {
   quarter: string;
   roster?: string;
+  annualRoster?: string;
   hospitalizations: string;
   autoApprove?: boolean;
   paymentsOut?: string;
@@ -99,11 +100,14 @@ async function waitForCycle(handle: WorkflowHandle<typeof subsidyCycleWorkflow>,
 
 function printSummary(summary: CycleSummary): void {
   const r = summary.rows;
-  console.log(`cycle ${summary.cycleId}: ${r.total} rows = ${r.paid} paid + ${r.notEligible} not eligible + ${r.excluded} excluded + ${r.quarantined} quarantined`);
-  console.log('jurisdiction  approved  settled  held  amount        city 40%      county 60%');
+  // Rows are extract lines (records); payments are one per person and kind, so several paid rows can make one payment.
+  console.log(`cycle ${summary.cycleId}: ${r.total} rows (extract records) = ${r.paid} paid + ${r.notEligible} not eligible + ${r.excluded} excluded + ${r.quarantined} quarantined`);
+  const payments = summary.reconciliation.reduce((n, l) => n + l.approved, 0);
+  console.log(`${payments} payments (people) approved; a person's paid rows of one kind make one payment`);
+  console.log('jurisdiction  payments (people) approved  settled  held  amount        city 40%      county 60%');
   for (const l of summary.reconciliation) {
     console.log(
-      `${l.jurisdiction.padEnd(13)} ${String(l.approved).padStart(8)} ${String(l.settled).padStart(8)} ${String(l.held).padStart(5)}  ${formatYuan(l.approvedFen).padStart(12)}  ${formatYuan(l.cityShareFen).padStart(12)}  ${formatYuan(l.countyShareFen).padStart(12)}${l.balanced ? '' : '  UNBALANCED'}`,
+      `${l.jurisdiction.padEnd(13)} ${String(l.approved).padStart(26)} ${String(l.settled).padStart(8)} ${String(l.held).padStart(5)}  ${formatYuan(l.approvedFen).padStart(12)}  ${formatYuan(l.cityShareFen).padStart(12)}  ${formatYuan(l.countyShareFen).padStart(12)}${l.balanced ? '' : '  UNBALANCED'}`,
     );
   }
   console.log(summary.balanced ? 'reconciliation balanced: approved = instructed = settled + held' : 'reconciliation NOT balanced');
@@ -117,6 +121,7 @@ export function registerSubsidyCommands(program: Command): void {
     .description('run one quarterly cycle through the real workflow and write its payments and report')
     .requiredOption('--quarter <YYYYQn>', 'the quarter whose discharges are paid')
     .option('--roster <file>', 'roster to load or update before the cycle (optional after the first run)')
+    .option('--annual-roster <file>', "instead of --roster: the annual roster of the cycle's year (people of its jurisdictions missing from it exit on 1 January)")
     .requiredOption('--hospitalizations <file>', 'the medical-insurance extract (.csv or .xlsx)')
     .option('--auto-approve', 'every county approves every computed item (unattended)')
     .option('--payments-out <file>', 'where to write payments.csv')
@@ -128,19 +133,24 @@ export function registerSubsidyCommands(program: Command): void {
         throw new CliError(`--quarter: ${error instanceof Error ? error.message : String(error)}`);
       }
       requireFile('--roster', options.roster);
+      requireFile('--annual-roster', options.annualRoster);
+      if (options.roster && options.annualRoster) throw new CliError('--roster and --annual-roster: give one of them');
       requireFile('--hospitalizations', options.hospitalizations);
       const config = loadConfig();
       const stack = await startStack(config, { worker: true, api: !options.autoApprove }, progress);
       try {
         const deps = stack.subsidyDeps;
-        if (options.roster) {
-          const roster = await importRoster(deps, options.roster, 'cli:subsidy-cycle-run');
+        const rosterFile = options.annualRoster ?? options.roster;
+        if (rosterFile) {
+          const kind = options.annualRoster ? { kind: 'annual' as const, year: parseQuarter(options.quarter).year } : { kind: 'update' as const };
+          const roster = await importRoster(deps, rosterFile, 'cli:subsidy-cycle-run', kind);
           progress(
             roster.loaded
-              ? `roster version ${roster.version}: ${roster.entries} entries, ${roster.changed} changed, ${roster.quarantined.length} quarantined`
+              ? `roster version ${roster.version} (${kind.kind === 'annual' ? `annual roster ${kind.year}` : 'update'}): ${roster.entries} entries, ${roster.changed} changed, ${roster.quarantined.length} quarantined, ${roster.conflicts.length} conflicts${kind.kind === 'annual' ? `, ${roster.annualExits.length} exit on ${kind.year}-01-01 (not_in_annual_roster)` : ''}`
               : `roster unchanged (version ${roster.version} is this file)`,
           );
           for (const q of roster.quarantined.slice(0, 20)) progress(`  roster line ${q.line}: ${q.reason} — ${q.detail}`);
+          for (const c of roster.conflicts.slice(0, 20)) progress(`  roster lines ${c.lines.join(' and ')}: roster_conflict — one person, different content (${c.jurisdictions.join(', ')}); neither line taken`);
         } else {
           const any = await stack.db.selectFrom('roster_versions').select('version').limit(1).executeTakeFirst();
           if (!any) throw new CliError('no roster loaded in this DATA_DIR yet: pass --roster');

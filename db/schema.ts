@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ExplanationLine } from '../domain/subsidy/explain';
 
 /** The tables Kysely knows about. Projections add their query tables here. */
 export interface Database {
@@ -8,6 +9,8 @@ export interface Database {
   extract_rows: ExtractRowsTable;
   roster_versions: RosterVersionsTable;
   roster_entries: RosterEntriesTable;
+  roster_exits: RosterExitsTable;
+  roster_conflicts: RosterConflictsTable;
   subsidy_cycles: SubsidyCyclesTable;
   row_outcomes: RowOutcomesTable;
   entitlements: EntitlementsTable;
@@ -97,6 +100,23 @@ export interface RosterEntriesTable {
   exited_on: IsoDate | null;
 }
 
+export interface RosterExitsTable {
+  person_ref: string;
+  version: number;
+  year: number;
+  jurisdiction: string;
+  exited_on: IsoDate;
+  reason: string;
+}
+
+export interface RosterConflictsTable {
+  person_ref: string;
+  version: number;
+  lines: number[];
+  jurisdictions: string[];
+  resolved_version: number | null;
+}
+
 export interface SubsidyCyclesTable {
   cycle_id: string;
   quarter: string;
@@ -119,7 +139,7 @@ export interface RowOutcomesTable {
   nights: number;
   amount_fen: Fen;
   payment_id: string | null;
-  explanation: JSONColumnType<string[]>;
+  explanation: JSONColumnType<ExplanationLine[]>;
 }
 
 export interface EntitlementsTable {
@@ -139,6 +159,7 @@ export interface EntitlementsTable {
   policy_version: string;
   review_status: Generated<string>;
   review_reason: string | null;
+  review_note: string | null;
   reviewed_by: string | null;
   payment_status: Generated<string>;
   attempt: Generated<number>;

@@ -20,6 +20,13 @@ export function quarterlyScheduleOptions(taskQueue: string): ScheduleOptions {
           hour: 0,
           minute: 5,
         },
+        {
+          comment: '1 November and 1 December, 09:00 Asia/Shanghai: is next year\'s holiday arrangement loaded?',
+          month: ['NOVEMBER', 'DECEMBER'],
+          dayOfMonth: 1,
+          hour: 9,
+          minute: 0,
+        },
       ],
       timezone: 'Asia/Shanghai',
     },

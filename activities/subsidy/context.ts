@@ -18,6 +18,8 @@ export interface SubsidyDeps {
   uploadsDir: string;
   /** Rows per committed chunk of an extract's ingest (tests make it small); default 20,000. */
   ingestCheckpointRows?: number;
+  /** Official holiday arrangements (data/holidays when unset); tests give their own folder. */
+  holidaysDir?: string;
 }
 
 /** Metadata for events an activity appends: the actor, plus where in Temporal it happened. */

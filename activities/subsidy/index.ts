@@ -1,11 +1,11 @@
 import type { CycleSummary } from '../../workflows/subsidy/definitions';
-import { computeCycleEntitlements, computeSelfApplication, type ComputeInput, type ComputeResult } from './compute';
+import { computeCycleEntitlements, computeSelfApplication, correctionRecoveries, type ComputeInput, type ComputeResult } from './compute';
 import type { SubsidyDeps } from './context';
 import { ingestExtractFile, type IngestResult } from './ingest';
 import { reconcileWithBank } from './bank-reconciliation';
 import { instructPayments, pollSettlements, reissuePayment } from './payment';
 import { openRecovery, recordRecoveryReminder, recordRepayment } from './recovery';
-import { closeCycle, confirmFunding, cycleDeadlines, recordCycleEvent, recordReviewDecision, requestFunding, submitReview } from './review';
+import { checkHolidayArrangement, closeCycle, confirmFunding, cycleDeadlines, recordCycleEvent, recordReviewDecision, requestFunding, submitReview } from './review';
 
 export type { SubsidyDeps } from './context';
 
@@ -20,10 +20,12 @@ const bind =
  */
 export function createSubsidyActivities(deps: SubsidyDeps) {
   return {
-    cycleDeadlines: async (input: { quarter: string }) => cycleDeadlines(input),
+    cycleDeadlines: async (input: { quarter: string }) => cycleDeadlines(deps, input),
+    checkHolidayArrangement: bind(deps, checkHolidayArrangement),
     recordCycleEvent: bind(deps, recordCycleEvent),
     ingestExtract: bind(deps, ingestExtractFile) as (input: { cycleId: string; extractHash: string }) => Promise<IngestResult>,
     computeEntitlements: bind(deps, computeCycleEntitlements) as (input: ComputeInput) => Promise<ComputeResult>,
+    correctionRecoveries: bind(deps, correctionRecoveries),
     recordReviewDecision: bind(deps, recordReviewDecision),
     addSelfApplication: bind(deps, computeSelfApplication),
     submitReview: bind(deps, submitReview),

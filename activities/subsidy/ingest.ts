@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { ApplicationFailure } from '@temporalio/activity';
 import { inspectHead, MalformedFileError, readRecords } from '../../adapters/files';
-import { validateStayRow } from '../../domain/subsidy';
+import { checkIdNumber, validateStayRow } from '../../domain/subsidy';
 import { shanghaiToday } from '../../domain/calendar';
 import { streams } from '../../projections/subsidy/events';
 import { closeHard, connect, lockFor, startBulkRun, type BulkRun } from './bulk';
@@ -38,6 +38,12 @@ function csvField(value: string | number | null): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
   return `"${value.replaceAll('"', '""')}"`;
+}
+
+/** A quarantined row keeps its person reference when its ID number is sound, so its county can read why. */
+function quarantinedPersonRef(deps: SubsidyDeps, idNumber: string | undefined): string | null {
+  const id = checkIdNumber(idNumber ?? '');
+  return id.ok ? deps.vault.personRef(id.idNumber) : null;
 }
 
 /** Rows per committed chunk: a retry resumes after the last committed chunk. */
@@ -216,7 +222,7 @@ function rowText(deps: SubsidyDeps, extractHash: string, line: number, record: R
         null,
         null,
       ]
-    : [extractHash, line, recordId, null, null, null, null, null, contentHash, checked.reason, checked.detail];
+    : [extractHash, line, recordId, quarantinedPersonRef(deps, record.id_number), null, null, null, null, contentHash, checked.reason, checked.detail];
   return `${fields.map(csvField).join(',')}\n`;
 }
 

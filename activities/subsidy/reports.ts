@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import { formatYuan } from '../../domain/money';
+import { renderExplanation } from '../../domain/subsidy/explain';
 import type { SubsidyDeps } from './context';
 
 export const PAYMENT_COLUMNS = ['id_number', 'jurisdiction', 'category', 'kind', 'nights', 'amount', 'city_share', 'county_share', 'record_ids'] as const;
-export const REPORT_COLUMNS = ['record_id', 'outcome', 'reason', 'nights', 'amount'] as const;
+/** CONTRACT.md's columns, then `explanation` (Chinese, one sentence per fact, joined by '；'). */
+export const REPORT_COLUMNS = ['record_id', 'outcome', 'reason', 'nights', 'amount', 'explanation'] as const;
 
 /**
  * The payments a cycle made (settled at the bank), one row each, ordered by jurisdiction, ID number,
@@ -47,8 +49,10 @@ export async function reportRows(deps: Pick<SubsidyDeps, 'db'>, cycleId: string)
       'r.reason',
       'r.nights',
       'r.amount_fen',
+      'r.explanation',
       'e.review_status',
       'e.review_reason',
+      'e.review_note',
       'e.payment_status',
       'e.held_reason',
       sql<number>`case when r.line_no > 0 then 0 else 1 end`.as('self_application'),
@@ -59,9 +63,16 @@ export async function reportRows(deps: Pick<SubsidyDeps, 'db'>, cycleId: string)
     .orderBy('line')
     .execute();
   return rows.map((r) => {
-    if (r.review_status === 'rejected') return { record_id: r.record_id, outcome: 'not_eligible', reason: 'rejected_by_county', nights: '0', amount: '0.00' };
-    if (r.review_status === 'excluded') return { record_id: r.record_id, outcome: 'excluded', reason: r.review_reason ?? 'excluded_by_county', nights: '0', amount: '0.00' };
+    const explained = renderExplanation(r.explanation);
+    const text = (...more: string[]) => [...more, ...explained].join('；');
+    const note = r.review_note ? `：${r.review_note}` : '';
+    if (r.review_status === 'rejected') {
+      return { record_id: r.record_id, outcome: 'not_eligible', reason: 'rejected_by_county', nights: '0', amount: '0.00', explanation: text(`县区审核退回${note}`) };
+    }
+    if (r.review_status === 'excluded') {
+      return { record_id: r.record_id, outcome: 'excluded', reason: r.review_reason ?? 'excluded_by_county', nights: '0', amount: '0.00', explanation: text(`县区审核按第七条不予支付（${r.review_reason ?? ''}）${note}`) };
+    }
     const held = r.payment_status === 'held' ? `payment_held_${r.held_reason ?? 'unknown'}` : null;
-    return { record_id: r.record_id, outcome: r.outcome, reason: held ?? r.reason ?? '', nights: String(r.nights), amount: formatYuan(Number(r.amount_fen)) };
+    return { record_id: r.record_id, outcome: r.outcome, reason: held ?? r.reason ?? '', nights: String(r.nights), amount: formatYuan(Number(r.amount_fen)), explanation: text() };
   });
 }

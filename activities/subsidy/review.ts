@@ -1,20 +1,52 @@
 import { sql } from 'kysely';
 import { ApplicationFailure } from '@temporalio/activity';
-import { CalendarNotCoveredError, cycleDeadlinesFor } from '../../domain/calendar';
+import { CalendarNotCoveredError, cycleDeadlinesFor, shanghaiToday } from '../../domain/calendar';
 import { streams, type SubsidyEvent } from '../../projections/subsidy/events';
 import type { Actor, CycleSummary, ReconciliationLine, ReviewDecision } from '../../workflows/subsidy/definitions';
 import { activityMetadata, subsidyEvent, SYSTEM_ACTOR, type SubsidyDeps } from './context';
 import { reconcileWithBank } from './bank-reconciliation';
+import { workingCalendar } from './holidays';
 
-/** 第十条's deadlines for a cycle, as ISO instants in China Standard Time, with the escalation points. */
-export function cycleDeadlines(input: { quarter: string }) {
+/**
+ * 第十条's deadlines for a cycle, as ISO instants in China Standard Time, with the escalation points;
+ * `provisional` when a year's official arrangement is not loaded yet (the cycle re-reads them later).
+ */
+export function cycleDeadlines(deps: Pick<SubsidyDeps, 'holidaysDir'>, input: { quarter: string }) {
   try {
-    return cycleDeadlinesFor(input.quarter);
+    return cycleDeadlinesFor(input.quarter, workingCalendar(deps.holidaysDir));
   } catch (error) {
-    // Never a silent Monday–Friday guess: the cycle stops with the reason until the calendar is updated.
     if (error instanceof CalendarNotCoveredError) throw ApplicationFailure.nonRetryable(error.message, 'CalendarNotCovered');
     throw error;
   }
+}
+
+/**
+ * The check of 1 November and 1 December: when next year's official holiday arrangement is neither
+ * bundled nor imported, the city health commission is warned (an event, once per check date).
+ */
+export async function checkHolidayArrangement(
+  deps: SubsidyDeps,
+  input: { checkedAt: string },
+): Promise<{ year: number; missing: boolean }> {
+  const checkedOn = shanghaiToday(new Date(input.checkedAt));
+  const year = Number(checkedOn.slice(0, 4)) + 1;
+  const missing = workingCalendar(deps.holidaysDir).sourceOf(year) === 'provisional';
+  if (missing) {
+    await deps.store.append(
+      streams.calendar,
+      [
+        subsidyEvent(
+          'HolidayArrangementMissing',
+          { year, checkedOn, to: 'city_health_commission', action: `npm run cli -- calendar import FILE (the State Council's ${year} holiday notice)` },
+          'holiday-arrangement',
+          year,
+          checkedOn,
+        ),
+      ],
+      { metadata: activityMetadata(SYSTEM_ACTOR) },
+    );
+  }
+  return { year, missing };
 }
 
 export async function recordReviewDecision(

@@ -1,3 +1,4 @@
+import { renderExplanation, type Lang as ExplanationLang } from '../../domain/subsidy/explain';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { canSeePersonalData, maskIdNumber } from '../../security/masking';
@@ -50,7 +51,7 @@ export interface ItemRow {
 }
 
 /** A page of a county's items with the count and amount of everything the filters match. */
-export async function reviewItems(deps: ApiDeps, role: string, quarter: string, jurisdiction: string, f: ItemFilters) {
+export async function reviewItems(deps: ApiDeps, role: string, quarter: string, jurisdiction: string, f: ItemFilters, lang: ExplanationLang = 'zh') {
   const cycleId = cycleIdFor(quarter);
   const reveal = canSeePersonalData(role);
   let query = deps.db.selectFrom('entitlements').where('cycle_id', '=', cycleId).where('jurisdiction', '=', jurisdiction);
@@ -108,7 +109,8 @@ export async function reviewItems(deps: ApiDeps, role: string, quarter: string, 
       reviewStatus: r.review_status,
       reviewReason: r.review_reason,
       paymentStatus: r.payment_status,
-      explanation: explanations.filter((e) => e.payment_id === r.payment_id).flatMap((e) => e.explanation),
+      // Structured facts from the rules core, rendered in the console's language (older rows hold sentences).
+      explanation: renderExplanation(explanations.filter((e) => e.payment_id === r.payment_id).flatMap((e) => e.explanation), lang),
     };
   });
   return { items, count, amountFen: Number(totals.amount), page, pages };

@@ -293,7 +293,7 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
       assertJurisdiction(request, jurisdiction);
       const parsed = data.itemFilters.safeParse(request.query);
       const filters = parsed.success ? parsed.data : data.itemFilters.parse({});
-      const list = await data.reviewItems(deps, request.actor!.role, quarter, jurisdiction, filters);
+      const list = await data.reviewItems(deps, request.actor!.role, quarter, jurisdiction, filters, langOf(request));
       const query = new URLSearchParams(Object.entries(request.query as Record<string, string>).filter(([k, v]) => k !== 'page' && v !== ''));
       const ctx = { quarter, quarters, jurisdiction, available, filters, rawQuery: request.query, filterError: parsed.success ? undefined : parsed.error.issues[0]?.message, list, query: query.toString() };
       if (request.headers['hx-request'] && request.headers['hx-target'] === 'items') return reply.view('review-items', context(request, reply, 'review', ctx));

@@ -10,8 +10,11 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { importRoster } from '../../activities/subsidy/roster';
+import { formatYuan } from '../../domain/money';
+import { renderExplanation, type Lang } from '../../domain/subsidy/explain';
 import { registerSelfApplication, SelfApplicationRejected } from '../../activities/subsidy/self-application';
 import { claimBackPayRun, storeUpload } from '../../activities/subsidy/uploads';
 import { subsidyEvent } from '../../activities/subsidy/context';
@@ -31,7 +34,7 @@ import {
   type Actor,
 } from '../../workflows/subsidy/definitions';
 import { actorOf, assertJurisdiction, requireRole } from '../auth';
-import { queryFlag, queryInt } from '../query-params';
+import { queryFlag, queryInt, queryIntOptional } from '../query-params';
 import { canSeePersonalData, maskIdNumber } from '../../security/masking';
 import type { ApiDeps } from '../server';
 
@@ -56,6 +59,27 @@ const reviewProgress = z.object({
   undecided: z.number(),
   submitted: z.boolean(),
 });
+const langParam = z.enum(['zh', 'en']).optional().describe('explanation language: Chinese by default');
+
+/** Chinese unless ?lang=en or an Accept-Language that prefers English. */
+function langOf(request: FastifyRequest, query: 'zh' | 'en' | undefined): Lang {
+  if (query) return query;
+  const accept = String(request.headers['accept-language'] ?? '').trim().toLowerCase();
+  return accept.startsWith('en') ? 'en' : 'zh';
+}
+
+function moneyTotals(items: number, amountFen: number, cityFen: number, countyFen: number) {
+  return {
+    items,
+    amountFen,
+    amountYuan: formatYuan(amountFen),
+    cityShareFen: cityFen,
+    cityShareYuan: formatYuan(cityFen),
+    countyShareFen: countyFen,
+    countyShareYuan: formatYuan(countyFen),
+  };
+}
+
 const refusal = z.object({ error: z.string(), message: z.string() });
 /** Route options of a quarter's file upload by the city health commission (extract, omissions). */
 const quarterUpload = (summary: string) => ({
@@ -128,11 +152,86 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       {
         preHandler: requireRole('city_health_commission', 'administrator'),
         bodyLimit: 1024 ** 3,
-        schema: { summary: 'Load or update the county-confirmed roster (CSV or XLSX body)', tags: ['subsidy'] },
+        schema: {
+          summary: 'Load the county-confirmed roster (CSV or XLSX body): an update (default) or the annual roster of a year (第六条)',
+          tags: ['subsidy'],
+          querystring: z.object({
+            kind: z.enum(['update', 'annual']).default('update'),
+            year: queryIntOptional(2025, 2200),
+          }),
+        },
       },
       async (request, reply) => {
-        const result = await withUploadedFile(request, (file) => importRoster(subsidy, file, actorOf(request)));
+        const { kind, year } = request.query;
+        if (kind === 'annual' && year === undefined) return reply.status(400).send({ error: 'bad_request', message: 'kind=annual needs year' });
+        const result = await withUploadedFile(request, (file) =>
+          importRoster(subsidy, file, actorOf(request), kind === 'annual' ? { kind, year: year! } : { kind: 'update' }),
+        );
         return reply.status(result.loaded ? 201 : 200).send(result);
+      },
+    );
+
+    app.get(
+      '/subsidy/rosters/exits/:jurisdiction',
+      {
+        preHandler: requireRole('county_reviewer', 'city_health_commission', 'auditor', 'administrator'),
+        schema: {
+          summary: 'People of a jurisdiction who exit on 1 January because its annual roster leaves them out (not_in_annual_roster)',
+          tags: ['subsidy'],
+          params: z.object({ jurisdiction: jurisdictionParam }),
+          querystring: z.object({ year: queryIntOptional(1900, 2200) }),
+        },
+      },
+      async (request) => {
+        const { jurisdiction } = request.params;
+        assertJurisdiction(request, jurisdiction);
+        let query = deps.db.selectFrom('roster_exits').selectAll().where('jurisdiction', '=', jurisdiction);
+        if (request.query.year !== undefined) query = query.where('year', '=', request.query.year);
+        const exits = await query.orderBy('version').orderBy('person_ref').execute();
+        const people = await subsidy.vault.getMany(exits.map((e) => e.person_ref));
+        const reveal = canSeePersonalData(request.actor!.role);
+        return {
+          total: exits.length,
+          exits: exits.map((e) => {
+            const person = people.get(e.person_ref);
+            return {
+              person: person ? { idNumber: reveal ? person.idNumber : maskIdNumber(person.idNumber), name: person.name } : null,
+              year: e.year,
+              exitedOn: e.exited_on,
+              reason: e.reason,
+              rosterVersion: e.version,
+            };
+          }),
+        };
+      },
+    );
+
+    app.get(
+      '/subsidy/rosters/conflicts',
+      {
+        preHandler: requireRole('county_reviewer', 'city_health_commission', 'auditor', 'administrator'),
+        schema: { summary: 'Open roster conflicts (one person on two different lines): neither line is taken until resolved', tags: ['subsidy'] },
+      },
+      async (request) => {
+        const actor = request.actor!;
+        let query = deps.db.selectFrom('roster_conflicts').selectAll().where('resolved_version', 'is', null);
+        if (actor.jurisdiction) query = query.where(sql<boolean>`${actor.jurisdiction} = any(jurisdictions)`);
+        const rows = await query.orderBy('version').execute();
+        const people = await subsidy.vault.getMany(rows.map((r) => r.person_ref));
+        const reveal = canSeePersonalData(actor.role);
+        return {
+          total: rows.length,
+          conflicts: rows.map((r) => {
+            const person = people.get(r.person_ref);
+            return {
+              person: person ? { idNumber: reveal ? person.idNumber : maskIdNumber(person.idNumber), name: person.name } : null,
+              rosterVersion: r.version,
+              lines: r.lines,
+              jurisdictions: r.jurisdictions,
+              reason: 'roster_conflict',
+            };
+          }),
+        };
       },
     );
 
@@ -198,34 +297,52 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       {
         preHandler: requireRole('county_reviewer', 'city_health_commission', 'auditor', 'administrator'),
         schema: {
-          summary: 'Review items of a jurisdiction with the explanation of every figure',
+          summary: 'Review items of a jurisdiction with the explanation of every figure (Chinese; ?lang=en or Accept-Language: en for English), yuan beside fen, page and overall totals',
           tags: ['subsidy'],
           params: z.object({ quarter: quarterParam, jurisdiction: jurisdictionParam }),
           querystring: z.object({
             status: z.enum(['pending', 'approved', 'rejected', 'excluded']).optional(),
             offset: queryInt(0, 10_000_000, 0),
             limit: queryInt(1, 1_000, 100),
+            lang: langParam,
           }),
         },
       },
       async (request) => {
         const { quarter, jurisdiction } = request.params;
         assertJurisdiction(request, jurisdiction);
+        const lang = langOf(request, request.query.lang);
         let query = deps.db
           .selectFrom('entitlements')
-          .selectAll()
           .where('cycle_id', '=', cycleIdFor(quarter))
           .where('jurisdiction', '=', jurisdiction);
         if (request.query.status) query = query.where('review_status', '=', request.query.status);
-        const items = await query.orderBy('seq').offset(request.query.offset).limit(request.query.limit).execute();
+        const items = await query.selectAll().orderBy('seq').offset(request.query.offset).limit(request.query.limit).execute();
+        const overall = await query
+          .select([
+            sql<string>`count(*)`.as('items'),
+            sql<string>`coalesce(sum(amount_fen), 0)`.as('amount'),
+            sql<string>`coalesce(sum(city_share_fen), 0)`.as('city'),
+            sql<string>`coalesce(sum(county_share_fen), 0)`.as('county'),
+          ])
+          .executeTakeFirstOrThrow();
         const explanations = await deps.db
           .selectFrom('row_outcomes')
           .select(['payment_id', 'record_id', 'explanation'])
+          .where('cycle_id', '=', cycleIdFor(quarter))
           .where('payment_id', 'in', items.length > 0 ? items.map((i) => i.payment_id) : [''])
           .execute();
         const people = await subsidy.vault.getMany(items.map((i) => i.person_ref));
         const reveal = canSeePersonalData(request.actor!.role);
+        const page = items.reduce(
+          (t, i) => ({ amount: t.amount + Number(i.amount_fen), city: t.city + Number(i.city_share_fen), county: t.county + Number(i.county_share_fen) }),
+          { amount: 0, city: 0, county: 0 },
+        );
         return {
+          totals: {
+            page: moneyTotals(items.length, page.amount, page.city, page.county),
+            overall: moneyTotals(Number(overall.items), Number(overall.amount), Number(overall.city), Number(overall.county)),
+          },
           items: items.map((i) => {
             const person = people.get(i.person_ref);
             return {
@@ -236,14 +353,93 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
               kind: i.kind,
               nights: i.nights,
               amountFen: Number(i.amount_fen),
+              amountYuan: formatYuan(Number(i.amount_fen)),
               cityShareFen: Number(i.city_share_fen),
+              cityShareYuan: formatYuan(Number(i.city_share_fen)),
               countyShareFen: Number(i.county_share_fen),
+              countyShareYuan: formatYuan(Number(i.county_share_fen)),
               reviewStatus: i.review_status,
+              /** The code (a rejection's reason, an exclusion's 第七条 code) and the reviewer's own words. */
               reviewReason: i.review_reason,
+              reviewNote: i.review_note,
               paymentStatus: i.payment_status,
-              records: explanations.filter((e) => e.payment_id === i.payment_id).map((e) => ({ recordId: e.record_id, explanation: e.explanation })),
+              records: explanations
+                .filter((e) => e.payment_id === i.payment_id)
+                .map((e) => {
+                  // A correction (a paid record sent again with other content) shows old and new dates side by side.
+                  const correction = e.explanation.find((f) => typeof f !== 'string' && f.kind === 'correction');
+                  return {
+                    recordId: e.record_id,
+                    ...(correction && typeof correction !== 'string' && correction.kind === 'correction' ? { correction: { before: correction.before, after: correction.after } } : {}),
+                    explanation: renderExplanation(e.explanation, lang),
+                  };
+                }),
             };
           }),
+        };
+      },
+    );
+
+    app.get(
+      '/subsidy/cycles/:quarter/outcomes',
+      {
+        preHandler: requireRole('county_reviewer', 'city_health_commission', 'auditor', 'administrator'),
+        schema: {
+          summary: 'Every row outcome of a cycle (paid, not eligible, excluded, quarantined) with its explanation, filtered and paged with totals',
+          tags: ['subsidy'],
+          params: z.object({ quarter: quarterParam }),
+          querystring: z.object({
+            jurisdiction: jurisdictionParam.optional(),
+            outcome: z.enum(['paid', 'not_eligible', 'excluded', 'quarantined']).optional(),
+            reason: z.string().min(1).max(64).optional(),
+            q: z.string().min(1).max(100).optional().describe('free text: a record id, a date, a code in the explanation'),
+            offset: queryInt(0, 10_000_000, 0),
+            limit: queryInt(1, 1_000, 100),
+            lang: langParam,
+          }),
+        },
+      },
+      async (request) => {
+        const { jurisdiction, outcome, reason, q, offset, limit } = request.query;
+        const actor = request.actor!;
+        // A county's reader sees its own jurisdiction only; the city may look across.
+        const scope = jurisdiction ?? actor.jurisdiction;
+        if (scope !== undefined) assertJurisdiction(request, scope);
+        const lang = langOf(request, request.query.lang);
+        let query = deps.db.selectFrom('row_outcomes').where('cycle_id', '=', cycleIdFor(request.params.quarter));
+        if (scope !== undefined) query = query.where('jurisdiction', '=', scope);
+        if (outcome) query = query.where('outcome', '=', outcome);
+        if (reason) query = query.where('reason', '=', reason);
+        if (q) {
+          const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+          query = query.where((eb) => eb.or([eb('record_id', 'ilike', like), eb(sql<string>`explanation::text`, 'ilike', like), eb('reason', 'ilike', like)]));
+        }
+        const counts = await query.select(['outcome', sql<string>`count(*)`.as('rows'), sql<string>`coalesce(sum(amount_fen), 0)`.as('amount')]).groupBy('outcome').execute();
+        const rows = await query
+          .select(['line_no', 'record_id', 'jurisdiction', 'outcome', 'reason', 'nights', 'amount_fen', 'payment_id', 'explanation'])
+          .orderBy(sql`abs(line_no)`)
+          .orderBy('line_no')
+          .offset(offset)
+          .limit(limit)
+          .execute();
+        const byOutcome = Object.fromEntries(counts.map((c) => [c.outcome, { rows: Number(c.rows), amountFen: Number(c.amount), amountYuan: formatYuan(Number(c.amount)) }]));
+        return {
+          total: counts.reduce((n, c) => n + Number(c.rows), 0),
+          offset,
+          limit,
+          byOutcome,
+          rows: rows.map((r) => ({
+            lineNo: r.line_no,
+            recordId: r.record_id,
+            jurisdiction: r.jurisdiction,
+            outcome: r.outcome,
+            reason: r.reason,
+            nights: r.nights,
+            amountFen: Number(r.amount_fen),
+            amountYuan: formatYuan(Number(r.amount_fen)),
+            paymentId: r.payment_id,
+            explanation: renderExplanation(r.explanation, lang),
+          })),
         };
       },
     );

@@ -4,6 +4,7 @@ import * as subsidy from './0002_subsidy';
 import * as housing from './0003_housing';
 import * as paymentSafety from './0004_payment_safety';
 import * as uploads from './0005_uploads';
+import * as rosterRules from './0006_roster_rules';
 import * as housingIdentity from './0007_housing_identity';
 import * as consoleUsers from './0008_console_users';
 
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0003_housing': housing,
   '0004_payment_safety': paymentSafety,
   '0005_uploads': uploads,
+  '0006_roster_rules': rosterRules,
   '0007_housing_identity': housingIdentity,
   '0008_console_users': consoleUsers,
 };

@@ -1,6 +1,6 @@
 import { dayAgeReached, dayOf, dayOfYmd, isoOf, yearOf, type IsoDate } from '../dates';
 import { fundingSplit, formatYuan } from '../money';
-import { annualCap, entryOn, type Policy, type PolicyEntry } from './policy';
+import { annualCap, dailyRateFen, entryOn, type Policy, type PolicyEntry } from './policy';
 import { parseQuarter, type Quarter } from './quarter';
 import {
   NOT_ELIGIBLE_REASONS,
@@ -14,6 +14,8 @@ import {
   type Stay,
 } from './types';
 
+import type { ExplanationFact } from './explain';
+
 // The entitlement of one person in one cycle, exactly per DOMAIN.md §1 (许政办〔2025〕15号 第四条,
 // 第五条, 第七条, 第八条, 第十条). Dates are integer day numbers throughout; a person's nights live in
 // typed arrays over the span of their stays, so a million rows allocate little beyond the results.
@@ -21,12 +23,16 @@ import {
 export interface PersonInput {
   /** The roster entry of the frozen roster version; undefined when the person is not on it. */
   person: RosterEntry | undefined;
+  /** The person is on two different lines of a roster file, unresolved at the frozen version: nothing is paid. */
+  rosterConflict?: boolean;
   /** The person's valid stays of this cycle, any discharge quarter, in input order. */
   stays: readonly Stay[];
   /** Nights of this person already paid (or reserved for payment) by other cycles, any year: they use the cap first and are never paid again. */
   alreadyPaidNights: readonly IsoDate[];
-  /** Records already paid by other cycles: not paid again whatever their nights. */
+  /** Records already paid by other cycles, sent again unchanged: not paid again (already_processed). */
   alreadyPaidRecordIds?: ReadonlySet<string> | readonly string[];
+  /** Paid records sent again with other content (corrections): record id → the dates paid before. */
+  corrections?: ReadonlyMap<string, { admissionDate: IsoDate; dischargeDate: IsoDate }>;
   /** The cycle's quarter, '2025Q3': discharges in it are regular, earlier ones back-pay. */
   quarter: string;
   policy: Policy;
@@ -66,19 +72,7 @@ export function countNights(admission: number, discharge: number): [number, numb
   return [admission, discharge === admission ? admission : discharge - 1];
 }
 
-const EXCLUSION_TEXT: Record<ExclusionCode, string> = {
-  traffic_insured: 'traffic accident already compensated by an insurer',
-  illegal_driving: 'injury from illegal driving (drunk, unlicensed or drugged driving, hit-and-run)',
-  workplace_violation: 'injury from breaking operating rules on a site or in a workshop',
-  unlicensed_activity: 'injury from unlicensed construction, production or practice',
-  abroad: 'treatment abroad (境外就医)',
-};
-
-const CATEGORY_TEXT: Record<Category, string> = {
-  one_child_parent: '独生子女父母',
-  bereaved: '失独家庭父母',
-  disabled_child: '独生子女伤残家庭父母',
-};
+const EXCLUSION_CODES_KNOWN = new Set<string>(['traffic_insured', 'illegal_driving', 'workplace_violation', 'unlicensed_activity', 'abroad'] satisfies ExclusionCode[]);
 
 // Night verdicts, stored per day of the person's span.
 const V_NONE = 0; // not a night of a payable stay
@@ -103,16 +97,54 @@ function quarterOf(text: string): Quarter {
   return q;
 }
 
-function plural(n: number): string {
-  return n === 1 ? '1 night' : `${n} nights`;
+function notEligible(recordId: string, reason: NotEligibleReason, fact: ExplanationFact): RowOutcome {
+  return { recordId, outcome: 'not_eligible', reason, nights: 0, amountFen: 0, paidNights: [], explanation: [fact] };
 }
 
-function range(first: number, last: number): string {
-  return first === last ? isoOf(first) : `${isoOf(first)}..${isoOf(last)}`;
+/**
+ * A paid stay that overlaps an excluded stay of the same person (第七条) is probably the same injury:
+ * the paid row says so, so the reviewer checks it before approving. Nothing about the money changes.
+ */
+function noteOverlappingExclusions(stays: readonly Stay[], adm: number[], dis: number[], rows: RowOutcome[]): void {
+  const excluded = stays.map((s, j) => j).filter((j) => stays[j]!.exclusion);
+  if (excluded.length === 0) return;
+  rows.forEach((row, i) => {
+    if (row.outcome !== 'paid') return;
+    const [a, b] = countNights(adm[i]!, dis[i]!);
+    for (const j of excluded) {
+      const [c, d] = countNights(adm[j]!, dis[j]!);
+      if (c > b || d < a) continue;
+      const other = stays[j]!;
+      row.explanation.push({ kind: 'overlapping_excluded_stay', recordId: other.recordId, code: other.exclusion!, admissionDate: other.admissionDate, dischargeDate: other.dischargeDate });
+    }
+  });
 }
 
-function notEligible(recordId: string, reason: NotEligibleReason, line: string): RowOutcome {
-  return { recordId, outcome: 'not_eligible', reason, nights: 0, amountFen: 0, paidNights: [], explanation: [line] };
+/** A correction's row says first what it corrects: the dates paid before and the dates now. */
+function noteCorrections(stays: readonly Stay[], rows: RowOutcome[], corrections: PersonInput['corrections']): void {
+  if (!corrections || corrections.size === 0) return;
+  rows.forEach((row, i) => {
+    const before = corrections.get(stays[i]!.recordId);
+    if (!before) return;
+    const after = { admissionDate: stays[i]!.admissionDate, dischargeDate: stays[i]!.dischargeDate };
+    row.explanation.unshift({ kind: 'correction', before, after });
+  });
+}
+
+/**
+ * A correction that removes paid nights (DOMAIN.md, "corrections"; 第十三条 追回): the nights paid
+ * before that the corrected record (or its exclusion) no longer covers, and the amount paid for them
+ * at the rate of each night, so the recovery is exact. Nights it still covers stay paid, never twice.
+ */
+export function removedByCorrection(
+  paidNights: readonly IsoDate[],
+  after: { admissionDate: IsoDate; dischargeDate: IsoDate; excluded: boolean },
+  category: Category,
+  policy: Policy,
+): { nights: IsoDate[]; amountFen: number } {
+  const [first, last] = countNights(dayOf(after.admissionDate), dayOf(after.dischargeDate));
+  const nights = paidNights.filter((n) => after.excluded || dayOf(n) < first || dayOf(n) > last);
+  return { nights, amountFen: nights.reduce((sum, n) => sum + dailyRateFen(policy, category, dayOf(n)), 0) };
 }
 
 /** The birth date the category's age rule looks at (第四条), as a day number; undefined when unknown. */
@@ -141,7 +173,8 @@ function toSet(ids: ReadonlySet<string> | readonly string[] | undefined): Readon
  * lowest record id) > already paid > outside the roster window > under age > annual cap (第四条).
  */
 export function computePerson(input: PersonInput): PersonResult {
-  const { person, policy, stays } = input;
+  const { policy, stays } = input;
+  const person = input.rosterConflict ? undefined : input.person;
   const quarter = quarterOf(input.quarter);
   const paidRecords = toSet(input.alreadyPaidRecordIds);
   const n = stays.length;
@@ -158,22 +191,26 @@ export function computePerson(input: PersonInput): PersonResult {
     adm[i] = a;
     dis[i] = d;
     if (stay.exclusion) {
-      const text = EXCLUSION_TEXT[stay.exclusion];
-      if (!text) throw new Error(`unknown exclusion code on record ${stay.recordId}`);
-      rows[i] = { recordId: stay.recordId, outcome: 'excluded', reason: stay.exclusion, nights: 0, amountFen: 0, paidNights: [], explanation: [`not paid: ${text} (第七条, ${stay.exclusion})`] };
+      if (!EXCLUSION_CODES_KNOWN.has(stay.exclusion)) throw new Error(`unknown exclusion code on record ${stay.recordId}`);
+      rows[i] = { recordId: stay.recordId, outcome: 'excluded', reason: stay.exclusion, nights: 0, amountFen: 0, paidNights: [], explanation: [{ kind: 'excluded', code: stay.exclusion }] };
     } else if (paidRecords?.has(stay.recordId)) {
-      rows[i] = notEligible(stay.recordId, 'already_paid', 'not paid again: this record was already paid by an earlier cycle');
+      rows[i] = notEligible(stay.recordId, 'already_processed', { kind: 'record_already_paid' });
     } else if (d > quarter.end) {
       // It takes part in overlap ownership below: its nights stay its own, paid by its own cycle.
-      rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', `discharged ${stay.dischargeDate}, after ${quarter.text}: paid by the cycle of its discharge quarter (第十条)`);
+      rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', { kind: 'discharged_after_quarter', dischargeDate: stay.dischargeDate, quarter: quarter.text });
       owners.push(i);
+    } else if (input.rosterConflict) {
+      rows[i] = notEligible(stay.recordId, 'roster_conflict', { kind: 'roster_conflict' });
     } else if (!person) {
-      rows[i] = notEligible(stay.recordId, 'not_on_roster', 'not paid: the person is not on the county-confirmed beneficiary roster (第二条, 第六条)');
+      rows[i] = notEligible(stay.recordId, 'not_on_roster', { kind: 'not_on_roster' });
     } else {
       owners.push(i);
     }
   }
-  if (!person || owners.length === 0) return { rows: rows as RowOutcome[], payments: [] };
+  if (!person || owners.length === 0) {
+    noteCorrections(stays, rows as RowOutcome[], input.corrections);
+    return { rows: rows as RowOutcome[], payments: [] };
+  }
 
   // Overlap (DOMAIN.md §1): a shared night belongs to the record with the earliest admission, then the lowest record id.
   owners.sort((x, y) => adm[x]! - adm[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId));
@@ -245,16 +282,12 @@ export function computePerson(input: PersonInput): PersonResult {
   // Each payable row's own view of its nights, grouped into explanation lines.
   const regular: number[] = [];
   const backPay: number[] = [];
-  const ageText = (day: number) => {
-    const rule = entryOn(policy, day).ageRule[person.category];
-    return rule.subject === 'beneficiary' ? `the beneficiary is under ${rule.minAge}` : `the family's female partner is under ${rule.minAge}`;
-  };
   for (const i of owners) {
     if (dis[i]! > quarter.end) continue;
     const stay = stays[i]!;
     const [first, last] = countNights(adm[i]!, dis[i]!);
     const multiYear = yearOf(first) !== yearOf(last);
-    const explanation: string[] = [];
+    const explanation: ExplanationFact[] = [];
     const paidNights: IsoDate[] = [];
     const tally = new Map<NotEligibleReason, number>();
     let amountFen = 0;
@@ -264,31 +297,31 @@ export function computePerson(input: PersonInput): PersonResult {
     let runOwner = -1;
     let yearBreak = dayOfYmd(yearOf(first) + 1, 1, 1);
     const flush = (runEnd: number) => {
-      const nights = runEnd - runStart + 1;
-      const when = range(runStart, runEnd);
+      const from = isoOf(runStart);
+      const to = isoOf(runEnd);
       switch (runCode) {
         case V_COUNTED:
-          explanation.push(
-            `${when} counted: ${plural(nights)} × ${formatYuan(runRate)} yuan = ${formatYuan(runRate * nights)} yuan (${CATEGORY_TEXT[person.category]}, 第四条${multiYear ? `; ${yearOf(runStart)} nights at ${yearOf(runStart)}'s rate, 第五条` : ''})`,
-          );
+          explanation.push({ kind: 'counted', from, to, nights: runEnd - runStart + 1, rateFen: runRate, category: person.category, splitYear: multiYear ? yearOf(runStart) : null });
           break;
         case V_ALREADY_PAID:
-          explanation.push(`${when} not counted: already paid by an earlier cycle (a night is paid once)`);
+          explanation.push({ kind: 'night_already_paid', from, to });
           break;
         case V_BEFORE_ENROLMENT:
-          explanation.push(`${when} not counted: not yet on the roster (enrolled from ${person.enrolledOn}, 第二条/第六条)`);
+          explanation.push({ kind: 'before_enrolment', from, to, enrolledOn: person.enrolledOn });
           break;
         case V_AFTER_EXIT:
-          explanation.push(`${when} not counted: off the roster from ${person.exitedOn} (exit, 第十一条)`);
+          explanation.push({ kind: 'after_exit', from, to, exitedOn: person.exitedOn! });
           break;
-        case V_UNDER_AGE:
-          explanation.push(`${when} not counted: age rule not met, ${ageText(runStart)} on ${nights === 1 ? 'that night' : 'those nights'} (第四条)`);
+        case V_UNDER_AGE: {
+          const rule = entryOn(policy, runStart).ageRule[person.category];
+          explanation.push({ kind: 'under_age', from, to, subject: rule.subject, minAge: rule.minAge });
           break;
+        }
         case V_CAP:
-          explanation.push(`${when} not counted: annual cap of ${annualCap(policy, yearOf(runStart))} nights for ${yearOf(runStart)} reached (第四条)`);
+          explanation.push({ kind: 'annual_cap', from, to, cap: annualCap(policy, yearOf(runStart)), year: yearOf(runStart) });
           break;
         case V_OVERLAP:
-          explanation.push(`${when} not counted: the night belongs to overlapping record ${stays[runOwner]!.recordId} (earlier admission or lower record id; a night is paid once)`);
+          explanation.push({ kind: 'overlap', from, to, ownerRecordId: stays[runOwner]!.recordId });
           break;
       }
     };
@@ -366,5 +399,7 @@ export function computePerson(input: PersonInput): PersonResult {
       policyVersion: policy.version,
     });
   }
+  noteOverlappingExclusions(stays, adm, dis, rows as RowOutcome[]);
+  noteCorrections(stays, rows as RowOutcome[], input.corrections);
   return { rows: rows as RowOutcome[], payments };
 }

@@ -1,3 +1,4 @@
+import type { ExplanationFact } from './explain';
 import type { IsoDate } from '../dates';
 import { compareRecordIds, computePerson } from './compute';
 import { classifyDuplicates, stayContent } from './duplicates';
@@ -79,7 +80,7 @@ export interface ReportRow {
   reason: string | null;
   nights: number;
   amountFen: number;
-  explanation: string[];
+  explanation: ExplanationFact[];
 }
 
 export interface RecordsCycleResult {
@@ -125,7 +126,7 @@ export function computeCycleFromRecords(input: {
     const recordId = (input.stayRecords[i]!.record_id ?? '').trim();
     const verdict = c.ok ? duplicates[i] : c;
     if (verdict) {
-      report[i] = { index: i + 1, recordId, outcome: 'quarantined', reason: verdict.reason, nights: 0, amountFen: 0, explanation: [`quarantined: ${verdict.detail}`] };
+      report[i] = { index: i + 1, recordId, outcome: 'quarantined', reason: verdict.reason, nights: 0, amountFen: 0, explanation: [{ kind: 'quarantined', reason: verdict.reason, detail: verdict.detail }] };
     } else if (c.ok) {
       valid.push(c.row);
       validIndex.push(i);

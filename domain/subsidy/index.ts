@@ -9,3 +9,4 @@ export * from './rows';
 export * from './duplicates';
 export * from './compute';
 export * from './cycle';
+export * from './explain';

@@ -1,3 +1,4 @@
+import type { ExplanationFact } from './explain';
 import type { IsoDate } from '../dates';
 
 export type { IsoDate };
@@ -83,6 +84,8 @@ export type Checked<T> = { ok: true; row: T } | Quarantined;
 /** Why a row (or a night of it) is not paid. The order is the night-level precedence (see domain/README.md). */
 export type NotEligibleReason =
   | 'not_on_roster'
+  | 'roster_conflict'
+  | 'already_processed'
   | 'already_paid'
   | 'discharged_after_quarter'
   | 'overlap'
@@ -92,6 +95,8 @@ export type NotEligibleReason =
 
 export const NOT_ELIGIBLE_REASONS: readonly NotEligibleReason[] = [
   'not_on_roster',
+  'roster_conflict',
+  'already_processed',
   'already_paid',
   'discharged_after_quarter',
   'overlap',
@@ -111,8 +116,8 @@ export interface RowOutcome {
   nights: number;
   amountFen: number;
   paidNights: IsoDate[];
-  /** Human lines, one per run of nights with the same verdict, citing the article. */
-  explanation: string[];
+  /** Facts, one per run of nights with the same verdict (rendered with its article by renderExplanation). */
+  explanation: ExplanationFact[];
 }
 
 export type PaymentKind = 'regular' | 'back_pay';

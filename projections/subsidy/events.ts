@@ -1,6 +1,7 @@
 // The subsidy's events: the permanent record auditors rebuild every figure from. Persons are named
 // by `personRef` only (a keyed hash of the ID number); no ID number, name or account appears here.
 
+import type { ExplanationLine } from '../../domain/subsidy/explain';
 import type { Actor, ExclusionCode, ReviewDecision } from '../../workflows/subsidy/definitions';
 
 export type IsoDate = string;
@@ -26,7 +27,8 @@ export interface RowOutcomeRecord {
   nights: number;
   amountFen: number;
   paymentId: string | null;
-  explanation: string[];
+  /** Facts (rendered in the reader's language by renderExplanation); plain English sentences in events before 2026-11-30. */
+  explanation: ExplanationLine[];
 }
 
 export interface EntitlementRecord {
@@ -46,13 +48,37 @@ export interface EntitlementRecord {
 }
 
 export type SubsidyEvent =
-  | { type: 'RosterVersionLoaded'; data: { version: number; fileHash: string; entries: number; changed: number; quarantined: number; loadedAt: string } }
+  | {
+      type: 'RosterVersionLoaded';
+      data: { version: number; fileHash: string; entries: number; changed: number; quarantined: number; loadedAt: string; kind?: 'update' | 'annual'; year?: number };
+    }
   | { type: 'RosterEntriesRecorded'; data: { version: number; entries: RosterFacts[] } }
+  | {
+      type: 'AnnualRosterExitsRecorded';
+      data: { version: number; year: number; jurisdictions: string[]; exits: { personRef: string; jurisdiction: string; exitedOn: IsoDate; reason: 'not_in_annual_roster' }[] };
+    }
+  | { type: 'RosterConflictsRecorded'; data: { version: number; conflicts: { personRef: string; lines: number[]; jurisdictions: string[] }[] } }
   | { type: 'CycleInputsFrozen'; data: { cycleId: string; quarter: string; runKind: string; extractHash: string; rosterVersion: number; policyVersion: string } }
   | { type: 'ExtractIngested'; data: { cycleId: string; extractHash: string; fileName: string; total: number; valid: number; quarantined: number } }
   | { type: 'RowOutcomesRecorded'; data: { cycleId: string; rows: RowOutcomeRecord[] } }
   | { type: 'EntitlementsComputed'; data: { cycleId: string; items: EntitlementRecord[] } }
-  | { type: 'CycleComputed'; data: { cycleId: string; jurisdictions: { jurisdiction: string; items: number; amountFen: number }[]; rows: Record<string, number> } }
+  | { type: 'CycleComputed'; data: { cycleId: string; jurisdictions: { jurisdiction: string; items: number; amountFen: number }[]; rows: Record<string, number>; recoveries?: number } }
+  | {
+      type: 'RecordsCorrected';
+      data: {
+        cycleId: string;
+        corrections: {
+          recordId: string;
+          personRef: string;
+          paymentId: string;
+          before: { admissionDate: IsoDate; dischargeDate: IsoDate };
+          after: { admissionDate: IsoDate; dischargeDate: IsoDate };
+          removedNights: IsoDate[];
+          recoveryFen: number;
+          recoveryId: string;
+        }[];
+      };
+    }
   | { type: 'SelfApplicationComputed'; data: { cycleId: string; applicationId: string; actor: Actor; row: RowOutcomeRecord; item: EntitlementRecord | null } }
   | {
       type: 'ReviewDecisionRecorded';
@@ -94,6 +120,7 @@ export type SubsidyEvent =
   | { type: 'ReconciliationBreakResolved'; data: { breakId: string; cycleId: string; resolution: string; actor: Actor } }
   | { type: 'CycleClosed'; data: { cycleId: string; summary: Record<string, unknown> } }
   | { type: 'CycleNotice'; data: { cycleId: string; notice: string; [key: string]: unknown } }
+  | { type: 'HolidayArrangementMissing'; data: { year: number; checkedOn: string; to: 'city_health_commission'; action: string } }
   | { type: 'RecoveryOpened'; data: { recoveryId: string; paymentId: string; amountFen: number; reason: string; actor: Actor } }
   | { type: 'RecoveryRepaid'; data: { recoveryId: string; amountFen: number; reference: string; actor: Actor } };
 
@@ -110,6 +137,7 @@ export type SubsidyEventType = SubsidyEvent['type'];
 /** Stream names: one per cycle, per county review, per county funding/payment, the roster, and per recovery. */
 export const streams = {
   roster: 'subsidy-roster',
+  calendar: 'subsidy-calendar',
   cycle: (cycleId: string) => `${cycleId}`,
   review: (cycleId: string, jurisdiction: string) => `${cycleId}:review:${jurisdiction}`,
   funding: (cycleId: string, jurisdiction: string) => `${cycleId}:funding:${jurisdiction}`,

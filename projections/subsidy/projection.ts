@@ -23,6 +23,14 @@ const handlers: Handlers = {
   },
   RosterEntriesRecorded: async (db, d) => {
     await inChunks(d.entries, async (entries) => {
+      // A person on one line of a later roster resolves their conflict.
+      await db
+        .updateTable('roster_conflicts')
+        .set({ resolved_version: d.version })
+        .where('person_ref', 'in', entries.map((e) => e.personRef))
+        .where('resolved_version', 'is', null)
+        .where('version', '<', d.version)
+        .execute();
       await db
         .updateTable('roster_entries')
         .set({ valid_to_version: d.version })
@@ -92,7 +100,7 @@ const handlers: Handlers = {
   CycleComputed: async (db, d) => {
     await db
       .updateTable('subsidy_cycles')
-      .set({ status: 'computed', summary: JSON.stringify({ jurisdictions: d.jurisdictions, rows: d.rows }) })
+      .set({ status: 'computed', summary: JSON.stringify({ jurisdictions: d.jurisdictions, rows: d.rows, ...(d.recoveries ? { recoveries: d.recoveries } : {}) }) })
       .where('cycle_id', '=', d.cycleId)
       .execute();
   },
@@ -106,6 +114,7 @@ const handlers: Handlers = {
       .set({
         review_status: VERDICT[d.decision],
         review_reason: d.decision === 'exclude' ? d.exclusionCode : d.reason,
+        review_note: d.reason,
         reviewed_by: d.actor.subject,
       })
       .where('cycle_id', '=', d.cycleId)
@@ -207,6 +216,24 @@ const handlers: Handlers = {
       .where('break_id', '=', d.breakId)
       .execute();
   },
+  RecordsCorrected: async () => {}, // read from the cycle's stream; recoveries project as RecoveryOpened
+  AnnualRosterExitsRecorded: async (db, d) => {
+    await inChunks(d.exits, async (exits) => {
+      await db
+        .insertInto('roster_exits')
+        .values(exits.map((e) => ({ person_ref: e.personRef, version: d.version, year: d.year, jurisdiction: e.jurisdiction, exited_on: e.exitedOn, reason: e.reason })))
+        .execute();
+    });
+  },
+  RosterConflictsRecorded: async (db, d) => {
+    await inChunks(d.conflicts, async (conflicts) => {
+      await db
+        .insertInto('roster_conflicts')
+        .values(conflicts.map((c) => ({ person_ref: c.personRef, version: d.version, lines: c.lines, jurisdictions: c.jurisdictions, resolved_version: null })))
+        .execute();
+    });
+  },
+  HolidayArrangementMissing: async () => {},
   RecoveryOpened: async (db, d) => {
     await db
       .insertInto('recoveries')
@@ -283,7 +310,7 @@ const SUBSIDY_TYPES = new Set(Object.keys(handlers));
 
 export const subsidyProjection: Projection = {
   name: 'subsidy',
-  tables: ['roster_versions', 'roster_entries', 'subsidy_cycles', 'row_outcomes', 'entitlements', 'funding_requests', 'recoveries', 'reconciliation_breaks'],
+  tables: ['roster_versions', 'roster_entries', 'roster_exits', 'roster_conflicts', 'subsidy_cycles', 'row_outcomes', 'entitlements', 'funding_requests', 'recoveries', 'reconciliation_breaks'],
   async apply(db, events: readonly StoredEvent[]) {
     for (const event of events) {
       if (!SUBSIDY_TYPES.has(event.type)) continue;

@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CALENDAR_YEARS, CalendarNotCoveredError, cycleDeadlinesFor, isWorkingDate, quarterDeadlines } from '../../domain/calendar';
+import holidayTable from 'chinese-days/dist/chinese-days.json';
+import {
+  CALENDAR_YEARS,
+  CalendarNotCoveredError,
+  cycleDeadlinesFor,
+  holidayArrangementSchema,
+  isWorkingDate,
+  quarterDeadlines,
+  statutoryHolidays,
+  WorkingCalendar,
+} from '../../domain/calendar';
 
 // Hand-checked against the State Council's holiday notices (国办发明电): 2025 — 元旦 1/1; 春节 1/28–2/4
 // (make-up 1/26, 2/8); 清明 4/4–4/6; 劳动节 5/1–5/5 (make-up 4/27); 端午 5/31–6/2; 国庆+中秋 10/1–10/8
@@ -17,7 +27,7 @@ describe('第十条 deadlines: extract by the 5th working day, payment by the la
     ['2026Q2', '2026-07-07', '2026-07-31'], // Jul 2026: 1,2,3,6,7; 7/31 Fri
     ['2026Q3', '2026-10-13', '2026-10-30'], // Oct 2026: 1–7 holiday; 8,9,10 (Sat make-up),12,13; 10/31 Sat → Fri 10/30
   ])('cycle for %s: extract by %s, payment by %s', (quarter, extract, payment) => {
-    expect(quarterDeadlines(quarter)).toEqual({ paidQuarter: quarter, extractDeadline: extract, paymentDeadline: payment });
+    expect(quarterDeadlines(quarter)).toEqual({ paidQuarter: quarter, extractDeadline: extract, paymentDeadline: payment, provisional: false });
     const timetable = cycleDeadlinesFor(quarter);
     expect(timetable.extractDue).toBe(`${extract}T23:59:59+08:00`);
     expect(timetable.paymentDue).toBe(`${payment}T23:59:59+08:00`);
@@ -30,14 +40,57 @@ describe('第十条 deadlines: extract by the 5th working day, payment by the la
       reviewDue: '2025-10-24T23:59:59+08:00', // 5 working days before Fri 10/31: 30, 29, 28, 27, 24
       reviewEscalation: '2025-10-29T23:59:59+08:00', // 2 before: 30, 29
       paymentDue: '2025-10-31T23:59:59+08:00',
+      provisional: false,
     });
   });
 
-  it('refuses a year the holiday table does not cover instead of guessing Monday–Friday', () => {
+  it('computes a year the table does not cover on the provisional calendar, and says so (money never depends on it)', () => {
     expect(CALENDAR_YEARS).toEqual({ first: 2004, last: 2026 });
-    expect(() => quarterDeadlines('2026Q4')).toThrow(CalendarNotCoveredError); // January 2027
-    expect(() => isWorkingDate('2027-03-01')).toThrow(/covers 2004–2026/);
+    // January 2027 provisional: 1/1 (Fri) 元旦; working days 4,5,6,7,8 → extract 1/8; 1/31 is a Sunday → Fri 1/29;
+    // review 5 working days before: 28, 27, 26, 25, 22.
+    expect(quarterDeadlines('2026Q4')).toEqual({ paidQuarter: '2026Q4', extractDeadline: '2027-01-08', paymentDeadline: '2027-01-29', provisional: true });
+    expect(cycleDeadlinesFor('2026Q4')).toMatchObject({ reviewDue: '2027-01-22T23:59:59+08:00', provisional: true });
+    expect(isWorkingDate('2027-02-05')).toBe(false); // 除夕 2027, a Friday
     expect(() => isWorkingDate('2003-12-31')).toThrow(CalendarNotCoveredError);
+  });
+});
+
+describe('provisional calendar: 全国年节及纪念日放假办法 (2024 revision), lunar dates computed', () => {
+  it('2027: 元旦 1, 春节 除夕–初三, 清明, 劳动节 1–2 May, 端午, 中秋, 国庆 1–3 October', () => {
+    // 春节 2027-02-06 (除夕 02-05), 清明 04-05, 端午 06-09, 中秋 09-15: from the published almanac.
+    expect(statutoryHolidays(2027)).toEqual([
+      '2027-01-01',
+      '2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08',
+      '2027-04-05',
+      '2027-05-01', '2027-05-02',
+      '2027-06-09',
+      '2027-09-15',
+      '2027-10-01', '2027-10-02', '2027-10-03',
+    ]);
+  });
+  it.each([2025, 2026])('%i: every statutory holiday computed is a day off in the State Council’s notice', (year) => {
+    const official = new Set(Object.keys(holidayTable.holidays));
+    const computed = statutoryHolidays(year);
+    expect(computed).toHaveLength(13);
+    expect(computed.filter((d) => !official.has(d))).toEqual([]);
+  });
+  it('an imported official arrangement replaces the provisional year, with its make-up workdays', () => {
+    const arrangement = holidayArrangementSchema.parse({
+      year: 2027,
+      notice: 'test notice',
+      holidays: ['2027-01-01', '2027-01-04', '2027-01-05'],
+      workdays: ['2027-01-09'],
+    });
+    const calendar = new WorkingCalendar([arrangement]);
+    expect(calendar.sourceOf(2027)).toBe('official');
+    expect(calendar.sourceOf(2028)).toBe('provisional');
+    // Working days of January 2027 now: 6, 7, 8, 9 (Sat make-up), 11 → extract 1/11.
+    expect(quarterDeadlines('2026Q4', calendar)).toEqual({ paidQuarter: '2026Q4', extractDeadline: '2027-01-11', paymentDeadline: '2027-01-29', provisional: false });
+    expect(isWorkingDate('2027-02-05', calendar)).toBe(true); // the official file, not the computed 除夕, decides
+  });
+  it('refuses an arrangement with a date of another year or a day both off and worked', () => {
+    expect(holidayArrangementSchema.safeParse({ year: 2027, notice: 'n', holidays: ['2026-12-31'], workdays: [] }).success).toBe(false);
+    expect(holidayArrangementSchema.safeParse({ year: 2027, notice: 'n', holidays: ['2027-01-01'], workdays: ['2027-01-01'] }).success).toBe(false);
   });
 });
 
@@ -62,10 +115,10 @@ describe('working days (工作日 with 调休)', () => {
   });
   it('does not depend on the machine’s time zone (chinese-days’ own isWorkday does)', () => {
     const dates = ['2025-09-27', '2025-09-28', '2025-10-08', '2025-10-11', '2026-01-04'];
-    const here = dates.map(isWorkingDate);
+    const here = dates.map((d) => isWorkingDate(d));
     for (const zone of ['Pacific/Pago_Pago', 'Pacific/Kiritimati', 'America/New_York']) {
       process.env.TZ = zone;
-      expect(dates.map(isWorkingDate)).toEqual(here);
+      expect(dates.map((d) => isWorkingDate(d))).toEqual(here);
       expect(quarterDeadlines('2025Q3').extractDeadline).toBe('2025-10-14');
     }
   });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compareRecordIds, computePerson, type PersonInput, type RosterEntry, type Stay } from '../../domain/subsidy';
+import { renderExplanation, type ExplanationLine } from '../../domain/subsidy/explain';
 import { nights, person, policy, policyWith, stay } from './fixtures';
+
+const en = (lines: readonly ExplanationLine[]) => renderExplanation(lines, 'en');
 
 function run(p: RosterEntry | undefined, stays: Stay[], more: Partial<PersonInput> = {}) {
   return computePerson({ person: p, stays, alreadyPaidNights: [], quarter: '2025Q3', policy, ...more });
@@ -35,7 +38,7 @@ describe('第四条 nights and rates: a stay A..D covers nights A … D−1; D =
 
   it('explains what counted, citing the article', () => {
     const { rows } = run(elder, [stay('2025-07-01', '2025-07-03')]);
-    expect(rows[0]!.explanation).toEqual(['2025-07-01..2025-07-02 counted: 2 nights × 100.00 yuan = 200.00 yuan (独生子女父母, 第四条)']);
+    expect(en(rows[0]!.explanation)).toEqual(['2025-07-01..2025-07-02 counted: 2 nights × 100.00 yuan = 200.00 yuan (独生子女父母, 第四条)']);
   });
 });
 
@@ -45,7 +48,7 @@ describe('第四条 age rule on each night: the birthday counts', () => {
     const { rows } = run(p, [stay('2025-07-10', '2025-07-20')]);
     expect(rows[0]).toMatchObject({ outcome: 'paid', nights: 5, amountFen: 50000 });
     expect(rows[0]!.paidNights).toEqual(nights('2025-07-15', 5));
-    expect(rows[0]!.explanation[0]).toBe('2025-07-10..2025-07-14 not counted: age rule not met, the beneficiary is under 60 on those nights (第四条)');
+    expect(en(rows[0]!.explanation)[0]).toBe('2025-07-10..2025-07-14 not counted: age rule not met, the beneficiary is under 60 on those nights (第四条)');
   });
 
   it('bereaved: the family’s female partner turning 49 mid-stay (male beneficiary)', () => {
@@ -53,7 +56,7 @@ describe('第四条 age rule on each night: the birthday counts', () => {
     const { rows } = run(p, [stay('2025-08-18', '2025-08-23')]);
     expect(rows[0]).toMatchObject({ outcome: 'paid', nights: 3, amountFen: 45000 });
     expect(rows[0]!.paidNights).toEqual(['2025-08-20', '2025-08-21', '2025-08-22']);
-    expect(rows[0]!.explanation[0]).toContain("the family's female partner is under 49");
+    expect(en(rows[0]!.explanation)[0]).toContain("the family's female partner is under 49");
   });
 
   it('disabled_child: a female beneficiary is her own female partner', () => {
@@ -85,7 +88,7 @@ describe('第四条 annual cap: 60 nights per person per calendar year, in date 
     const { rows, payments } = run(elder, [stay('2025-07-01', '2025-09-15')]); // 76 nights
     expect(rows[0]).toMatchObject({ outcome: 'paid', nights: 60, amountFen: 600000 });
     expect(rows[0]!.paidNights.at(-1)).toBe('2025-08-29');
-    expect(rows[0]!.explanation.at(-1)).toBe('2025-08-30..2025-09-14 not counted: annual cap of 60 nights for 2025 reached (第四条)');
+    expect(en(rows[0]!.explanation).at(-1)).toBe('2025-08-30..2025-09-14 not counted: annual cap of 60 nights for 2025 reached (第四条)');
     expect(payments[0]!.nights).toBe(60);
   });
 
@@ -115,7 +118,7 @@ describe('第四条 annual cap: 60 nights per person per calendar year, in date 
     const { rows } = run(elder, [stay('2025-07-01', '2025-07-05')], { alreadyPaidNights: ['2025-07-03', ...nights('2025-01-02', 57)] });
     // 58 used; 07-03 already paid; 07-01 and 07-02 take the last two; 07-04 is over the cap.
     expect(rows[0]!.paidNights).toEqual(['2025-07-01', '2025-07-02']);
-    expect(rows[0]!.explanation).toEqual([
+    expect(en(rows[0]!.explanation)).toEqual([
       '2025-07-01..2025-07-02 counted: 2 nights × 100.00 yuan = 200.00 yuan (独生子女父母, 第四条)',
       '2025-07-03 not counted: already paid by an earlier cycle (a night is paid once)',
       '2025-07-04 not counted: annual cap of 60 nights for 2025 reached (第四条)',
@@ -125,7 +128,7 @@ describe('第四条 annual cap: 60 nights per person per calendar year, in date 
   it('a record already paid is not paid again', () => {
     const s = stay('2025-07-01', '2025-07-05');
     const { rows, payments } = run(elder, [s], { alreadyPaidRecordIds: [s.recordId] });
-    expect(rows[0]).toMatchObject({ outcome: 'not_eligible', reason: 'already_paid' });
+    expect(rows[0]).toMatchObject({ outcome: 'not_eligible', reason: 'already_processed' });
     expect(payments).toEqual([]);
   });
 });
@@ -137,7 +140,7 @@ describe('第五条 a stay crossing 31 December is split by calendar year', () =
     const changed = policyWith('2026-01-01.test', { effectiveFrom: '2026-01-01', dailyRateFen: { one_child_parent: 12000, bereaved: 18000, disabled_child: 18000 } });
     const { rows, payments } = computePerson({ person: elder, stays: [crossing()], alreadyPaidNights: [], quarter: '2026Q1', policy: changed });
     expect(rows[0]).toMatchObject({ outcome: 'paid', nights: 5, amountFen: 3 * 10000 + 2 * 12000 });
-    expect(rows[0]!.explanation).toEqual([
+    expect(en(rows[0]!.explanation)).toEqual([
       "2025-12-29..2025-12-31 counted: 3 nights × 100.00 yuan = 300.00 yuan (独生子女父母, 第四条; 2025 nights at 2025's rate, 第五条)",
       "2026-01-01..2026-01-02 counted: 2 nights × 120.00 yuan = 240.00 yuan (独生子女父母, 第四条; 2026 nights at 2026's rate, 第五条)",
     ]);
@@ -147,7 +150,7 @@ describe('第五条 a stay crossing 31 December is split by calendar year', () =
   it('each year’s nights against that year’s cap', () => {
     const { rows } = computePerson({ person: elder, stays: [crossing()], alreadyPaidNights: nights('2025-01-02', 59), quarter: '2026Q1', policy });
     expect(rows[0]!.paidNights).toEqual(['2025-12-29', '2026-01-01', '2026-01-02']);
-    expect(rows[0]!.explanation).toContain('2025-12-30..2025-12-31 not counted: annual cap of 60 nights for 2025 reached (第四条)');
+    expect(en(rows[0]!.explanation)).toContain('2025-12-30..2025-12-31 not counted: annual cap of 60 nights for 2025 reached (第四条)');
   });
 });
 
@@ -155,7 +158,7 @@ describe('第七条 exclusions: not paid, with the reason kept', () => {
   it.each(['traffic_insured', 'illegal_driving', 'workplace_violation', 'unlicensed_activity', 'abroad'] as const)('%s', (code) => {
     const { rows, payments } = run(elder, [stay('2025-07-01', '2025-07-05', { exclusion: code })]);
     expect(rows[0]).toMatchObject({ outcome: 'excluded', reason: code, nights: 0, amountFen: 0, paidNights: [] });
-    expect(rows[0]!.explanation[0]).toMatch(/第七条/);
+    expect(en(rows[0]!.explanation)[0]).toMatch(/第七条/);
     expect(payments).toEqual([]);
   });
   it('an excluded record takes no nights from an overlapping record', () => {
@@ -172,7 +175,7 @@ describe('第二条/第六条/第十一条 the roster: enrolled_on ≤ night < e
   it('exit mid-stay: nights from the exit date are not paid', () => {
     const { rows } = run(person({ exitedOn: '2025-08-05' }), [stay('2025-08-01', '2025-08-10')]);
     expect(rows[0]!.paidNights).toEqual(nights('2025-08-01', 4));
-    expect(rows[0]!.explanation[1]).toBe('2025-08-05..2025-08-09 not counted: off the roster from 2025-08-05 (exit, 第十一条)');
+    expect(en(rows[0]!.explanation)[1]).toBe('2025-08-05..2025-08-09 not counted: off the roster from 2025-08-05 (exit, 第十一条)');
   });
   it('enrolment mid-stay: nights from the enrolment date are paid', () => {
     const { rows } = run(person({ enrolledOn: '2025-07-03' }), [stay('2025-07-01', '2025-07-05')]);
@@ -191,7 +194,7 @@ describe('overlapping stays never count a night twice: earliest admission, then 
     expect(rows[1]).toMatchObject({ recordId: '1', nights: 9 });
     expect(rows[0]).toMatchObject({ recordId: '2', nights: 5 });
     expect(rows[0]!.paidNights).toEqual(nights('2025-07-10', 5));
-    expect(rows[0]!.explanation[0]).toBe(
+    expect(en(rows[0]!.explanation)[0]).toBe(
       '2025-07-05..2025-07-09 not counted: the night belongs to overlapping record 1 (earlier admission or lower record id; a night is paid once)',
     );
     expect(payments[0]).toMatchObject({ nights: 14, recordIds: ['1', '2'] });
@@ -264,5 +267,29 @@ describe('the reason of a row with no night paid', () => {
   });
   it('row-level rules come first: an excluded stay of someone not on the roster is excluded', () => {
     expect(run(undefined, [stay('2025-07-01', '2025-07-05', { exclusion: 'abroad' })]).rows[0]).toMatchObject({ outcome: 'excluded', reason: 'abroad' });
+  });
+});
+
+describe('explanations: facts rendered for the county reviewer, Chinese by default', () => {
+  it('one sentence per night range with its article, in Chinese; the English rendering of the same facts', () => {
+    const rows = run(elder, [stay('2025-07-01', '2025-07-04', { recordId: 'A' }), stay('2025-07-03', '2025-07-06', { recordId: 'B' })]).rows;
+    // A owns 1–3 July (3 nights); B's 3 July belongs to A, B counts 4–5 July.
+    expect(renderExplanation(rows[0]!.explanation)).toEqual(['2025-07-01至2025-07-03 计入 3 天 × 100.00 元 = 300.00 元（独生子女父母，第四条）']);
+    expect(renderExplanation(rows[1]!.explanation)).toEqual([
+      '2025-07-03 不计：与记录 A 住院时间重叠，这些天归该记录（入院早者优先，同日入院取记录号小者；同一天只付一次）',
+      '2025-07-04至2025-07-05 计入 2 天 × 100.00 元 = 200.00 元（独生子女父母，第四条）',
+    ]);
+    expect(en(rows[1]!.explanation)[0]).toBe('2025-07-03 not counted: the night belongs to overlapping record A (earlier admission or lower record id; a night is paid once)');
+  });
+  it('a paid stay shows the same person’s excluded stay over the same dates (probably the same injury)', () => {
+    const rows = run(elder, [
+      stay('2025-07-10', '2025-07-12', { recordId: 'P' }),
+      stay('2025-07-11', '2025-07-20', { recordId: 'X', exclusion: 'traffic_insured' }),
+    ]).rows;
+    expect(rows[0]!.outcome).toBe('paid');
+    expect(rows[0]!.amountFen).toBe(20_000); // 10, 11 July: the excluded stay claims no night (第七条)
+    expect(rows[0]!.explanation.at(-1)).toEqual({ kind: 'overlapping_excluded_stay', recordId: 'X', code: 'traffic_insured', admissionDate: '2025-07-11', dischargeDate: '2025-07-20' });
+    expect(renderExplanation(rows[0]!.explanation).at(-1)).toBe('提示：同一人的记录 X（2025-07-11至2025-07-20）与本次住院时间重叠且已按第七条不予支付（traffic_insured），可能是同一伤情，审核时请核实');
+    expect(renderExplanation(rows[1]!.explanation)).toEqual(['不予支付：交通事故已由保险公司赔付（第七条，traffic_insured）']);
   });
 });

@@ -96,7 +96,7 @@ describe('a quarterly cycle with county review through the API', () => {
     });
     expect(progress).toMatchObject({ items: 4, undecided: 4, submitted: false });
     const items = (await call('GET', `/subsidy/cycles/${quarter}/review/411002/items`, reviewer)).body.items as { seq: number; records: { recordId: string; explanation: string[] }[]; person: { idNumber: string } }[];
-    expect(items[0]!.records[0]!.explanation[0]).toMatch(/counted: \d+ nights × 100.00 yuan/);
+    expect(items[0]!.records[0]!.explanation[0]).toMatch(/计入 \d+ 天 × 100.00 元/);
     expect(items[0]!.person.idNumber).toMatch(/^4110\d{10}[\dX]{4}$/);
     const seqOf = (recordId: string) => items.find((i) => i.records.some((r) => r.recordId === recordId))!.seq;
 

@@ -7,7 +7,7 @@ import { quarterlyScheduleOptions } from '../../stack/schedules';
 import { startWorker, type RunningWorker } from '../../worker/worker';
 import { quarterlySubsidyLauncherWorkflow, subsidyCycleWorkflow } from '../../workflows';
 import { extractUploadedSignal, type CycleSummary } from '../../workflows/subsidy/definitions';
-import { previousQuarterAt } from '../../workflows/subsidy/launcher';
+import { isHolidayCheckAt, previousQuarterAt } from '../../workflows/subsidy/launcher';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // Quarters 2025Q1 and the launcher's own: test files share one namespace, and ids are per quarter.
@@ -53,6 +53,13 @@ describe('quarterly schedule', () => {
     const options = quarterlyScheduleOptions('q');
     expect(options.spec.timezone).toBe('Asia/Shanghai');
     expect(options.spec.calendars?.[0]).toMatchObject({ month: ['JANUARY', 'APRIL', 'JULY', 'OCTOBER'], dayOfMonth: 1, hour: 0, minute: 5 });
+  });
+
+  it('also fires on 1 November and 1 December to check next year’s holiday arrangement', () => {
+    expect(quarterlyScheduleOptions('q').spec.calendars?.[1]).toMatchObject({ month: ['NOVEMBER', 'DECEMBER'], dayOfMonth: 1, hour: 9 });
+    expect(isHolidayCheckAt(Date.parse('2026-11-01T01:00:00Z'))).toBe(true); // 09:00 in Xuchang
+    expect(isHolidayCheckAt(Date.parse('2026-11-30T13:00:00Z'))).toBe(false);
+    expect(isHolidayCheckAt(Date.parse('2026-09-30T16:05:00Z'))).toBe(false); // 1 October: a quarter's start
   });
 
   it('the launcher picks the previous quarter in China time', () => {

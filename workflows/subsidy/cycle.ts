@@ -15,6 +15,7 @@ import {
 import type { SubsidyActivities } from '../../activities/subsidy';
 import { QUARTER, STAGE, JURISDICTION } from '../search-attributes';
 import {
+  calendarUpdatedSignal,
   confirmFundingUpdate,
   cycleProgressQuery,
   extractUploadedSignal,
@@ -24,10 +25,11 @@ import {
   type CycleSummary,
 } from './definitions';
 import { bankReconciliationWorkflow, paymentRunWorkflow } from './payment';
+import { recoveryWorkflow } from './recovery';
 import { countyReviewWorkflow } from './review';
-import { doneBefore } from './timing';
+import { doneBefore, doneBeforeMoving } from './timing';
 
-const { cycleDeadlines, recordCycleEvent, requestFunding, confirmFunding, closeCycle } = proxyActivities<SubsidyActivities>({
+const { cycleDeadlines, recordCycleEvent, requestFunding, confirmFunding, closeCycle, correctionRecoveries } = proxyActivities<SubsidyActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -92,10 +94,34 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
 
   // 1. Extract (第十条 step 1): the medical-insurance bureau delivers within the first 5 working days.
   stage('extract');
-  const deadlines = await cycleDeadlines({ quarter: input.quarter });
-  if (!(await doneBefore(() => extractHash !== undefined, deadlines.extractDue))) {
+  let deadlines = await cycleDeadlines({ quarter: input.quarter });
+  // Deadlines on a provisional holiday calendar (a year not yet published) move when the official
+  // arrangement is imported; histories from before this change wait on fixed deadlines.
+  const movingDeadlines = patched('calendar-provisional-rearm');
+  let calendarChanged = false;
+  const rereadDeadlines = async () => {
+    calendarChanged = false;
+    deadlines = await cycleDeadlines({ quarter: input.quarter });
+    progress.deadlines = { extractDue: deadlines.extractDue, reviewDue: deadlines.reviewDue, paymentDue: deadlines.paymentDue, provisional: deadlines.provisional === true };
+  };
+  const extractBefore = (pick: (d: typeof deadlines) => string) =>
+    movingDeadlines
+      ? doneBeforeMoving(
+          () => extractHash !== undefined,
+          () => ({ at: pick(deadlines), provisional: deadlines.provisional === true }),
+          () => calendarChanged,
+          rereadDeadlines,
+        )
+      : doneBefore(() => extractHash !== undefined, pick(deadlines));
+  if (movingDeadlines) {
+    setHandler(calendarUpdatedSignal, () => {
+      calendarChanged = true;
+    });
+    progress.deadlines = { extractDue: deadlines.extractDue, reviewDue: deadlines.reviewDue, paymentDue: deadlines.paymentDue, provisional: deadlines.provisional === true };
+  }
+  if (!(await extractBefore((d) => d.extractDue))) {
     await recordCycleEvent({ cycleId, type: 'ExtractReminderSent', key: 'extract', data: { deadline: deadlines.extractDue } });
-    if (!(await doneBefore(() => extractHash !== undefined, deadlines.extractEscalation))) {
+    if (!(await extractBefore((d) => d.extractEscalation))) {
       await recordCycleEvent({ cycleId, type: 'ExtractEscalated', key: 'extract', data: { to: 'city_health_commission' } });
       await condition(() => extractHash !== undefined);
     }
@@ -127,9 +153,21 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
   stage('compute');
   const computed = await computeEntitlements({ cycleId, quarter: input.quarter, runKind, extractHash: hash });
   progress.jurisdictions = computed.jurisdictions;
+  // Corrections that removed paid nights (record_corrected): one recovery each, through the recovery
+  // workflow (第十三条), which outlives the cycle.
+  if ((computed.recoveries ?? 0) > 0 && patched('correction-recoveries')) {
+    for (const r of await correctionRecoveries({ cycleId })) {
+      await startChild(recoveryWorkflow, {
+        workflowId: r.recoveryId,
+        args: [{ paymentId: r.paymentId, amountFen: r.amountFen, reason: 'record_corrected', actor: { subject: 'system:correction', role: 'city_health_commission' } }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    }
+  }
 
   // 4. County review: one child per jurisdiction with items.
   stage('review');
+  if (movingDeadlines && (calendarChanged || deadlines.provisional)) await rereadDeadlines();
   const withItems = computed.jurisdictions.filter((j) => j.items > 0);
   await Promise.all(
     withItems.map((j) =>

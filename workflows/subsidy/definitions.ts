@@ -56,6 +56,8 @@ export interface CycleProgress {
   rows?: { total: number; valid: number; quarantined: number };
   jurisdictions: JurisdictionFigures[];
   fundingConfirmed: string[];
+  /** The timetable the cycle waits on; `provisional` until next year's official holiday arrangement is loaded. */
+  deadlines?: { extractDue: string; reviewDue: string; paymentDue: string; provisional: boolean };
 }
 
 export interface ReconciliationLine {
@@ -85,6 +87,9 @@ export interface CycleSummary {
 // --- the cycle -------------------------------------------------------------------------------
 export const extractUploadedSignal = defineSignal<[{ extractHash: string; actor: Actor }]>('extractUploaded');
 export const confirmFundingUpdate = defineUpdate<{ confirmed: string[] }, [{ jurisdiction: string; actor: Actor }]>('confirmFunding');
+/** A year's official holiday arrangement was imported (`calendar import`): waiting cycles re-read their deadlines. */
+export const calendarUpdatedSignal = defineSignal<[{ year: number }]>('calendarUpdated');
+
 export const cycleProgressQuery = defineQuery<CycleProgress>('progress');
 
 // --- county review (one child workflow per jurisdiction) -------------------------------------
