@@ -128,7 +128,8 @@ async function runSize(rows: number): Promise<void> {
     console.log(`largest history        ${largest.events} events, ${(largest.bytes / 1024).toFixed(0)} KiB (${largest.id})`);
     console.log(`cycle history          ${cycle.events} events, ${(cycle.bytes / 1024).toFixed(0)} KiB`);
     console.log(`peak RSS (worker+bench) ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
-    console.log(`floor stages           ${floor.stages.map((f) => `${f.name} ${f.seconds.toFixed(1)} s`).join(', ')}; ${floor.reportRows} report rows, ${floor.payments} payments`);
+    console.log(`floor stages           ${floor.stages.map((f) => `${f.name} ${f.seconds.toFixed(1)} s`).join(', ')}`);
+    console.log(`floor rows             ${Object.entries(floor.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}; ${floor.payments} payments`);
     console.log(`floor ${floor.seconds.toFixed(1)} s`);
     console.log(`cycle ${total.toFixed(1)} s`);
     console.log(`ratio ${(total / floor.seconds).toFixed(1)}×`);

@@ -14,6 +14,8 @@ export interface FloorResult {
   reportRows: number;
   payments: number;
   paidFen: number;
+  /** Report rows per outcome (quarantined, duplicate_record, not_on_roster, excluded, not_eligible, paid). */
+  outcomes: Record<string, number>;
 }
 
 const literalList = (values: readonly string[]) => values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
@@ -157,7 +159,9 @@ export async function measureFloor(databaseUrl: string, files: { roster: string;
       `select count(*) as rows, count(distinct id_number) filter (where outcome = 'paid') as payments, coalesce(sum(fen), 0) as fen from floor_outcome`,
     );
     const f = figures.rows[0]!;
-    return { seconds, stages, reportRows: Number(f.rows), payments: Number(f.payments), paidFen: Number(f.fen) };
+    const byOutcome = await client.query<{ outcome: string; n: string }>(`select split_part(outcome, ':', 1) as outcome, count(*) as n from floor_outcome group by 1 order by 1`);
+    const outcomes = Object.fromEntries(byOutcome.rows.map((r) => [r.outcome, Number(r.n)]));
+    return { seconds, stages, reportRows: Number(f.rows), payments: Number(f.payments), paidFen: Number(f.fen), outcomes };
   } finally {
     await client.query('drop table if exists floor_roster, floor_extract, floor_outcome').catch(() => {});
     await client.end();
