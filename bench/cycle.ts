@@ -2,6 +2,8 @@
 // embedded stack, through the real workflow, worker, PostgreSQL and bank simulator. Prints the time
 // per stage, rows/s, the largest workflow history (events and bytes) and the peak memory (RSS) of
 // this process, which hosts the worker. Sizes: BENCH_SIZES=100000,1000000 (default).
+// Before each cycle it measures the floor on the same PostgreSQL and files (bench/floor.ts) and prints
+// floor, cycle and their ratio; with two sizes, a growth table of time and peak RSS per stage.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,13 +15,33 @@ import { startStack } from '../stack/stack';
 import { stackEnv } from '../test/support/stack-process';
 import { subsidyCycleWorkflow } from '../workflows';
 import { cycleIdFor } from '../workflows/subsidy/definitions';
+import { measureFloor } from './floor';
 import { writeSyntheticSubsidyData } from './synthetic';
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
 const quarter = '2025Q3';
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+// RSS with wall-clock times, so each stage's peak is the largest sample inside its time window.
+const samples: { at: number; rss: number }[] = [];
+const sample = () => {
+  const rss = process.memoryUsage().rss;
+  peakRss = Math.max(peakRss, rss);
+  samples.push({ at: Date.now(), rss });
+};
+const sampler = setInterval(sample, 200);
+function peakBetween(from: number, to: number): number {
+  let peak = 0;
+  for (const s of samples) if (s.at >= from - 200 && s.at <= to + 200) peak = Math.max(peak, s.rss);
+  return peak;
+}
+
+interface Stage {
+  seconds: number;
+  peakRss: number;
+}
+/** Per size: stage name → time and peak RSS, for the growth table. */
+const measured = new Map<number, Map<string, Stage>>();
 
 async function historyFigures(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -27,13 +49,15 @@ async function historyFigures(client: Client, workflowId: string) {
   return { events: history.events?.length ?? 0, bytes, history };
 }
 
+/** Epoch milliseconds of a history event time. */
+function epochMs(t: unknown): number {
+  const ts = t as { seconds?: { toNumber?: () => number } | number; nanos?: number } | undefined;
+  const s = typeof ts?.seconds === 'number' ? ts.seconds : (ts?.seconds?.toNumber?.() ?? 0);
+  return s * 1000 + (ts?.nanos ?? 0) / 1e6;
+}
+
 function seconds(from: unknown, to: unknown): number {
-  const ms = (t: unknown) => {
-    const ts = t as { seconds?: { toNumber?: () => number } | number; nanos?: number } | undefined;
-    const s = typeof ts?.seconds === 'number' ? ts.seconds : (ts?.seconds?.toNumber?.() ?? 0);
-    return s * 1000 + (ts?.nanos ?? 0) / 1e6;
-  };
-  return (ms(to) - ms(from)) / 1000;
+  return (epochMs(to) - epochMs(from)) / 1000;
 }
 
 async function runSize(rows: number): Promise<void> {
@@ -46,9 +70,17 @@ async function runSize(rows: number): Promise<void> {
   const stack = await startStack(config, { worker: true, api: false }, () => {});
   try {
     const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, 'input'), quarter, rows, rosterSize: Math.max(1_000, Math.round(rows / 10)), seed: 7 });
+    sample();
+    const floorFrom = Date.now();
+    const floor = await measureFloor(stack.subsidyDeps.databaseUrl, files, { report: path.join(dataDir, 'floor-report.csv'), payments: path.join(dataDir, 'floor-payments.csv') });
+    sample();
+    const floorPeak = peakBetween(floorFrom, Date.now());
     const t0 = performance.now();
+    const rosterFrom = Date.now();
     await importRoster(stack.subsidyDeps, files.roster, 'bench');
     const tRoster = performance.now();
+    sample();
+    const rosterPeak = peakBetween(rosterFrom, Date.now());
     const extract = await storeUpload(stack.subsidyDeps, files.hospitalizations);
     const cycleId = cycleIdFor(quarter);
     const summary = await stack.client.workflow.execute(subsidyCycleWorkflow, {
@@ -62,7 +94,12 @@ async function runSize(rows: number): Promise<void> {
     let largest = { id: cycleId, events: cycle.events, bytes: cycle.bytes };
     // Per stage: activities of one type add up; the per-county children run in parallel, so the slowest counts.
     const stages = new Map<string, number>();
-    const add = (name: string, s: number, parallel = false) => stages.set(name, parallel ? Math.max(stages.get(name) ?? 0, s) : (stages.get(name) ?? 0) + s);
+    const peaks = new Map<string, number>();
+    const add = (name: string, from: unknown, to: unknown, parallel = false) => {
+      const s = seconds(from, to);
+      stages.set(name, parallel ? Math.max(stages.get(name) ?? 0, s) : (stages.get(name) ?? 0) + s);
+      peaks.set(name, Math.max(peaks.get(name) ?? 0, peakBetween(epochMs(from), epochMs(to))));
+    };
     const scheduled = new Map<string, { name: string; at: unknown }>();
     const children = new Map<string, unknown>();
     for (const e of cycle.history.events ?? []) {
@@ -70,13 +107,13 @@ async function runSize(rows: number): Promise<void> {
       if (a) scheduled.set(String(e.eventId), { name: a.activityType?.name ?? '?', at: e.eventTime });
       const done = e.activityTaskCompletedEventAttributes;
       const s = done ? scheduled.get(String(done.scheduledEventId)) : undefined;
-      if (s) add(s.name, seconds(s.at, e.eventTime));
+      if (s) add(s.name, s.at, e.eventTime);
       const started = e.childWorkflowExecutionStartedEventAttributes;
       if (started) children.set(started.workflowExecution?.workflowId ?? '', e.eventTime);
       const completed = e.childWorkflowExecutionCompletedEventAttributes;
       if (completed) {
         const id = completed.workflowExecution?.workflowId ?? '';
-        add(`county ${id.split(':')[1]} (slowest)`, seconds(children.get(id), e.eventTime), true);
+        add(`county ${id.split(':')[1]} (slowest)`, children.get(id), e.eventTime, true);
         const figures = await historyFigures(stack.client, id);
         if (figures.events > largest.events) largest = { id, events: figures.events, bytes: figures.bytes };
       }
@@ -91,11 +128,41 @@ async function runSize(rows: number): Promise<void> {
     console.log(`largest history        ${largest.events} events, ${(largest.bytes / 1024).toFixed(0)} KiB (${largest.id})`);
     console.log(`cycle history          ${cycle.events} events, ${(cycle.bytes / 1024).toFixed(0)} KiB`);
     console.log(`peak RSS (worker+bench) ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+    console.log(`floor stages           ${floor.stages.map((f) => `${f.name} ${f.seconds.toFixed(1)} s`).join(', ')}`);
+    console.log(`floor rows             ${Object.entries(floor.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}; ${floor.payments} payments`);
+    console.log(`floor ${floor.seconds.toFixed(1)} s`);
+    console.log(`cycle ${total.toFixed(1)} s`);
+    console.log(`ratio ${(total / floor.seconds).toFixed(1)}×`);
+    const table = new Map<string, Stage>();
+    table.set('floor (raw PostgreSQL)', { seconds: floor.seconds, peakRss: floorPeak });
+    table.set('roster import', { seconds: (tRoster - t0) / 1000, peakRss: rosterPeak });
+    for (const [name, s] of stages) table.set(name, { seconds: s, peakRss: peaks.get(name) ?? 0 });
+    table.set('end to end', { seconds: total, peakRss: peakBetween(rosterFrom, Date.now()) });
+    measured.set(rows, table);
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
+/** Time and peak RSS of each stage at the first two sizes, and how much each grew. */
+function printGrowth(small: number, large: number): void {
+  const a = measured.get(small)!;
+  const b = measured.get(large)!;
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+  const sizeFactor = large / small;
+  console.log(`\n== growth ${small.toLocaleString('en')} → ${large.toLocaleString('en')} rows (×${sizeFactor.toFixed(1)}; linear = time ×${sizeFactor.toFixed(1)}) ==`);
+  console.log(`${'stage'.padEnd(28)} ${'time'.padStart(9)} ${'time'.padStart(9)} ${'×'.padStart(6)}   ${'peak RSS'.padStart(9)} ${'peak RSS'.padStart(9)} ${'×'.padStart(5)}`);
+  for (const [name, x] of a) {
+    const y = b.get(name);
+    if (!y) continue;
+    const grow = (p: number, q: number) => (p > 0 ? (q / p).toFixed(1) : '-');
+    console.log(
+      `${name.padEnd(28)} ${`${x.seconds.toFixed(1)} s`.padStart(9)} ${`${y.seconds.toFixed(1)} s`.padStart(9)} ${grow(x.seconds, y.seconds).padStart(6)}   ${mib(x.peakRss).padStart(9)} ${mib(y.peakRss).padStart(9)} ${grow(x.peakRss, y.peakRss).padStart(5)}`,
+    );
+  }
+}
+
 for (const rows of sizes) await runSize(rows);
 clearInterval(sampler);
+if (sizes.length === 2) printGrowth(sizes[0]!, sizes[1]!);
