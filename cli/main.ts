@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../stack/config';
+import { installSignalHandlers, stoppingOnSignal } from '../stack/signals';
 import { CliError } from './output';
 import { registerAuditCommands } from './audit-commands';
 import { registerAuthCommands } from './auth-commands';
@@ -12,6 +13,26 @@ const program = new Command()
   .description('Xuchang durable government workflows: subsidy cycles, housing purchases, audit')
   .exitOverride()
   .showHelpAfterError();
+
+installSignalHandlers((line) => process.stderr.write(`${line}\n`));
+
+// A PostgreSQL connection lost under a client without its own listener (a server restart, a kill)
+// must fail the work that used it — which Temporal retries — not the whole process.
+process.on('uncaughtException', (error: Error & { code?: string }) => {
+  const lostConnection =
+    ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(error.code ?? '') || /Connection terminated|terminating connection/.test(error.message);
+  if (lostConnection) {
+    process.stderr.write(`postgres: a connection was lost (${error.message.split('\n')[0]}); the work using it fails and is retried\n`);
+    return;
+  }
+  process.stderr.write(`error: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
+process.on('unhandledRejection', (reason) => {
+  if (stoppingOnSignal()) return; // work cut short by the orderly stop
+  process.stderr.write(`error: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  process.exit(1);
+});
 
 registerStackCommands(program);
 registerAuthCommands(program);
@@ -28,7 +49,9 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // Interrupted: the signal handler stops the stack and exits; what failed because of it is no news.
+  if (stoppingOnSignal()) await new Promise(() => {});
+  const message = error instanceof Error && error.message ? error.message : `${error instanceof Error ? error.name : 'failure'} without a message (${String(error)}); the servers' logs are in DATA_DIR/logs`;
   process.stderr.write(`error: ${message.split('\n')[0]}\n`);
   if (!(error instanceof CliError || error instanceof ConfigError) && process.env.DEBUG) console.error(error);
   process.exit(error instanceof CliError ? error.exitCode : 1);

@@ -11,6 +11,7 @@ import { codecCorsOrigins, ensureTemporal, startDevServer, stopDevServer, type T
 import { connectClient, usePayloadKeyRing } from './temporal-client';
 import { loadPayloadKeyRing } from '../security/keyring';
 import { ensureBankGateway, startBankSimulator, stopBankSimulator, type BankHandle } from './bank';
+import { trackStack } from './signals';
 import { isAlive, otherUsers, readServiceRecord, registerUser, removeServiceRecord, withRunLock, writeServiceRecord } from './processes';
 import { ensureQuarterlySchedule, QUARTERLY_SCHEDULE_ID } from './schedules';
 import { loadPiiKeys } from './pii-key';
@@ -165,8 +166,10 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
     });
   };
   let stopping: Promise<void> | undefined;
+  let untrack: (() => void) | undefined;
   const stopAll = () => {
     stopping ??= (async () => {
+      untrack?.();
       for (const stop of stops.reverse()) {
         try {
           await stop();
@@ -183,6 +186,7 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
     })();
     return stopping;
   };
+  untrack = trackStack(stopAll);
   try {
     // Every client and worker of this process encrypts payloads with this stack's key ring.
     const payloadKeys = loadPayloadKeyRing(config);
