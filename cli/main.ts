@@ -21,6 +21,7 @@ installSignalHandlers((line) => process.stderr.write(`${line}\n`));
 process.on('uncaughtException', (error: Error & { code?: string }) => {
   const lostConnection =
     ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(error.code ?? '') || /Connection terminated|terminating connection/.test(error.message);
+  if (stoppingOnSignal()) return; // work cut short by the orderly stop (a closed channel, a terminated COPY)
   if (lostConnection) {
     process.stderr.write(`postgres: a connection was lost (${error.message.split('\n')[0]}); the work using it fails and is retried\n`);
     return;

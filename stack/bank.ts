@@ -34,7 +34,8 @@ export async function startBankSimulator(config: Config, log: (line: string) => 
   mkdirSync(paths.logs, { recursive: true });
   const logFile = path.join(paths.logs, 'bank-gateway.log');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'simulators', 'bank-gateway', 'main.ts')], {
+  const child = spawn(process.execPath, // The ledger folder on the command line (main.ts ignores it) names the stack the process belongs to.
+    ['--import', 'tsx', path.join(repoRoot, 'simulators', 'bank-gateway', 'main.ts'), paths.bank], {
     cwd: repoRoot,
     detached: true,
     stdio: ['ignore', fd, fd],
