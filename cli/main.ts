@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../stack/config';
-import { installSignalHandlers, stoppingOnSignal } from '../stack/signals';
+import { installProcessGuards, installSignalHandlers, stoppingOnSignal } from '../stack/signals';
 import { CliError } from './output';
 import { registerAuditCommands } from './audit-commands';
 import { registerAuthCommands } from './auth-commands';
@@ -16,24 +16,7 @@ const program = new Command()
 
 installSignalHandlers((line) => process.stderr.write(`${line}\n`));
 
-// A PostgreSQL connection lost under a client without its own listener (a server restart, a kill)
-// must fail the work that used it — which Temporal retries — not the whole process.
-process.on('uncaughtException', (error: Error & { code?: string }) => {
-  const lostConnection =
-    ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(error.code ?? '') || /Connection terminated|terminating connection/.test(error.message);
-  if (stoppingOnSignal()) return; // work cut short by the orderly stop (a closed channel, a terminated COPY)
-  if (lostConnection) {
-    process.stderr.write(`postgres: a connection was lost (${error.message.split('\n')[0]}); the work using it fails and is retried\n`);
-    return;
-  }
-  process.stderr.write(`error: ${error.stack ?? error.message}\n`);
-  process.exit(1);
-});
-process.on('unhandledRejection', (reason) => {
-  if (stoppingOnSignal()) return; // work cut short by the orderly stop
-  process.stderr.write(`error: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
-  process.exit(1);
-});
+installProcessGuards();
 
 registerStackCommands(program);
 registerAuthCommands(program);

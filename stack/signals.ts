@@ -45,3 +45,27 @@ export function runUntilSignal(stop: () => Promise<void>, log: (line: string) =>
   trackStack(stop);
   return new Promise((resolve) => waiters.push(resolve));
 }
+
+const lostConnection = (error: unknown): boolean => {
+  const e = error as { code?: string; message?: string } | undefined;
+  return ['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(e?.code ?? '') || /Connection terminated|terminating connection/.test(e?.message ?? '');
+};
+
+/**
+ * A PostgreSQL connection lost under a client without its own listener (a server restart, a kill)
+ * must fail the work that used it — which Temporal retries — not the whole process; errors of work
+ * cut short by the orderly stop are no news. Anything else still ends the process, loudly.
+ */
+export function installProcessGuards(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+  const survive = (kind: string) => (error: unknown) => {
+    if (stopping) return;
+    if (lostConnection(error)) {
+      write(`postgres: a connection was lost (${String((error as Error).message).split('\n')[0]}); the work using it fails and is retried`);
+      return;
+    }
+    write(`error: ${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', survive('uncaught exception'));
+  process.on('unhandledRejection', survive('unhandled rejection'));
+}
