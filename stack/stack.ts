@@ -191,7 +191,9 @@ export async function startStack(config: Config, parts: StackParts, log: (line: 
     // Every client and worker of this process encrypts payloads with this stack's key ring.
     const payloadKeys = loadPayloadKeyRing(config);
     usePayloadKeyRing(payloadKeys);
-    const { postgres, temporal, bank } = await withRunLock(paths.run, log, async () => {
+    // External servers only (docker compose): nothing to serialise or hand over.
+    const serialised = <T>(work: () => Promise<T>) => (embedded ? withRunLock(paths.run, log, work) : work());
+    const { postgres, temporal, bank } = await serialised(async () => {
       const pgHandle = await ensurePostgres(config, log);
       const bankHandle = await ensureBankGateway(config, log);
       const temporalHandle = await ensureTemporal(config, log);
