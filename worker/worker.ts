@@ -38,7 +38,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     worker,
     shutdown: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      try {
+        await running;
+      } catch (error) {
+        // Past shutdownForceTime the worker fails and keeps its connection: say what that means instead.
+        if (error instanceof Error && error.name === 'GracefulShutdownPeriodExpiredError') {
+          throw new Error('the worker abandoned activities that did not stop within 30 s; Temporal retries them on the next start');
+        }
+        throw error;
+      }
       await connection.close();
     },
   };
