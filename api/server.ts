@@ -1,6 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -81,6 +82,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
     if (error instanceof AccessDenied) {
       return reply.status(error.statusCode).send({ error: error.statusCode === 401 ? 'unauthenticated' : 'forbidden', message: error.message });
+    }
+    // A quarter, listing or review that has no workflow is the caller's unknown id, not a server fault.
+    if ((error as unknown) instanceof WorkflowNotFoundError) {
+      const id = (error as unknown as WorkflowNotFoundError).workflowId;
+      return reply.status(404).send({ error: 'not_found', message: `${id ?? 'the workflow'} does not exist` });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../stack/config';
+import { installProcessGuards, installSignalHandlers, stoppingOnSignal } from '../stack/signals';
 import { CliError } from './output';
 import { registerAuditCommands } from './audit-commands';
 import { registerAuthCommands } from './auth-commands';
@@ -13,6 +14,10 @@ const program = new Command()
   .description('Xuchang durable government workflows: subsidy cycles, housing purchases, audit')
   .exitOverride()
   .showHelpAfterError();
+
+installSignalHandlers((line) => process.stderr.write(`${line}\n`));
+
+installProcessGuards();
 
 registerStackCommands(program);
 registerAuthCommands(program);
@@ -31,7 +36,9 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // Interrupted: the signal handler stops the stack and exits; what failed because of it is no news.
+  if (stoppingOnSignal()) await new Promise(() => {});
+  const message = error instanceof Error && error.message ? error.message : `${error instanceof Error ? error.name : 'failure'} without a message (${String(error)}); the servers' logs are in DATA_DIR/logs`;
   process.stderr.write(`error: ${message.split('\n')[0]}\n`);
   if (!(error instanceof CliError || error instanceof ConfigError) && process.env.DEBUG) console.error(error);
   process.exit(error instanceof CliError ? error.exitCode : 1);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { dataPaths, loadConfig } from '../stack/config';
 import { databaseUrl } from '../stack/postgres';
 import { runUntilSignal } from '../stack/signals';
-import { startStack } from '../stack/stack';
+import { StackAlreadyRunning, startStack } from '../stack/stack';
 import { maskUrl, progress } from './output';
 
 export function registerStackCommands(program: Command): void {
@@ -12,7 +12,17 @@ export function registerStackCommands(program: Command): void {
     .description('start everything and keep running until Ctrl-C / SIGTERM (this is `npm start`)')
     .action(async () => {
       const config = loadConfig();
-      const running = await startStack(config, { worker: true, api: true }, progress);
+      let running;
+      try {
+        running = await startStack(config, { worker: true, api: true }, progress);
+      } catch (error) {
+        // Not a failure: the stack the user asked for runs. Say where, start nothing, exit 0.
+        if (error instanceof StackAlreadyRunning) {
+          console.log(error.message);
+          return;
+        }
+        throw error;
+      }
       const lines = [
         ['DATA_DIR', config.DATA_DIR],
         ['PostgreSQL', `${maskUrl(running.postgres.url)}${config.DATABASE_URL ? '' : ` (embedded, ${dataPaths(config).postgres})`}`],

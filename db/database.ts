@@ -18,7 +18,12 @@ export function createDb(connectionString: string, options: { max?: number; onEr
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10, application_name: 'xuchang' });
   // An idle connection that the server closes (restart, shutdown) must not crash the process: the
   // pool drops it and the next query opens a new one.
-  pool.on('error', options.onError ?? (() => {}));
+  const onError = options.onError ?? (() => {});
+  pool.on('error', onError);
+  // A checked-out client has no pool listener: a connection lost mid-query (server killed or
+  // restarted) would be an unhandled 'error' event and end the process. The query itself rejects,
+  // so the work using it fails (and its activity is retried).
+  pool.on('connect', (client) => client.on('error', onError));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -28,6 +28,8 @@ const configSchema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: optionalString,
+  /** Where tools installed for this machine are kept (the Temporal CLI); default ~/.cache/xuchang. */
+  XUCHANG_CACHE_DIR: optionalString,
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   BANK_GATEWAY_URL: optionalString.pipe(z.url().optional()),

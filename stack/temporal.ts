@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { dataPaths, type Config } from './config';
+import { defaultCacheDir, resolveTemporalBinary } from './temporal-bin';
 import {
   isAlive,
   ownedByAnotherLiveCommand,
@@ -21,22 +21,9 @@ export interface TemporalHandle {
   /** The Web UI, when this stack runs the dev server. */
   uiUrl: string | undefined;
   owned: boolean;
+  /** The dev server's pid (embedded only). */
+  pid?: number;
   stop(): Promise<void>;
-}
-
-/** TEMPORAL_CLI_PATH first, then `temporal` on PATH; undefined when neither exists. */
-export function findTemporalBinary(config: Pick<Config, 'TEMPORAL_CLI_PATH'>): string | undefined {
-  const candidates = config.TEMPORAL_CLI_PATH
-    ? [config.TEMPORAL_CLI_PATH]
-    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'temporal'));
-  return candidates.find((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /**
@@ -99,8 +86,8 @@ export async function registerSearchAttributes(connection: Connection, namespace
 /**
  * Makes sure a Temporal frontend is there: TEMPORAL_ADDRESS when given; otherwise the dev server of
  * DATA_DIR (SQLite file, Web UI on TEMPORAL_UI_PORT) — reused when another live command runs it,
- * adopted when its owner died, started otherwise. The binary comes from TEMPORAL_CLI_PATH or PATH;
- * without one, the SDK downloads it (this needs the internet).
+ * adopted when its owner died, started otherwise, with the binary found or installed by
+ * stack/temporal-bin.ts. Callers serialise this with withRunLock.
  */
 export async function ensureTemporal(config: Config, log: (line: string) => void): Promise<TemporalHandle> {
   if (config.TEMPORAL_ADDRESS) {
@@ -119,32 +106,24 @@ export async function ensureTemporal(config: Config, log: (line: string) => void
       writeServiceRecord(paths.run, 'temporal', { ...record, ownerPid: process.pid });
     }
     await waitForTemporal(address, config.TEMPORAL_NAMESPACE);
-    return { address, uiUrl, owned, stop: owned ? () => stopDevServer(paths.run, record.pid) : async () => {} };
+    return { address, uiUrl, owned, pid: record.pid, stop: owned ? () => stopDevServer(paths.run, record.pid) : async () => {} };
   }
+  const pid = await startDevServer(config, log);
+  return { address, uiUrl, owned: true, pid, stop: () => stopDevServer(paths.run, pid) };
+}
 
+/** Starts the dev server in its own session (Ctrl-C reaches only us; we stop it after the worker drained). */
+export async function startDevServer(config: Config, log: (line: string) => void): Promise<number> {
+  const paths = dataPaths(config);
   mkdirSync(paths.logs, { recursive: true });
-  const binary = findTemporalBinary(config);
-  if (!binary) {
-    log('temporal: no binary on TEMPORAL_CLI_PATH or PATH; the SDK downloads one');
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'cached-download', downloadDir: path.join(paths.cache, 'temporal-cli') },
-        dbFilename: paths.temporalDb,
-        ip: '127.0.0.1',
-        port: config.TEMPORAL_PORT,
-        ui: true,
-        uiPort: config.TEMPORAL_UI_PORT,
-        namespace: config.TEMPORAL_NAMESPACE,
-        log: { format: 'json', level: 'warn' },
-        extraArgs: devServerExtraArgs(config),
-        searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      },
-    });
-    return { address, uiUrl, owned: true, stop: () => env.teardown() };
-  }
-
-  const logFd = openSync(path.join(paths.logs, 'temporal.log'), 'a');
-  // Detached: Ctrl-C reaches only us, and we stop the server after the worker has drained.
+  const binary = await resolveTemporalBinary({
+    cliPath: config.TEMPORAL_CLI_PATH,
+    pathEnv: process.env.PATH,
+    cacheDir: config.XUCHANG_CACHE_DIR ?? defaultCacheDir(),
+    log,
+  });
+  const logFile = path.join(paths.logs, 'temporal.log');
+  const logFd = openSync(logFile, 'a');
   const child = spawn(
     binary,
     [
@@ -168,25 +147,23 @@ export async function ensureTemporal(config: Config, log: (line: string) => void
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] },
   );
+  closeSync(logFd);
   const pid = child.pid;
   if (!pid) throw new Error(`could not start ${binary}`);
   child.unref();
-  writeServiceRecord(paths.run, 'temporal', {
-    pid,
-    ownerPid: process.pid,
-    port: config.TEMPORAL_PORT,
-    startedAt: new Date().toISOString(),
-  });
+  writeServiceRecord(paths.run, 'temporal', { pid, ownerPid: process.pid, port: config.TEMPORAL_PORT, startedAt: new Date().toISOString() });
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) =>
-      reject(new Error(`temporal dev server exited with code ${code}; see ${path.join(paths.logs, 'temporal.log')}`)),
-    ),
+    child.once('exit', (code) => reject(new Error(`temporal dev server exited with code ${code}; see ${logFile}`))),
   );
-  await Promise.race([waitForTemporal(address, config.TEMPORAL_NAMESPACE), exited]);
-  return { address, uiUrl, owned: true, stop: () => stopDevServer(paths.run, pid) };
+  await Promise.race([waitForTemporal(address(config), config.TEMPORAL_NAMESPACE), exited]);
+  return pid;
 }
 
-async function stopDevServer(runDir: string, pid: number): Promise<void> {
+function address(config: Config): string {
+  return `127.0.0.1:${config.TEMPORAL_PORT}`;
+}
+
+export async function stopDevServer(runDir: string, pid: number): Promise<void> {
   await stopProcess(pid, 'SIGTERM');
   removeServiceRecord(runDir, 'temporal');
 }

@@ -2,8 +2,9 @@
 // TEMPORAL_ADDRESS it uses those servers; without them it shares or starts the embedded stack.
 import { loadConfig } from '../stack/config';
 import { startStack } from '../stack/stack';
-import { runUntilSignal } from '../stack/signals';
+import { installProcessGuards, runUntilSignal } from '../stack/signals';
 
+installProcessGuards();
 const config = loadConfig();
 const stack = await startStack(config, { worker: true, api: false }, (line) => console.error(line));
 console.error(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${stack.temporal.address}`);

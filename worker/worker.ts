@@ -27,15 +27,26 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     workflowBundle: await workflowBundle(options.bundleCacheDir),
     activities: createActivities(options.deps),
     dataConverter: dataConverter(),
-    // Give running activities time to finish on shutdown; payments are idempotent either way.
+    // On shutdown running activities get 10 s to finish, then are cancelled; one that ignores the
+    // cancellation (stuck in a COPY) is abandoned after 30 s so Ctrl-C always ends. Payments are
+    // idempotent and ingests resumable, so the retry on the next start is safe.
     shutdownGraceTime: '10 seconds',
+    shutdownForceTime: '30 seconds',
   });
   const running = worker.run();
   return {
     worker,
     shutdown: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      try {
+        await running;
+      } catch (error) {
+        // Past shutdownForceTime the worker fails and keeps its connection: say what that means instead.
+        if (error instanceof Error && error.name === 'GracefulShutdownPeriodExpiredError') {
+          throw new Error('the worker abandoned activities that did not stop within 30 s; Temporal retries them on the next start');
+        }
+        throw error;
+      }
       await connection.close();
     },
   };

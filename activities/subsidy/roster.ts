@@ -186,6 +186,12 @@ export async function importRoster(deps: SubsidyDeps, source: string, actor: str
     events.push(subsidyEvent('RosterConflictsRecorded', { version, conflicts: conflicts.slice(i, i + ENTRIES_PER_EVENT) }, 'roster-conflicts', upload.hash, i));
   }
   // Expected version: two imports racing cannot both become version N.
-  await deps.store.append(streams.roster, events, { expectedVersion: streamVersion, metadata: { ...activityMetadata(actor) } });
+  const appended = await deps.store.append(streams.roster, events, { expectedVersion: streamVersion, metadata: { ...activityMetadata(actor) } });
+  if (!appended.appended) {
+    // Another command loaded the same file meanwhile (the append is idempotent by event id): report
+    // the version it recorded, not the one computed here, which does not exist.
+    const stored = await deps.db.selectFrom('roster_versions').selectAll().where('file_hash', '=', upload.hash).executeTakeFirstOrThrow();
+    return { kind: kind.kind, version: stored.version, fileHash: upload.hash, entries: stored.entries, changed: stored.changed, quarantined, conflicts, annualExits, loaded: false };
+  }
   return { kind: kind.kind, version, fileHash: upload.hash, entries: facts.size, changed: changed.length, quarantined, conflicts, annualExits, loaded: true };
 }

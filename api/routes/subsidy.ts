@@ -121,7 +121,7 @@ async function withUploadedFile<T>(request: FastifyRequest, use: (file: string) 
 }
 
 /** A refused update (validator) is the caller's mistake: 409 with the workflow's reason. */
-async function runUpdate<T>(reply: FastifyReply, update: () => Promise<T>): Promise<T | undefined> {
+async function runUpdate<T>(reply: FastifyReply, update: () => Promise<T>, handle?: WorkflowHandle, step = 'this step'): Promise<T | undefined> {
   try {
     return await update();
   } catch (error) {
@@ -129,9 +129,17 @@ async function runUpdate<T>(reply: FastifyReply, update: () => Promise<T>): Prom
       void reply.status(409).send({ error: 'refused', message: error.cause?.message ?? error.message });
       return undefined;
     }
-    // The workflow has closed (a submitted review, a confirmed cycle) or never existed.
+    // The workflow has closed (a submitted review, a confirmed cycle) or never existed: say which.
     if (error instanceof WorkflowNotFoundError) {
-      void reply.status(409).send({ error: 'refused', message: 'this step is closed or does not exist' });
+      const closed = await handle?.describe().catch(() => undefined);
+      if (closed?.closeTime) {
+        void reply.status(409).send({
+          error: 'closed',
+          message: `${step} was closed on ${closed.closeTime.toISOString()} (${closed.status.name.toLowerCase()}): it accepts no more changes; a payment already made is corrected by a re-issue or a recovery`,
+        });
+      } else {
+        void reply.status(404).send({ error: 'not_found', message: `${step} does not exist (${error.workflowId ?? 'no such workflow'})` });
+      }
       return undefined;
     }
     throw error;
@@ -471,8 +479,11 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const { quarter, jurisdiction } = request.params;
         assertJurisdiction(request, jurisdiction);
-        const result = await runUpdate(reply, () =>
-          reviewHandle(quarter, jurisdiction).executeUpdate(decideItemsUpdate, { args: [{ ...request.body, actor: actorFrom(request) } as never] }),
+        const result = await runUpdate(
+          reply,
+          () => reviewHandle(quarter, jurisdiction).executeUpdate(decideItemsUpdate, { args: [{ ...request.body, actor: actorFrom(request) } as never] }),
+          reviewHandle(quarter, jurisdiction),
+          `the review of ${jurisdiction} for ${quarter}`,
         );
         return result && reply.send(result);
       },
@@ -507,8 +518,11 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           if (error instanceof SelfApplicationRejected) return reply.status(422).send({ error: 'invalid_application', message: error.message });
           throw error;
         }
-        const result = await runUpdate(reply, () =>
-          reviewHandle(quarter, jurisdiction).executeUpdate(addSelfApplicationUpdate, { args: [{ applicationId, actor: actorFrom(request) }] }),
+        const result = await runUpdate(
+          reply,
+          () => reviewHandle(quarter, jurisdiction).executeUpdate(addSelfApplicationUpdate, { args: [{ applicationId, actor: actorFrom(request) }] }),
+          reviewHandle(quarter, jurisdiction),
+          `the review of ${jurisdiction} for ${quarter}`,
         );
         return result && reply.send(result as never);
       },
@@ -523,7 +537,12 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const { quarter, jurisdiction } = request.params;
         assertJurisdiction(request, jurisdiction);
-        const result = await runUpdate(reply, () => reviewHandle(quarter, jurisdiction).executeUpdate(submitReviewUpdate, { args: [{ actor: actorFrom(request) }] }));
+        const result = await runUpdate(
+          reply,
+          () => reviewHandle(quarter, jurisdiction).executeUpdate(submitReviewUpdate, { args: [{ actor: actorFrom(request) }] }),
+          reviewHandle(quarter, jurisdiction),
+          `the review of ${jurisdiction} for ${quarter}`,
+        );
         return result && reply.send(result);
       },
     );
@@ -537,7 +556,12 @@ export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const { quarter, jurisdiction } = request.params;
         assertJurisdiction(request, jurisdiction);
-        const result = await runUpdate(reply, () => cycleHandle(quarter).executeUpdate(confirmFundingUpdate, { args: [{ jurisdiction, actor: actorFrom(request) }] }));
+        const result = await runUpdate(
+          reply,
+          () => cycleHandle(quarter).executeUpdate(confirmFundingUpdate, { args: [{ jurisdiction, actor: actorFrom(request) }] }),
+          cycleHandle(quarter),
+          `the cycle of ${quarter}`,
+        );
         return result && reply.send(result);
       },
     );

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, repoRoot } from '../../stack/config';
-import { findTemporalBinary } from '../../stack/temporal';
 
 describe('configuration', () => {
   it('defaults serve the embedded stack under .data/', () => {
@@ -23,10 +22,5 @@ describe('configuration', () => {
 
   it('an empty optional variable counts as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', TEMPORAL_ADDRESS: '' }).TEMPORAL_ADDRESS).toBeUndefined();
-  });
-
-  it('finds the Temporal binary from TEMPORAL_CLI_PATH before PATH', () => {
-    expect(findTemporalBinary({ TEMPORAL_CLI_PATH: process.execPath })).toBe(process.execPath);
-    expect(findTemporalBinary({ TEMPORAL_CLI_PATH: '/nonexistent/temporal' })).toBeUndefined();
   });
 });

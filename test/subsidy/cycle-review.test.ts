@@ -88,6 +88,11 @@ describe('a quarterly cycle with county review through the API', () => {
     const uploaded = await call('POST', `/subsidy/cycles/${quarter}/extract`, city, extract, 'text/csv');
     expect(uploaded.status).toBe(202);
 
+    // A quarter without a cycle is an unknown id (404), not a server fault (500).
+    const unknown = await call('GET', '/subsidy/cycles/2019Q1', city);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ error: 'not_found' });
+
     const reviewer = await token('county_reviewer', '411002');
     const other = await token('county_reviewer', '411003');
     const progress = await eventually(async () => {
@@ -130,7 +135,11 @@ describe('a quarterly cycle with county review through the API', () => {
     const approved = await decide({ decision: 'approve', selection: { scope: 'all_undecided' } });
     expect(approved.body).toMatchObject({ approved: 3, rejected: 1, excluded: 1, undecided: 0 });
     expect((await call('POST', `/subsidy/cycles/${quarter}/review/411002/submit`, reviewer)).body).toMatchObject({ submitted: true });
-    expect((await decide({ decision: 'reject', selection: { scope: 'items', seqs: [seqOf('R3')] }, reason: 'too late' })).status).toBe(409);
+    const late = await decide({ decision: 'reject', selection: { scope: 'items', seqs: [seqOf('R3')] }, reason: 'too late' });
+    expect(late.status).toBe(409);
+    // Specific: which review, closed when, and what to do instead (issue 13).
+    expect(late.body.message).toMatch(/the review of 411002 for \d{4}Q\d was (submitted|closed)/);
+    expect(late.body.message).not.toMatch(/closed or does not exist/);
 
     await eventually(async () => ((await call('GET', `/subsidy/cycles/${quarter}/review/411003`, other)).status === 200 ? true : undefined));
     await call('POST', `/subsidy/cycles/${quarter}/review/411003/decisions`, other, { decision: 'approve', selection: { scope: 'all_undecided' } });
