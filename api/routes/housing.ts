@@ -21,7 +21,21 @@ import {
   type ListingTiming,
 } from '../../workflows/housing/definitions';
 import { actorOf, requireRole } from '../auth';
-import type { ApiDeps } from '../server';
+import type { Client } from '@temporalio/client';
+import type { HousingDeps } from '../../activities/housing/context';
+import type { Db } from '../../db/database';
+import type { EventStore } from '../../eventstore';
+
+/** What the housing routes use of the API's deps (api/server.ts passes its ApiDeps). */
+export interface HousingApiDeps {
+  db: Db;
+  store: EventStore;
+  temporal: Client;
+  taskQueue: string;
+  /** The event store and person vault listings are registered with (the API's one set of deps). */
+  subsidy: Pick<HousingDeps, 'store' | 'vault'>;
+  housing?: HousingApiOptions;
+}
 
 /** Settings of the housing routes: the plan listings wait in, and (tests, bench) shorter waits. */
 export interface HousingApiOptions {
@@ -58,7 +72,7 @@ async function viaUpdate<T>(reply: FastifyReply, send: () => Promise<T>): Promis
  * step of a listing's workflow. Mutating routes need a token of the role that may take the step;
  * the workflow's validators check the role and the four-eyes rule again.
  */
-export function housingRoutes(deps: ApiDeps & { housing?: HousingApiOptions }): FastifyPluginAsyncZod {
+export function housingRoutes(deps: HousingApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
     const planId = deps.housing?.planId ?? PURCHASE_PLAN_ID;
     const { store, db } = deps;
