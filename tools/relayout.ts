@@ -73,7 +73,11 @@ export const RULES: readonly { from: string; to: string }[] = [
   { from: 'adapters/lending/', to: 'housing/adapters/lending/' },
   { from: 'api/routes/housing.ts', to: 'housing/api/routes.ts' },
 
-  // app: wires the programs over the platform (stack, worker, API server, CLI, audit tools)
+  // app: wires the programs over the platform (stack, worker, API server, CLI, audit tools); the entry points sit
+  // above the stack that assembles the worker and the API server
+  { from: 'api/main.ts', to: 'app/main/api.ts' },
+  { from: 'worker/main.ts', to: 'app/main/worker.ts' },
+  { from: 'cli/main.ts', to: 'app/main/cli.ts' },
   { from: 'projections/index.ts', to: 'app/projections.ts' },
   { from: 'projections/', to: 'app/projections/' },
   { from: 'workflows/', to: 'app/workflows/' },
@@ -143,13 +147,18 @@ const tracked = new Set(files);
 const moves = new Map(files.map((f) => [f, mapFile(f)] as const).filter(([a, b]) => a !== b));
 const newOf = (f: string) => moves.get(f) ?? f;
 
-function resolveOld(fromFile: string, spec: string): { target: string; style: 'exact' | 'noext' | 'index' | 'js' | 'dir' } | undefined {
+function resolveOld(
+  fromFile: string,
+  spec: string,
+): { target: string; style: 'exact' | 'noext' | 'index' | 'js' | 'dir' } | undefined {
   const base = posix.normalize(posix.join(posix.dirname(fromFile), spec)).replace(/\/$/, '');
   if (tracked.has(base)) return { target: base, style: 'exact' };
   if (tracked.has(`${base}.ts`)) return { target: `${base}.ts`, style: 'noext' };
-  if (base.endsWith('.js') && tracked.has(base.replace(/\.js$/, '.ts'))) return { target: base.replace(/\.js$/, '.ts'), style: 'js' };
+  if (base.endsWith('.js') && tracked.has(base.replace(/\.js$/, '.ts')))
+    return { target: base.replace(/\.js$/, '.ts'), style: 'js' };
   if (tracked.has(`${base}/index.ts`)) return { target: `${base}/index.ts`, style: 'index' };
-  if (files.some((f) => f.startsWith(`${base}/`)) || base === '.' || base.startsWith('..')) return { target: base, style: 'dir' };
+  if (files.some((f) => f.startsWith(`${base}/`)) || base === '.' || base.startsWith('..'))
+    return { target: base, style: 'dir' };
   return undefined;
 }
 
@@ -157,7 +166,8 @@ function specifier(fromNew: string, targetNew: string, style: string, oldSpec: s
   let target = targetNew;
   if (style === 'noext') target = target.replace(/\.ts$/, '');
   if (style === 'js') target = target.replace(/\.ts$/, '.js');
-  if (style === 'index') target = target.endsWith('/index.ts') ? target.slice(0, -'/index.ts'.length) : target.replace(/\.ts$/, '');
+  if (style === 'index')
+    target = target.endsWith('/index.ts') ? target.slice(0, -'/index.ts'.length) : target.replace(/\.ts$/, '');
   let rel = posix.relative(posix.dirname(fromNew), target) || '.';
   if (!rel.startsWith('.')) rel = `./${rel}`;
   if (oldSpec.endsWith('/') && !rel.endsWith('/')) rel += '/';
@@ -181,11 +191,18 @@ function parse(file: string): ts.SourceFile {
 
 function declares(sf: ts.SourceFile, name: string): boolean {
   for (const st of sf.statements) {
-    const exported = ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    const exported =
+      ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
     if (exported) {
       if (ts.isVariableStatement(st)) {
         if (st.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name)) return true;
-      } else if ('name' in st && st.name && ts.isIdentifier(st.name as ts.Node) && (st.name as ts.Identifier).text === name) return true;
+      } else if (
+        'name' in st &&
+        st.name &&
+        ts.isIdentifier(st.name as ts.Node) &&
+        (st.name as ts.Identifier).text === name
+      )
+        return true;
     }
     if (ts.isExportDeclaration(st) && !st.moduleSpecifier && st.exportClause && ts.isNamedExports(st.exportClause)) {
       if (st.exportClause.elements.some((e) => e.name.text === name)) return true;
@@ -265,11 +282,16 @@ function rewriteCode(file: string): string | undefined {
     if (r.style === 'dir' && !asDirOk) return;
     const targetNew = r.style === 'dir' ? mapDirOrFile(r.target) : newOf(r.target);
     const next = specifier(fromNew, targetNew, r.style, spec);
-    if (next !== spec) edits.push({ start: lit.getStart(sf), end: lit.getEnd(), text: `${quote(lit)}${next}${quote(lit)}` });
+    if (next !== spec)
+      edits.push({ start: lit.getStart(sf), end: lit.getEnd(), text: `${quote(lit)}${next}${quote(lit)}` });
   };
 
   const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && node.moduleSpecifier.text.startsWith('.')) {
+    if (
+      ts.isImportDeclaration(node) &&
+      ts.isStringLiteral(node.moduleSpecifier) &&
+      node.moduleSpecifier.text.startsWith('.')
+    ) {
       const r = resolveOld(file, node.moduleSpecifier.text);
       if (r && r.style !== 'dir' && !mayImport(partOf(fromNew), partOf(newOf(r.target)))) {
         const split = redirect(file, node, r.target);
@@ -293,9 +315,13 @@ function rewriteCode(file: string): string | undefined {
       const callee = node.expression.getText(sf);
       const first = node.arguments[0];
       if (first && ts.isStringLiteralLike(first)) {
-        if (node.expression.kind === ts.SyntaxKind.ImportKeyword || /^(vi\.(mock|doMock|unmock|importActual|importMock)|require(\.resolve)?)$/.test(callee)) {
+        if (
+          node.expression.kind === ts.SyntaxKind.ImportKeyword ||
+          /^(vi\.(mock|doMock|unmock|importActual|importMock)|require(\.resolve)?)$/.test(callee)
+        ) {
           relink(first, false);
-          return ts.forEachChild(node, visit);
+          ts.forEachChild(node, visit);
+          return;
         }
       }
       // path.join(repoRoot, 'cli', 'main.ts'): the literal arguments after the first name a repo path
@@ -329,29 +355,55 @@ function rewriteCode(file: string): string | undefined {
     }
     if (ts.isStringLiteralLike(node) && !ts.isImportTypeNode(node.parent) && !ts.isLiteralTypeNode(node.parent)) {
       const next = pathLiteral(node.text);
-      if (next) edits.push({ start: node.getStart(sf), end: node.getEnd(), text: `${quote(node)}${next}${quote(node)}` });
+      if (next)
+        edits.push({ start: node.getStart(sf), end: node.getEnd(), text: `${quote(node)}${next}${quote(node)}` });
     }
     ts.forEachChild(node, visit);
   };
   visit(sf);
+  for (const [start, end] of commentRanges(sf)) {
+    const comment = text.slice(start, end);
+    const next = replacePaths(comment);
+    if (next !== comment && !edits.some((e) => e.start < end && start < e.end)) edits.push({ start, end, text: next });
+  }
   if (edits.length === 0) return undefined;
   let out = text;
   for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
 }
 
+function commentRanges(sf: ts.SourceFile): [number, number][] {
+  const seen = new Map<number, number>();
+  const collect = (ranges: ts.CommentRange[] | undefined) => {
+    for (const r of ranges ?? []) seen.set(r.pos, r.end);
+  };
+  const walk = (node: ts.Node): void => {
+    collect(ts.getLeadingCommentRanges(sf.text, node.pos));
+    collect(ts.getTrailingCommentRanges(sf.text, node.end));
+    ts.forEachChild(node, walk);
+  };
+  walk(sf);
+  return [...seen];
+}
+
 // ---- rewriting text (scripts, compose, Dockerfile, docs) --------------------------------------------------------------
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const byLength = [...moves].sort((a, b) => b[0].length - a[0].length);
+/** Every moved file's old path in `text` (a whole path, not the tail of a longer one) → its new path. */
+function replacePaths(text: string): string {
+  let out = text;
+  for (const [from, to] of byLength) {
+    out = out.replace(new RegExp(`(?<![\\w./-])${escapeRegExp(from)}(?![\\w/-])`, 'g'), to);
+  }
+  return out;
 }
 
 function rewriteText(file: string, markdown: boolean): string | undefined {
   const text = readFileSync(path.join(root, file), 'utf8');
-  let out = text;
-  const byLength = [...moves].sort((a, b) => b[0].length - a[0].length);
-  for (const [from, to] of byLength) {
-    out = out.replace(new RegExp(`(?<![\\w./-])${escape(from)}(?![\\w/-])`, 'g'), to);
-  }
+  let out = replacePaths(text);
   if (markdown) {
     // `domain/subsidy`, `workflows/subsidy/` in backticks: folders moved whole
     out = out.replace(/`([a-z][\w-]*(?:\/[\w.-]+)+)\/?`/g, (all, p: string) => {
@@ -414,7 +466,10 @@ if (nextReadme !== readme) {
 const pkgFile = path.join(root, 'package.json');
 const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts: Record<string, string> };
 if (!pkg.scripts.test?.includes('biome check')) {
-  pkg.scripts.test = (pkg.scripts.test ?? 'vitest run').replace('tsc --noEmit && ', 'tsc --noEmit && biome check . && ');
+  pkg.scripts.test = (pkg.scripts.test ?? 'vitest run').replace(
+    'tsc --noEmit && ',
+    'tsc --noEmit && biome check . && ',
+  );
   if (!pkg.scripts.test.includes('biome check')) pkg.scripts.test = `biome check . && ${pkg.scripts.test}`;
   writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
   console.log(`package.json: "test": "${pkg.scripts.test}"`);
