@@ -1,5 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -8,16 +9,38 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { Db } from '../db/database';
+import type { EventStore } from '../eventstore';
 import { AccessDenied } from './auth';
 import { healthRoutes } from './routes/health';
 import { systemRoutes } from './routes/system';
 import { subsidyRoutes } from './routes/subsidy';
-import { housingRoutes } from './routes/housing';
-import type { ApiDeps } from './routes/deps';
+import { housingRoutes, type HousingApiOptions } from './routes/housing';
 import { auditRoutes } from './routes/audit';
 import { codecRoutes } from './routes/codec';
+import type { KeyRing } from '../security/keyring';
+import type { SubsidyDeps } from '../activities/subsidy';
 
-export type { ApiDeps } from './routes/deps';
+export interface ApiDeps {
+  db: Db;
+  store: EventStore;
+  temporal: Client;
+  taskQueue: string;
+  logLevel: string;
+  subsidy: SubsidyDeps;
+  /** Verifies the bearer tokens of every protected route (security/tokens.ts). */
+  tokenSecret: Uint8Array;
+  /** The housing routes' plan and (tests, bench) shorter waits; default: the city's one purchase plan. */
+  housing?: HousingApiOptions;
+  /** The Web UI's codec server (api/routes/codec.ts); without it, the process's key ring and no CORS origin. */
+  codec?: {
+    keyRing?: KeyRing;
+    /** Origins of the Temporal Web UI allowed to call /codec/* from the browser. */
+    corsOrigins: readonly string[];
+    /** Where the operator finds the UI (shown on /codec/login). */
+    uiUrl?: string;
+  };
+}
 
 export type Api = FastifyInstance;
 

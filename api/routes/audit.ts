@@ -6,7 +6,7 @@ import { rebuildAndCompare } from '../../audit/rebuild';
 import { verifyChain } from '../../eventstore';
 import { allProjections } from '../../projections';
 import { requireRole } from '../auth';
-import type { ApiDeps } from './deps';
+import type { ApiDeps } from '../server';
 
 /** Auditors read; nothing here writes to the live tables (the rebuild works in a scratch schema it drops). */
 const AUDIT_ROLES = ['auditor', 'administrator'] as const;

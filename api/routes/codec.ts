@@ -9,7 +9,7 @@ import type { Role } from '../../security/roles';
 import { TokenError, verifyToken } from '../../security/tokens';
 import { payloadKeyRing } from '../../stack/temporal-client';
 import { requireRoleOrCookie } from '../auth';
-import type { ApiDeps } from './deps';
+import type { ApiDeps } from '../server';
 
 /**
  * The codec server of the Temporal Web UI (codec-server protocol: POST {endpoint}/decode and /encode

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiDeps } from './deps';
+import type { ApiDeps } from '../server';
 
 const componentStatus = z.object({ ok: z.boolean(), detail: z.string().optional() });
 const healthResponse = z.object({ status: z.enum(['ok', 'degraded']), postgres: componentStatus, temporal: componentStatus });

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { systemCheckWorkflow } from '../../workflows';
 import { actorOf, requireRole } from '../auth';
-import type { ApiDeps } from './deps';
+import type { ApiDeps } from '../server';
 
 export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
