@@ -23,32 +23,40 @@ export function partOf(file: string): string {
   return file.includes('/') ? file.split('/')[0]! : '.';
 }
 
+/** One relative import of a source; `typeOnly` when the compiler erases it (`import type`, `export type`, `import('…').T`). */
+export interface Specifier {
+  spec: string;
+  typeOnly: boolean;
+}
+
 /** Relative specifiers of one source: import/export … from, import(), import types, vi.mock, require. */
-export function specifiersOf(fileName: string, text: string): string[] {
+export function specifiersOf(fileName: string, text: string): Specifier[] {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
-  const found: string[] = [];
+  const found: Specifier[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
-      if (ts.isStringLiteral(node.moduleSpecifier)) found.push(node.moduleSpecifier.text);
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      found.push({ spec: node.moduleSpecifier.text, typeOnly: node.importClause?.isTypeOnly === true });
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      found.push({ spec: node.moduleSpecifier.text, typeOnly: node.isTypeOnly });
     } else if (
       ts.isImportTypeNode(node) &&
       ts.isLiteralTypeNode(node.argument) &&
       ts.isStringLiteral(node.argument.literal)
     ) {
-      found.push(node.argument.literal.text);
+      found.push({ spec: node.argument.literal.text, typeOnly: true });
     } else if (ts.isCallExpression(node) && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
       const callee = node.expression.getText(sf);
       if (
         node.expression.kind === ts.SyntaxKind.ImportKeyword ||
         /^(vi\.(mock|doMock)|require(\.resolve)?)$/.test(callee)
       ) {
-        found.push(node.arguments[0].text);
+        found.push({ spec: node.arguments[0].text, typeOnly: false });
       }
     }
     ts.forEachChild(node, visit);
   };
   visit(sf);
-  return found.filter((s) => s.startsWith('.'));
+  return found.filter((s) => s.spec.startsWith('.'));
 }
 
 function sources(root: string, dir = ''): string[] {
@@ -62,19 +70,29 @@ function sources(root: string, dir = ''): string[] {
   return out;
 }
 
-export function importGraph(root: string): ImportGraph {
-  const graph: ImportGraph = new Map();
+/**
+ * Every import (`imports`: the rule of direction counts types too, a type is a dependency) and the imports that
+ * remain at run time (`runtime`: a cycle made only of erased type imports loads nothing twice, so cycles are
+ * looked for here).
+ */
+export function importGraph(root: string): { imports: ImportGraph; runtime: ImportGraph } {
+  const imports: ImportGraph = new Map();
+  const runtime: ImportGraph = new Map();
   for (const file of sources(root)) {
-    const targets = new Set<string>();
-    for (const spec of specifiersOf(file, readFileSync(path.join(root, file), 'utf8'))) {
+    const all = new Set<string>();
+    const live = new Set<string>();
+    for (const { spec, typeOnly } of specifiersOf(file, readFileSync(path.join(root, file), 'utf8'))) {
       const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
       const candidates = [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), `${base}/index.ts`];
       const hit = candidates.find((c) => existsSync(path.join(root, c)) && !readdirSafe(path.join(root, c)));
-      if (hit) targets.add(hit);
+      if (!hit) continue;
+      all.add(hit);
+      if (!typeOnly) live.add(hit);
     }
-    graph.set(file, targets);
+    imports.set(file, all);
+    runtime.set(file, live);
   }
-  return graph;
+  return { imports, runtime };
 }
 
 function readdirSafe(p: string): boolean {
