@@ -10,5 +10,8 @@ export async function doneBefore(done: () => boolean, deadlineIso: string): Prom
   return condition(done, ms);
 }
 
-// Shared with the housing workflows; kept exported here for the subsidy's own imports.
+/**
+ * Runs update handlers one at a time, in the order Temporal delivered them, so the item verdicts
+ * kept here and the events written by activities always agree.
+ */
 export { SerialLock } from '../serial-lock';
