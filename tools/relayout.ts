@@ -38,6 +38,8 @@ export const RULES: readonly { from: string; to: string }[] = [
   { from: 'eventstore/', to: 'platform/eventstore/' },
   { from: 'security/', to: 'platform/security/' },
   { from: 'adapters/bank/', to: 'platform/adapters/bank/' },
+  // GB 11643 resident ID numbers: the subsidy's beneficiaries and the housing purchase's sellers
+  { from: 'domain/subsidy/id-number.ts', to: 'platform/common/resident-id.ts' },
   // the working-day calendar carries the subsidy's 第十条 deadlines and quarters
   { from: 'domain/calendar.ts', to: 'subsidy/rules/calendar.ts' },
   { from: 'domain/README.md', to: 'subsidy/rules/README.md' },

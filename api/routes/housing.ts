@@ -32,8 +32,8 @@ export interface HousingApiDeps {
   store: EventStore;
   temporal: Client;
   taskQueue: string;
-  /** The event store and person vault listings are registered with (the API's one set of deps). */
-  subsidy: Pick<HousingDeps, 'store' | 'vault'>;
+  /** The API's one set of deps (db, store, vault, bank), which listings are registered with. */
+  subsidy: Omit<HousingDeps, 'housing'>;
   housing?: HousingApiOptions;
 }
 
