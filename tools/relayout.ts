@@ -51,6 +51,8 @@ export const RULES: readonly { from: string; to: string }[] = [
   { from: 'workflows/subsidy/definitions.ts', to: 'subsidy/contracts/definitions.ts' },
   { from: 'projections/subsidy/events.ts', to: 'subsidy/contracts/events.ts' },
   { from: 'workflows/subsidy/', to: 'subsidy/workflows/' },
+  // the deps and event helpers of the program's activities, services and adapters alike
+  { from: 'activities/subsidy/context.ts', to: 'subsidy/context.ts' },
   { from: 'activities/subsidy/uploads.ts', to: 'subsidy/adapters/uploads.ts' },
   { from: 'activities/subsidy/roster.ts', to: 'subsidy/services/roster.ts' },
   { from: 'activities/subsidy/reports.ts', to: 'subsidy/services/reports.ts' },
@@ -65,6 +67,7 @@ export const RULES: readonly { from: string; to: string }[] = [
   { from: 'domain/housing/', to: 'housing/rules/' },
   { from: 'workflows/housing/definitions.ts', to: 'housing/contracts/definitions.ts' },
   { from: 'workflows/housing/', to: 'housing/workflows/' },
+  { from: 'activities/housing/context.ts', to: 'housing/context.ts' },
   { from: 'activities/housing/intake.ts', to: 'housing/services/intake.ts' },
   { from: 'activities/housing/starter.ts', to: 'housing/services/starter.ts' },
   { from: 'activities/housing/', to: 'housing/activities/' },
