@@ -111,6 +111,7 @@ export function mapFile(file: string): string {
 /** The new path of a folder named in code or docs, when one rule moves it whole. */
 function mapFolder(dir: string): string | undefined {
   const d = dir.replace(/\/$/, '');
+  if (!files.some((f) => f.startsWith(`${d}/`))) return undefined; // not an old folder (any more)
   for (const { from, to } of RULES) {
     if (from === `${d}/` || from === `${d}/*`) return to.replace(/\/$/, '');
   }
