@@ -34,6 +34,7 @@ export const RULES: readonly { from: string; to: string }[] = [
   { from: 'workflows/serial-lock.ts', to: 'platform/temporal/serial-lock.ts' },
   { from: 'activities/context.ts', to: 'platform/temporal/activity-context.ts' },
   { from: 'api/auth.ts', to: 'platform/http/auth.ts' },
+  { from: 'api/query-params.ts', to: 'platform/http/query-params.ts' },
   { from: 'db/', to: 'platform/db/' },
   { from: 'eventstore/', to: 'platform/eventstore/' },
   { from: 'security/', to: 'platform/security/' },
