@@ -77,6 +77,8 @@ export const RULES: readonly { from: string; to: string }[] = [
   { from: 'adapters/appraisal/', to: 'housing/adapters/appraisal/' },
   { from: 'adapters/registry/', to: 'housing/adapters/registry/' },
   { from: 'adapters/lending/', to: 'housing/adapters/lending/' },
+  // the journal of the in-process housing simulators, which live in the adapters
+  { from: 'simulators/housing-state.ts', to: 'housing/adapters/simulator-state.ts' },
   { from: 'api/routes/housing.ts', to: 'housing/api/routes.ts' },
 
   // app: wires the programs over the platform (stack, worker, API server, CLI, audit tools); the entry points sit
