@@ -1,27 +1,28 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { repoRoot } from '../stack/config';
 
 export const workflowsPath = path.join(repoRoot, 'workflows', 'index.ts');
 
-// Everything the workflow bundle can import: a change in any of these makes a new bundle.
-const BUNDLE_INPUTS = ['workflows', 'domain', 'data', 'package-lock.json'];
+// Everything the workflow bundle can import is a source outside these folders (whatever the layout):
+// a change in any of them, or in package-lock.json, makes a new bundle.
+const NOT_BUNDLED = new Set(['node_modules', '.data', '.git', 'test', 'bench', 'samples', 'out', 'tools']);
 
-function listFiles(entry: string): string[] {
-  const full = path.join(repoRoot, entry);
-  if (!existsSync(full)) return [];
-  if (statSync(full).isFile()) return [full];
-  return readdirSync(full, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => path.join(d.parentPath, d.name))
-    .sort();
+function bundleInputs(dir = repoRoot): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && !NOT_BUNDLED.has(entry.name) && !entry.name.startsWith('.')) files.push(...bundleInputs(full));
+    else if (entry.isFile() && /\.(ts|json)$/.test(entry.name)) files.push(full);
+  }
+  return files.sort();
 }
 
 function sourceHash(): string {
   const hash = createHash('sha256');
-  for (const file of BUNDLE_INPUTS.flatMap(listFiles)) {
+  for (const file of bundleInputs()) {
     hash.update(path.relative(repoRoot, file)).update('\0').update(readFileSync(file));
   }
   return hash.digest('hex').slice(0, 16);

@@ -1,10 +1,8 @@
-import { Context } from '@temporalio/activity';
 import type { BankGateway } from '../../adapters/bank/types';
 import type { Db } from '../../db/database';
 import type { PersonVault } from '../../db/person-vault';
-import { eventIdFor, type EventMetadata, type EventStore, type NewEvent } from '../../eventstore';
+import { eventIdFor, type EventStore, type NewEvent } from '../../eventstore';
 import type { SubsidyEvent } from '../../projections/subsidy/events';
-import type { Actor } from '../../workflows/subsidy/definitions';
 
 /** What the subsidy's activities and services need from the outside world. */
 export interface SubsidyDeps {
@@ -22,27 +20,8 @@ export interface SubsidyDeps {
   holidaysDir?: string;
 }
 
-/** Metadata for events an activity appends: the actor, plus where in Temporal it happened. */
-export function activityMetadata(actor: Actor | string): EventMetadata {
-  const who = typeof actor === 'string' ? actor : `${actor.role}:${actor.subject}`;
-  if (!hasContext()) return { actor: who };
-  const info = Context.current().info;
-  return { actor: who, workflowId: info.workflowExecution?.workflowId, runId: info.workflowExecution?.runId, activity: info.activityType };
-}
-
-function hasContext(): boolean {
-  try {
-    Context.current();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Heartbeats when running as an activity; a no-op when called directly (CLI, tests). */
-export function heartbeat(details?: unknown): void {
-  if (hasContext()) Context.current().heartbeat(details);
-}
+// Shared with the housing activities; kept exported here for the subsidy's own imports.
+export { activityMetadata, heartbeat } from '../context';
 
 /** A subsidy event with an id derived from the parts that identify it, so retries append nothing new. */
 export function subsidyEvent<E extends SubsidyEvent>(type: E['type'], data: E['data'], ...idParts: (string | number)[]): NewEvent {

@@ -30,7 +30,21 @@ import {
 } from '../../workflows/housing/definitions';
 import { actorOf, requireRole } from '../auth';
 import { queryInt } from '../query-params';
-import type { ApiDeps } from '../server';
+import type { Client } from '@temporalio/client';
+import type { HousingDeps } from '../../activities/housing/context';
+import type { Db } from '../../db/database';
+import type { EventStore } from '../../eventstore';
+
+/** What the housing routes use of the API's deps (api/server.ts passes its ApiDeps). */
+export interface HousingApiDeps {
+  db: Db;
+  store: EventStore;
+  temporal: Client;
+  taskQueue: string;
+  /** The API's one set of deps (db, store, vault, bank), which listings are registered with. */
+  subsidy: Omit<HousingDeps, 'housing'>;
+  housing?: HousingApiOptions;
+}
 
 /** Settings of the housing routes: the plan listings wait in, and (tests, bench) shorter waits. */
 export interface HousingApiOptions {
@@ -77,7 +91,7 @@ async function viaUpdate<T>(reply: FastifyReply, send: () => Promise<T>, refused
  * step of a listing's workflow. Mutating routes need a token of the role that may take the step;
  * the workflow's validators check the role and the four-eyes rule again.
  */
-export function housingRoutes(deps: ApiDeps & { housing?: HousingApiOptions }): FastifyPluginAsyncZod {
+export function housingRoutes(deps: HousingApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
     const planId = deps.housing?.planId ?? PURCHASE_PLAN_ID;
     const { store, db } = deps;

@@ -36,7 +36,17 @@ import {
 import { actorOf, assertJurisdiction, requireRole } from '../auth';
 import { queryFlag, queryInt, queryIntOptional } from '../query-params';
 import { canSeePersonalData, maskIdNumber } from '../../security/masking';
-import type { ApiDeps } from '../server';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/database';
+import type { SubsidyDeps } from '../../activities/subsidy/context';
+
+/** What the subsidy routes use of the API's deps (api/server.ts passes its ApiDeps). */
+export interface SubsidyApiDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  subsidy: SubsidyDeps;
+}
 
 const quarterParam = z.string().regex(/^\d{4}Q[1-4]$/, 'a quarter like 2025Q3');
 const jurisdictionParam = z.string().min(1).max(16);
@@ -146,7 +156,7 @@ async function runUpdate<T>(reply: FastifyReply, update: () => Promise<T>, handl
   }
 }
 
-export function subsidyRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
+export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
     const { subsidy } = deps;
     const cycleHandle = (quarter: string) => deps.temporal.workflow.getHandle<typeof subsidyCycleWorkflow>(cycleIdFor(quarter));
