@@ -1,5 +1,4 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { ExplanationLine } from '../domain/subsidy/explain';
 
 /** The tables Kysely knows about. Projections add their query tables here. */
 export interface Database {
@@ -139,7 +138,8 @@ export interface RowOutcomesTable {
   nights: number;
   amount_fen: Fen;
   payment_id: string | null;
-  explanation: JSONColumnType<ExplanationLine[]>;
+  /** The subsidy's explanation lines (structured facts, or sentences in older rows): typed by the subsidy, stored as JSON here. */
+  explanation: JSONColumnType<(Record<string, unknown> | string)[]>;
 }
 
 export interface EntitlementsTable {

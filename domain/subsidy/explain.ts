@@ -139,7 +139,10 @@ function zh(f: ExplanationFact): string {
   }
 }
 
-/** One sentence per fact, in the reviewer's language. A legacy sentence (plain text) is shown as it was stored. */
-export function renderExplanation(lines: readonly ExplanationLine[], lang: Lang = 'zh'): string[] {
-  return lines.map((line) => (typeof line === 'string' ? line : lang === 'en' ? en(line) : zh(line)));
+/**
+ * One sentence per fact, in the reviewer's language. A legacy sentence (plain text) is shown as it was
+ * stored. Lines read back from the database are JSON the projection wrote from ExplanationLine values.
+ */
+export function renderExplanation(lines: readonly (ExplanationLine | Record<string, unknown>)[], lang: Lang = 'zh'): string[] {
+  return (lines as readonly ExplanationLine[]).map((line) => (typeof line === 'string' ? line : lang === 'en' ? en(line) : zh(line)));
 }
