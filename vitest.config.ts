@@ -3,7 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 // TEST-ONLY payload key ring, committed on purpose (it protects nothing): histories recorded by the
 // tests are encrypted with it, and test/replay must decrypt them on any machine, CI included.
-const TEST_ONLY_PAYLOAD_KEYS = readFileSync(new URL('./test/security/TEST-ONLY-payload-keys.txt', import.meta.url), 'utf8').trim();
+const TEST_ONLY_PAYLOAD_KEYS = readFileSync(
+  new URL('./test/security/TEST-ONLY-payload-keys.txt', import.meta.url),
+  'utf8',
+).trim();
 
 export default defineConfig({
   test: {

@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { importRoster } from '../activities/subsidy/roster';
-import { storeUpload } from '../activities/subsidy/uploads';
-import { loadConfig } from '../stack/config';
-import { startStack } from '../stack/stack';
+import { startStack } from '../app/stack/stack';
+import { subsidyCycleWorkflow } from '../app/workflows';
+import { loadConfig } from '../platform/config';
+import { storeUpload } from '../subsidy/adapters/uploads';
+import { cycleIdFor } from '../subsidy/contracts/definitions';
+import { importRoster } from '../subsidy/services/roster';
 import { stackEnv } from '../test/support/stack-process';
-import { subsidyCycleWorkflow } from '../workflows';
-import { cycleIdFor } from '../workflows/subsidy/definitions';
 import { measureFloor } from './floor';
 import { writeSyntheticSubsidyData } from './synthetic';
 
@@ -69,10 +69,19 @@ async function runSize(rows: number): Promise<void> {
   });
   const stack = await startStack(config, { worker: true, api: false }, () => {});
   try {
-    const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, 'input'), quarter, rows, rosterSize: Math.max(1_000, Math.round(rows / 10)), seed: 7 });
+    const files = await writeSyntheticSubsidyData({
+      dir: path.join(dataDir, 'input'),
+      quarter,
+      rows,
+      rosterSize: Math.max(1_000, Math.round(rows / 10)),
+      seed: 7,
+    });
     sample();
     const floorFrom = Date.now();
-    const floor = await measureFloor(stack.subsidyDeps.databaseUrl, files, { report: path.join(dataDir, 'floor-report.csv'), payments: path.join(dataDir, 'floor-payments.csv') });
+    const floor = await measureFloor(stack.subsidyDeps.databaseUrl, files, {
+      report: path.join(dataDir, 'floor-report.csv'),
+      payments: path.join(dataDir, 'floor-payments.csv'),
+    });
     sample();
     const floorPeak = peakBetween(floorFrom, Date.now());
     const t0 = performance.now();
@@ -86,7 +95,14 @@ async function runSize(rows: number): Promise<void> {
     const summary = await stack.client.workflow.execute(subsidyCycleWorkflow, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowId: cycleId,
-      args: [{ quarter, extractHash: extract.hash, autoApprove: true, timing: { pollInterval: 500, maxPollInterval: 10_000 } }],
+      args: [
+        {
+          quarter,
+          extractHash: extract.hash,
+          autoApprove: true,
+          timing: { pollInterval: 500, maxPollInterval: 10_000 },
+        },
+      ],
     });
     const tEnd = performance.now();
 
@@ -122,14 +138,24 @@ async function runSize(rows: number): Promise<void> {
     console.log(`\n== ${rows.toLocaleString('en')} extract rows (${summary.rows.total} reported) ==`);
     console.log(`roster import          ${((tRoster - t0) / 1000).toFixed(1)} s`);
     for (const [name, s] of stages) console.log(`${name.padEnd(26)} ${s.toFixed(1)} s`);
-    console.log(`end to end             ${total.toFixed(1)} s  (${Math.round(rows / total).toLocaleString('en')} rows/s)`);
-    console.log(`rows                   paid ${summary.rows.paid}, not eligible ${summary.rows.notEligible}, excluded ${summary.rows.excluded}, quarantined ${summary.rows.quarantined}`);
+    console.log(
+      `end to end             ${total.toFixed(1)} s  (${Math.round(rows / total).toLocaleString('en')} rows/s)`,
+    );
+    console.log(
+      `rows                   paid ${summary.rows.paid}, not eligible ${summary.rows.notEligible}, excluded ${summary.rows.excluded}, quarantined ${summary.rows.quarantined}`,
+    );
     console.log(`reconciliation         ${summary.balanced ? 'balanced' : 'NOT balanced'}`);
-    console.log(`largest history        ${largest.events} events, ${(largest.bytes / 1024).toFixed(0)} KiB (${largest.id})`);
+    console.log(
+      `largest history        ${largest.events} events, ${(largest.bytes / 1024).toFixed(0)} KiB (${largest.id})`,
+    );
     console.log(`cycle history          ${cycle.events} events, ${(cycle.bytes / 1024).toFixed(0)} KiB`);
     console.log(`peak RSS (worker+bench) ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
     console.log(`floor stages           ${floor.stages.map((f) => `${f.name} ${f.seconds.toFixed(1)} s`).join(', ')}`);
-    console.log(`floor rows             ${Object.entries(floor.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}; ${floor.payments} payments`);
+    console.log(
+      `floor rows             ${Object.entries(floor.outcomes)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}; ${floor.payments} payments`,
+    );
     console.log(`floor ${floor.seconds.toFixed(1)} s`);
     console.log(`cycle ${total.toFixed(1)} s`);
     console.log(`ratio ${(total / floor.seconds).toFixed(1)}×`);
@@ -151,8 +177,12 @@ function printGrowth(small: number, large: number): void {
   const b = measured.get(large)!;
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
   const sizeFactor = large / small;
-  console.log(`\n== growth ${small.toLocaleString('en')} → ${large.toLocaleString('en')} rows (×${sizeFactor.toFixed(1)}; linear = time ×${sizeFactor.toFixed(1)}) ==`);
-  console.log(`${'stage'.padEnd(28)} ${'time'.padStart(9)} ${'time'.padStart(9)} ${'×'.padStart(6)}   ${'peak RSS'.padStart(9)} ${'peak RSS'.padStart(9)} ${'×'.padStart(5)}`);
+  console.log(
+    `\n== growth ${small.toLocaleString('en')} → ${large.toLocaleString('en')} rows (×${sizeFactor.toFixed(1)}; linear = time ×${sizeFactor.toFixed(1)}) ==`,
+  );
+  console.log(
+    `${'stage'.padEnd(28)} ${'time'.padStart(9)} ${'time'.padStart(9)} ${'×'.padStart(6)}   ${'peak RSS'.padStart(9)} ${'peak RSS'.padStart(9)} ${'×'.padStart(5)}`,
+  );
   for (const [name, x] of a) {
     const y = b.get(name);
     if (!y) continue;

@@ -3,18 +3,26 @@
 // injected, and where the command died the same command is run again. Prints one table: did the cycle
 // finish, double payments (bank ledger entries beyond one per payment), rows lost (extract rows without
 // a line in report.csv), audit verify / rebuild, and what was seen. DRILLS=name,name runs a subset.
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import pg from 'pg';
-import { loadConfig } from '../stack/config';
-import { embeddedUrl } from '../stack/postgres';
-import { isAlive, processesIn, readServiceRecord } from '../stack/processes';
-import { startStack } from '../stack/stack';
-import { collect, processesMentioning, spawnCli, stackEnv, waitForOutput, type Finished, type StackEnv } from '../test/support/stack-process';
+import { embeddedUrl } from '../app/stack/postgres';
+import { isAlive, processesIn, readServiceRecord } from '../app/stack/processes';
+import { startStack } from '../app/stack/stack';
+import { loadConfig } from '../platform/config';
+import {
+  collect,
+  type Finished,
+  processesMentioning,
+  type StackEnv,
+  spawnCli,
+  stackEnv,
+  waitForOutput,
+} from '../test/support/stack-process';
 import { writeSyntheticSubsidyData } from './synthetic';
 
 const ROWS = Number(process.env.DRILL_ROWS ?? 5_000);
@@ -48,16 +56,42 @@ async function freshWorld(name: string): Promise<World> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `xuchang-drill-${name}-`));
   worlds.push(dataDir);
   const env = await stackEnv(dataDir);
-  const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, 'input'), quarter: QUARTER, rows: ROWS, rosterSize: Math.max(500, Math.round(ROWS / 5)), seed: 11 });
+  const files = await writeSyntheticSubsidyData({
+    dir: path.join(dataDir, 'input'),
+    quarter: QUARTER,
+    rows: ROWS,
+    rosterSize: Math.max(500, Math.round(ROWS / 5)),
+    seed: 11,
+  });
   const lines = readFileSync(files.hospitalizations, 'utf8').trim().split('\n').slice(1);
   const extractIds = [...new Set(lines.map((l) => l.split(',')[0]!))];
-  return { dataDir, env, roster: files.roster, extract: files.hospitalizations, extractRows: lines.length, extractIds, out: path.join(dataDir, 'out') };
+  return {
+    dataDir,
+    env,
+    roster: files.roster,
+    extract: files.hospitalizations,
+    extractRows: lines.length,
+    extractIds,
+    out: path.join(dataDir, 'out'),
+  };
 }
 
 function cycleArgs(world: World, extract = world.extract, quarter = QUARTER): string[] {
   return [
-    'subsidy', 'cycle', 'run', '--quarter', quarter, '--roster', world.roster, '--hospitalizations', extract, '--auto-approve',
-    '--payments-out', path.join(world.out, `payments-${quarter}.csv`), '--report-out', path.join(world.out, `report-${quarter}.csv`),
+    'subsidy',
+    'cycle',
+    'run',
+    '--quarter',
+    quarter,
+    '--roster',
+    world.roster,
+    '--hospitalizations',
+    extract,
+    '--auto-approve',
+    '--payments-out',
+    path.join(world.out, `payments-${quarter}.csv`),
+    '--report-out',
+    path.join(world.out, `report-${quarter}.csv`),
   ];
 }
 
@@ -66,7 +100,11 @@ function run(world: World, args: string[]): { child: ChildProcess; exited: Promi
   return { child, exited: collect(child).exited };
 }
 
-async function within(exited: Promise<Finished>, child: ChildProcess, ms: number): Promise<Finished & { timedOut: boolean }> {
+async function within(
+  exited: Promise<Finished>,
+  child: ChildProcess,
+  ms: number,
+): Promise<Finished & { timedOut: boolean }> {
   const timer = sleep(ms).then(() => 'timeout' as const);
   const outcome = await Promise.race([exited, timer]);
   if (outcome !== 'timeout') return { ...outcome, timedOut: false };
@@ -85,7 +123,10 @@ const lastLine = (text: string) =>
     ?.slice(0, 160) ?? '';
 
 async function query<T = Record<string, unknown>>(world: World, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: embeddedUrl(loadConfig({ ...process.env, ...world.env })), connectionTimeoutMillis: 2_000 });
+  const client = new pg.Client({
+    connectionString: embeddedUrl(loadConfig({ ...process.env, ...world.env })),
+    connectionTimeoutMillis: 2_000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -107,24 +148,46 @@ async function waitFor(probe: () => Promise<boolean>, timeoutMs = 180_000): Prom
 }
 
 const ingesting = (world: World) => async () =>
-  (await query<{ query: string }>(world, "select query from pg_stat_activity where datname = 'xuchang' and state = 'active' and pid <> pg_backend_pid()")).some((r) =>
-    /extract_rows|copy/i.test(r.query),
-  );
+  (
+    await query<{ query: string }>(
+      world,
+      "select query from pg_stat_activity where datname = 'xuchang' and state = 'active' and pid <> pg_backend_pid()",
+    )
+  ).some((r) => /extract_rows|copy/i.test(r.query));
 const paying = (world: World) => async () =>
-  Number((await query<{ n: string }>(world, "select count(*) as n from entitlements where payment_status in ('instructed', 'accepted', 'settled')"))[0]?.n ?? 0) > 0;
+  Number(
+    (
+      await query<{ n: string }>(
+        world,
+        "select count(*) as n from entitlements where payment_status in ('instructed', 'accepted', 'settled')",
+      )
+    )[0]?.n ?? 0,
+  ) > 0;
 
 /** Double payments from the bank's own ledger; rows lost from report.csv; the auditors' two checks. */
-async function measure(world: World, finished: boolean, quarter = QUARTER): Promise<Pick<Row, 'doublePayments' | 'rowsLost' | 'audit'>> {
+async function measure(
+  world: World,
+  finished: boolean,
+  quarter = QUARTER,
+): Promise<Pick<Row, 'doublePayments' | 'rowsLost' | 'audit'>> {
   const config = loadConfig({ ...process.env, ...world.env, LOG_LEVEL: 'silent' });
   const stack = await startStack(config, { worker: false, api: false }, () => {});
   try {
-    const ledger = (await (await fetch(`${stack.bank.url}/admin/ledger`)).json()) as { entries?: { idempotencyKey: string }[] };
+    const ledger = (await (await fetch(`${stack.bank.url}/admin/ledger`)).json()) as {
+      entries?: { idempotencyKey: string }[];
+    };
     const entries = ledger.entries ?? [];
     const doubles = entries.length - new Set(entries.map((e) => e.idempotencyKey.split('#')[0])).size;
     const report = path.join(world.out, `report-${quarter}.csv`);
     let rowsLost = 'n/a (no report)';
     if (finished && existsSync(report)) {
-      const ids = new Set(readFileSync(report, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]));
+      const ids = new Set(
+        readFileSync(report, 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => l.split(',')[0]),
+      );
       rowsLost = String(world.extractIds.filter((id) => !ids.has(id)).length);
     }
     const verify = await collect(spawnCli(['audit', 'verify'], { ...world.env, LOG_LEVEL: 'silent' })).exited;
@@ -150,7 +213,9 @@ async function faultDrill(name: string, fault: (world: World, child: ChildProces
   let result = await within(first.exited, first.child, RUN_TIMEOUT_MS);
   const notes = [note];
   if (result.code !== 0) {
-    notes.push(`first run exit ${result.code ?? result.signal}${result.timedOut ? ' (timed out)' : ''}: ${lastLine(result.stderr)}`);
+    notes.push(
+      `first run exit ${result.code ?? result.signal}${result.timedOut ? ' (timed out)' : ''}: ${lastLine(result.stderr)}`,
+    );
     if (name === 'ctrl-c-mid-ingest') notes.push(leftovers(world));
     const again = run(world, cycleArgs(world));
     result = await within(again.exited, again.child, RUN_TIMEOUT_MS);
@@ -166,13 +231,26 @@ async function twoClis(): Promise<Row> {
   const world = await freshWorld('two-clis');
   const a = run(world, cycleArgs(world));
   const b = run(world, cycleArgs(world));
-  const [ra, rb] = await Promise.all([within(a.exited, a.child, RUN_TIMEOUT_MS), within(b.exited, b.child, RUN_TIMEOUT_MS)]);
+  const [ra, rb] = await Promise.all([
+    within(a.exited, a.child, RUN_TIMEOUT_MS),
+    within(b.exited, b.child, RUN_TIMEOUT_MS),
+  ]);
   const finished = ra.code === 0 && rb.code === 0;
-  const notes = [`exits ${ra.code} and ${rb.code}`, ...[ra, rb].filter((r) => r.code !== 0).map((r) => lastLine(r.stderr))];
-  const rosterLines = [ra, rb].map((r) => /roster (version \d+|unchanged \(version \d+)/.exec(r.stderr)?.[0] ?? '').filter(Boolean);
+  const notes = [
+    `exits ${ra.code} and ${rb.code}`,
+    ...[ra, rb].filter((r) => r.code !== 0).map((r) => lastLine(r.stderr)),
+  ];
+  const rosterLines = [ra, rb]
+    .map((r) => /roster (version \d+|unchanged \(version \d+)/.exec(r.stderr)?.[0] ?? '')
+    .filter(Boolean);
   notes.push(rosterLines.join(' / '));
   const figures = await measure(world, finished);
-  return { drill: 'two CLIs at once (fresh DATA_DIR)', finished: finished ? 'yes' : 'NO', ...figures, notes: notes.filter(Boolean).join('; ') };
+  return {
+    drill: 'two CLIs at once (fresh DATA_DIR)',
+    finished: finished ? 'yes' : 'NO',
+    ...figures,
+    notes: notes.filter(Boolean).join('; '),
+  };
 }
 
 async function badFiles(): Promise<Row[]> {
@@ -183,7 +261,13 @@ async function badFiles(): Promise<Row[]> {
   const gbk = path.join(dir, 'gbk.csv');
   writeFileSync(gbk, execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GBK', world.extract]));
   const missing = path.join(dir, 'missing-column.csv');
-  writeFileSync(missing, text.split('\n').map((l) => l.split(',').slice(0, 6).join(',')).join('\n'));
+  writeFileSync(
+    missing,
+    text
+      .split('\n')
+      .map((l) => l.split(',').slice(0, 6).join(','))
+      .join('\n'),
+  );
   const empty = path.join(dir, 'empty.csv');
   writeFileSync(empty, '');
   const xlsx = path.join(dir, 'workbook.csv');
@@ -204,10 +288,26 @@ async function badFiles(): Promise<Row[]> {
     const attempt = run(world, cycleArgs(world, file, quarter));
     const result = await within(attempt.exited, attempt.child, BAD_FILE_TIMEOUT_MS);
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    const paid = Number((await query<{ n: string }>(world, `select count(*) as n from entitlements where cycle_id = 'subsidy-cycle-${quarter}' and payment_status <> 'not_instructed'`))[0]?.n ?? 0);
-    const outcome = result.timedOut ? `hung: stopped with Ctrl-C after ${BAD_FILE_TIMEOUT_MS / 1000} s` : `exit ${result.code} after ${seconds} s`;
+    const paid = Number(
+      (
+        await query<{ n: string }>(
+          world,
+          `select count(*) as n from entitlements where cycle_id = 'subsidy-cycle-${quarter}' and payment_status <> 'not_instructed'`,
+        )
+      )[0]?.n ?? 0,
+    );
+    const outcome = result.timedOut
+      ? `hung: stopped with Ctrl-C after ${BAD_FILE_TIMEOUT_MS / 1000} s`
+      : `exit ${result.code} after ${seconds} s`;
     const finished = !result.timedOut && result.code !== 0 ? 'refused' : result.code === 0 ? 'yes (!)' : 'NO';
-    rows.push({ drill: name, finished, doublePayments: '-', rowsLost: '-', audit: '-', notes: `${outcome}: ${lastLine(result.stderr)}; ${paid} payments instructed; ${leftovers(world)}` });
+    rows.push({
+      drill: name,
+      finished,
+      doublePayments: '-',
+      rowsLost: '-',
+      audit: '-',
+      notes: `${outcome}: ${lastLine(result.stderr)}; ${paid} payments instructed; ${leftovers(world)}`,
+    });
   }
   const figures = await measure(world, false);
   for (const row of rows) {
@@ -222,7 +322,9 @@ const drills: Record<string, () => Promise<Row | Row[]>> = {
     faultDrill('SIGKILL worker mid-payment', async (world, child) => {
       const hit = await waitFor(paying(world));
       child.kill('SIGKILL');
-      return hit ? 'worker (the CLI hosting it) killed while payments were instructed' : 'payment stage not seen; killed anyway';
+      return hit
+        ? 'worker (the CLI hosting it) killed while payments were instructed'
+        : 'payment stage not seen; killed anyway';
     }),
   'postgres-kill': () =>
     faultDrill('SIGKILL PostgreSQL mid-ingest', async (world) => {
@@ -244,7 +346,9 @@ const drills: Record<string, () => Promise<Row | Row[]>> = {
         const again = readServiceRecord(path.join(world.dataDir, 'run'), 'temporal')?.pid;
         return !!again && again !== pid && isAlive(again);
       }, 60_000);
-      return back ? 'dev server killed mid-cycle; restarted by the stack' : 'dev server killed; NOT restarted within 60 s';
+      return back
+        ? 'dev server killed mid-cycle; restarted by the stack'
+        : 'dev server killed; NOT restarted within 60 s';
     }),
   'ctrl-c': () =>
     faultDrill('ctrl-c-mid-ingest', async (world, child) => {
@@ -269,7 +373,14 @@ try {
       const result = await drill();
       rows.push(...(Array.isArray(result) ? result : [result]));
     } catch (error) {
-      rows.push({ drill: name, finished: 'ERROR', doublePayments: '?', rowsLost: '?', audit: '?', notes: error instanceof Error ? error.message.split('\n')[0]! : String(error) });
+      rows.push({
+        drill: name,
+        finished: 'ERROR',
+        doublePayments: '?',
+        rowsLost: '?',
+        audit: '?',
+        notes: error instanceof Error ? error.message.split('\n')[0]! : String(error),
+      });
     }
     process.stderr.write(`drill ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
@@ -280,8 +391,16 @@ try {
   }
 }
 
-const header: Row = { drill: 'drill', finished: 'finished?', doublePayments: 'double payments', rowsLost: 'rows lost', audit: 'audit verify / rebuild', notes: 'notes' };
+const header: Row = {
+  drill: 'drill',
+  finished: 'finished?',
+  doublePayments: 'double payments',
+  rowsLost: 'rows lost',
+  audit: 'audit verify / rebuild',
+  notes: 'notes',
+};
 const keys = Object.keys(header) as (keyof Row)[];
 const widths = keys.map((k) => Math.max(...[header, ...rows].map((r) => (k === 'notes' ? 0 : r[k].length))));
-for (const row of [header, ...rows]) console.log(keys.map((k, i) => (k === 'notes' ? row[k] : row[k].padEnd(widths[i]!))).join(' | '));
+for (const row of [header, ...rows])
+  console.log(keys.map((k, i) => (k === 'notes' ? row[k] : row[k].padEnd(widths[i]!))).join(' | '));
 console.log(`${ROWS} extract rows per drill; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);

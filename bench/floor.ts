@@ -5,8 +5,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { JURISDICTIONS } from '../domain/subsidy/jurisdictions';
-import { CATEGORIES, EXCLUSION_CODES } from '../domain/subsidy/types';
+import { JURISDICTIONS } from '../subsidy/rules/jurisdictions';
+import { CATEGORIES, EXCLUSION_CODES } from '../subsidy/rules/types';
 
 export interface FloorResult {
   seconds: number;
@@ -115,7 +115,11 @@ from capped
 `;
 
 /** Runs the floor on `databaseUrl` with the bench's own files; writes the report and payments to `outDir`. */
-export async function measureFloor(databaseUrl: string, files: { roster: string; hospitalizations: string }, out: { report: string; payments: string }): Promise<FloorResult> {
+export async function measureFloor(
+  databaseUrl: string,
+  files: { roster: string; hospitalizations: string },
+  out: { report: string; payments: string },
+): Promise<FloorResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const stages: { name: string; seconds: number }[] = [];
@@ -135,17 +139,32 @@ export async function measureFloor(databaseUrl: string, files: { roster: string;
       hospital text, admission_date text, discharge_date text, exclusion text)`);
     await pipeline(
       createReadStream(files.roster),
-      client.query(copyFrom(`copy floor_roster (id_number, name, gender, birth_date, female_birth_date, jurisdiction, category, bank_code, account_no, enrolled_on, exited_on) from stdin (format csv, header true)`)),
+      client.query(
+        copyFrom(
+          `copy floor_roster (id_number, name, gender, birth_date, female_birth_date, jurisdiction, category, bank_code, account_no, enrolled_on, exited_on) from stdin (format csv, header true)`,
+        ),
+      ),
     );
     await pipeline(
       createReadStream(files.hospitalizations),
-      client.query(copyFrom(`copy floor_extract (record_id, id_number, name, hospital, admission_date, discharge_date, exclusion) from stdin (format csv, header true)`)),
+      client.query(
+        copyFrom(
+          `copy floor_extract (record_id, id_number, name, hospital, admission_date, discharge_date, exclusion) from stdin (format csv, header true)`,
+        ),
+      ),
     );
     await client.query('analyze floor_roster, floor_extract');
     lap('COPY in');
     await client.query(classifySql);
     lap('classify + cap');
-    await pipeline(client.query(copyTo(`copy (select record_id, outcome, nights, fen from floor_outcome order by line) to stdout (format csv, header true)`)), createWriteStream(out.report));
+    await pipeline(
+      client.query(
+        copyTo(
+          `copy (select record_id, outcome, nights, fen from floor_outcome order by line) to stdout (format csv, header true)`,
+        ),
+      ),
+      createWriteStream(out.report),
+    );
     await pipeline(
       client.query(
         copyTo(`copy (select id_number, jurisdiction, sum(fen) as fen, sum(fen) * 4 / 10 as city_fen, sum(fen) - sum(fen) * 4 / 10 as county_fen
@@ -159,9 +178,18 @@ export async function measureFloor(databaseUrl: string, files: { roster: string;
       `select count(*) as rows, count(distinct id_number) filter (where outcome = 'paid') as payments, coalesce(sum(fen), 0) as fen from floor_outcome`,
     );
     const f = figures.rows[0]!;
-    const byOutcome = await client.query<{ outcome: string; n: string }>(`select split_part(outcome, ':', 1) as outcome, count(*) as n from floor_outcome group by 1 order by 1`);
+    const byOutcome = await client.query<{ outcome: string; n: string }>(
+      `select split_part(outcome, ':', 1) as outcome, count(*) as n from floor_outcome group by 1 order by 1`,
+    );
     const outcomes = Object.fromEntries(byOutcome.rows.map((r) => [r.outcome, Number(r.n)]));
-    return { seconds, stages, reportRows: Number(f.rows), payments: Number(f.payments), paidFen: Number(f.fen), outcomes };
+    return {
+      seconds,
+      stages,
+      reportRows: Number(f.rows),
+      payments: Number(f.payments),
+      paidFen: Number(f.fen),
+      outcomes,
+    };
   } finally {
     await client.query('drop table if exists floor_roster, floor_extract, floor_outcome').catch(() => {});
     await client.end();

@@ -11,22 +11,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { simulatedHousingAdapters } from '../activities/housing';
-import { recordBuildingIntent, registerDemand, registerListing } from '../activities/housing/intake';
-import { ensurePurchasePlan, startListingWorkflow } from '../activities/housing/starter';
-import { makeIdNumber } from '../domain/id-number';
-import { loadConfig } from '../stack/config';
-import { startStack } from '../stack/stack';
-import { stackEnv } from '../test/support/stack-process';
+import { startStack } from '../app/stack/stack';
+import { simulatedHousingAdapters } from '../housing/activities';
 import {
   addFundsUpdate,
   decideApprovalUpdate,
   fileSurveyReportUpdate,
+  type HousingActor,
   listingWorkflowId,
   planStateQuery,
   submitOfferUpdate,
-  type HousingActor,
-} from '../workflows/housing/definitions';
+} from '../housing/contracts/definitions';
+import { recordBuildingIntent, registerDemand, registerListing } from '../housing/services/intake';
+import { ensurePurchasePlan, startListingWorkflow } from '../housing/services/starter';
+import { makeIdNumber } from '../platform/common/id-number';
+import { loadConfig } from '../platform/config';
+import { stackEnv } from '../test/support/stack-process';
 
 const LISTINGS = Number(process.env.BENCH_LISTINGS ?? 1000);
 const PLAN_ID = 'housing-purchase-plan-bench';
@@ -37,16 +37,20 @@ let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
 /** A deterministic draw in [0, 1000) per listing and purpose. */
-const draw = (purpose: string, id: string) => createHash('sha256').update(`${purpose}:${id}`).digest().readUInt32BE(0) % 1000;
+const draw = (purpose: string, id: string) =>
+  createHash('sha256').update(`${purpose}:${id}`).digest().readUInt32BE(0) % 1000;
 
 async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-housing-'));
 const config = loadConfig({
@@ -57,8 +61,15 @@ const config = loadConfig({
 const housing = simulatedHousingAdapters({
   // Journaled like the stack's (DATA_DIR/housing-simulators), so the bench pays for persistence too.
   stateDir: path.join(dataDir, 'housing-simulators'),
-  registry: { delayMs: 150, failureOf: (r) => (draw('registry', r.listingId) < FAIL_REGISTRATION_PERMILLE ? 'title under seizure (查封)' : undefined) },
-  lending: { delayMs: 150, refusalOf: (a) => (draw('loan', a.listingId) < REFUSE_LOAN_PERMILLE ? 'credit limit reached' : undefined) },
+  registry: {
+    delayMs: 150,
+    failureOf: (r) =>
+      draw('registry', r.listingId) < FAIL_REGISTRATION_PERMILLE ? 'title under seizure (查封)' : undefined,
+  },
+  lending: {
+    delayMs: 150,
+    refusalOf: (a) => (draw('loan', a.listingId) < REFUSE_LOAN_PERMILLE ? 'credit limit reached' : undefined),
+  },
 });
 console.log(`starting an embedded stack in ${dataDir} …`);
 const stack = await startStack(config, { worker: true, api: false, housing }, () => {});
@@ -69,39 +80,72 @@ try {
   await registerDemand(deps, { region: 'yiquan_liangu', units: LISTINGS, reference: 'bench' }, 'bench');
   await registerDemand(deps, { region: 'xugang_belt', units: LISTINGS, reference: 'bench' }, 'bench');
   for (let b = 0; b < 50; b++) {
-    await recordBuildingIntent(deps, { complex: '芙蓉湖小区', building: `${b}号楼`, ownersTotal: 40, ownersWilling: b % 2 === 0 ? 36 : 20, reference: 'bench' }, 'bench');
+    await recordBuildingIntent(
+      deps,
+      {
+        complex: '芙蓉湖小区',
+        building: `${b}号楼`,
+        ownersTotal: 40,
+        ownersWilling: b % 2 === 0 ? 36 : 20,
+        reference: 'bench',
+      },
+      'bench',
+    );
   }
   await ensurePurchasePlan(client, taskQueue, PLAN_ID);
   const plan = client.workflow.getHandle(PLAN_ID);
   const finance: HousingActor = { subject: 'bench-finance', role: 'finance' };
-  await plan.executeUpdate(addFundsUpdate, { args: [{ actor: finance, source: 'capital', amountFen: 60_000_000_000, reference: 'bench' }] });
-  await plan.executeUpdate(addFundsUpdate, { args: [{ actor: finance, source: 'loan_capacity', amountFen: 90_000_000_000, reference: 'bench' }] });
+  await plan.executeUpdate(addFundsUpdate, {
+    args: [{ actor: finance, source: 'capital', amountFen: 60_000_000_000, reference: 'bench' }],
+  });
+  await plan.executeUpdate(addFundsUpdate, {
+    args: [{ actor: finance, source: 'loan_capacity', amountFen: 90_000_000_000, reference: 'bench' }],
+  });
 
   const t0 = performance.now();
   const ids: string[] = [];
-  await pool(Array.from({ length: LISTINGS }, (_, i) => i), 32, async (i) => {
-    const intake = {
-      kind: i % 3 === 0 ? ('new_stock' as const) : ('second_hand' as const),
-      region: i % 2 === 0 ? 'yiquan_liangu' : 'xugang_belt',
-      address: `许昌市示范路${i}号`,
-      complex: '芙蓉湖小区',
-      building: `${i % 50}号楼`,
-      unit: `${i}室`,
-      floorAreaDm2: 6_000 + (i % 70) * 100,
-      askingFen: 50_000_000 + (i % 50) * 1_000_000,
-      certificates: i % 3 === 0 ? (['land_use', 'land_planning', 'construction_planning', 'construction_permit', 'sales_permit'] as const).slice() : (['property_certificate'] as const).slice(),
-      canRegister: true,
-      documents: [],
-      seller: { idNumber: makeIdNumber('411002', '1980-01-01', i % 1000), name: `卖方${i}`, bankCode: 'ICBC', accountNo: `62220202${String(i).padStart(10, '0')}` },
-      registeredOn: '2025-06-01',
-    };
-    const { listingId } = await registerListing(deps, intake, 'bench');
-    await startListingWorkflow(client, taskQueue, { listingId, kind: intake.kind, region: intake.region }, {
-      planId: PLAN_ID,
-      timing: { pollIntervalMs: 100, surveyReminderEvery: '1 minute', decisionReminder: '1 minute' },
-    });
-    ids.push(listingId);
-  });
+  await pool(
+    Array.from({ length: LISTINGS }, (_, i) => i),
+    32,
+    async (i) => {
+      const intake = {
+        kind: i % 3 === 0 ? ('new_stock' as const) : ('second_hand' as const),
+        region: i % 2 === 0 ? 'yiquan_liangu' : 'xugang_belt',
+        address: `许昌市示范路${i}号`,
+        complex: '芙蓉湖小区',
+        building: `${i % 50}号楼`,
+        unit: `${i}室`,
+        floorAreaDm2: 6_000 + (i % 70) * 100,
+        askingFen: 50_000_000 + (i % 50) * 1_000_000,
+        certificates:
+          i % 3 === 0
+            ? (
+                ['land_use', 'land_planning', 'construction_planning', 'construction_permit', 'sales_permit'] as const
+              ).slice()
+            : (['property_certificate'] as const).slice(),
+        canRegister: true,
+        documents: [],
+        seller: {
+          idNumber: makeIdNumber('411002', '1980-01-01', i % 1000),
+          name: `卖方${i}`,
+          bankCode: 'ICBC',
+          accountNo: `62220202${String(i).padStart(10, '0')}`,
+        },
+        registeredOn: '2025-06-01',
+      };
+      const { listingId } = await registerListing(deps, intake, 'bench');
+      await startListingWorkflow(
+        client,
+        taskQueue,
+        { listingId, kind: intake.kind, region: intake.region },
+        {
+          planId: PLAN_ID,
+          timing: { pollIntervalMs: 100, surveyReminderEvery: '1 minute', decisionReminder: '1 minute' },
+        },
+      );
+      ids.push(listingId);
+    },
+  );
   const tStarted = performance.now();
   console.log(`${LISTINGS} listings registered and started in ${((tStarted - t0) / 1000).toFixed(1)} s`);
 
@@ -112,17 +156,32 @@ try {
   const acted = new Set<string>();
   let refusedUpdates = 0;
   for (;;) {
-    const rows = await deps.db.selectFrom('housing_listings').select(['listing_id', 'stage', 'status', 'cap_fen']).where('status', '=', 'open').execute();
+    const rows = await deps.db
+      .selectFrom('housing_listings')
+      .select(['listing_id', 'stage', 'status', 'cap_fen'])
+      .where('status', '=', 'open')
+      .execute();
     if (rows.length === 0) break;
-    const work = rows.filter((r) => ['survey', 'negotiation', 'approval'].includes(r.stage) && !acted.has(`${r.listing_id}:${r.stage}`));
+    const work = rows.filter(
+      (r) => ['survey', 'negotiation', 'approval'].includes(r.stage) && !acted.has(`${r.listing_id}:${r.stage}`),
+    );
     await pool(work, 32, async (r) => {
       const key = `${r.listing_id}:${r.stage}`;
       acted.add(key);
       const handle = client.workflow.getHandle(listingWorkflowId(r.listing_id));
       try {
-        if (r.stage === 'survey') await handle.executeUpdate(fileSurveyReportUpdate, { args: [{ actor: surveyor, passed: true, defects: [], photoRefs: [] }] });
-        else if (r.stage === 'negotiation') await handle.executeUpdate(submitOfferUpdate, { args: [{ actor: negotiator, priceFen: Number(r.cap_fen), sellerAccepted: true }] });
-        else await handle.executeUpdate(decideApprovalUpdate, { args: [{ actor: approver, approved: true, reason: 'bench' }] });
+        if (r.stage === 'survey')
+          await handle.executeUpdate(fileSurveyReportUpdate, {
+            args: [{ actor: surveyor, passed: true, defects: [], photoRefs: [] }],
+          });
+        else if (r.stage === 'negotiation')
+          await handle.executeUpdate(submitOfferUpdate, {
+            args: [{ actor: negotiator, priceFen: Number(r.cap_fen), sellerAccepted: true }],
+          });
+        else
+          await handle.executeUpdate(decideApprovalUpdate, {
+            args: [{ actor: approver, approved: true, reason: 'bench' }],
+          });
       } catch {
         // The work list ran ahead of the workflow (its stage not yet reached): try again next round.
         refusedUpdates++;
@@ -154,7 +213,11 @@ try {
     ['offer + approval (driver)', ['PriceCapSet'], ['PriceApprovalDecided']],
     ['contract', ['PriceApprovalDecided'], ['ContractSigned']],
     ['registration + deed tax', ['ContractSigned'], ['RegistrationCompleted', 'RegistrationFailed']],
-    ['loan (decision, draw/fallback)', ['RegistrationCompleted'], ['LoanDrawn', 'LoanFallbackToCapital', 'ContractTerminated']],
+    [
+      'loan (decision, draw/fallback)',
+      ['RegistrationCompleted'],
+      ['LoanDrawn', 'LoanFallbackToCapital', 'ContractTerminated'],
+    ],
     ['seller payment', ['LoanDrawn', 'LoanFallbackToCapital'], ['SellerPaid']],
     ['handover', ['SellerPaid'], ['HomeHandedOver']],
     ['end to end', ['ListingRegistered'], ['ListingClosed']],
@@ -169,10 +232,16 @@ try {
       if (start !== undefined && end !== undefined) spans.push((end - start) / 1000);
     }
     spans.sort((a, b) => a - b);
-    console.log(`${name.padEnd(32)} ${String(spans.length).padStart(5)} ${percentile(spans, 50).toFixed(2).padStart(8)} ${percentile(spans, 95).toFixed(2).padStart(8)}`);
+    console.log(
+      `${name.padEnd(32)} ${String(spans.length).padStart(5)} ${percentile(spans, 50).toFixed(2).padStart(8)} ${percentile(spans, 95).toFixed(2).padStart(8)}`,
+    );
   }
 
-  const outcomes = await deps.db.selectFrom('housing_listings').select(['status', sql<string>`count(*)`.as('n')]).groupBy('status').execute();
+  const outcomes = await deps.db
+    .selectFrom('housing_listings')
+    .select(['status', sql<string>`count(*)`.as('n')])
+    .groupBy('status')
+    .execute();
   const count = (type: string) => events.filter((e) => e.type === type).length;
   const handedOver = Number(outcomes.find((o) => o.status === 'handed_over')?.n ?? 0);
   const paid = await deps.bank.queryPayments(ids.map((id) => `housing-seller-${id}#1`));
@@ -191,13 +260,21 @@ try {
   }
   const planRun = await client.workflow.getHandle(PLAN_ID).describe();
   console.log(`\noutcomes                 ${outcomes.map((o) => `${o.status} ${o.n}`).join(', ')}`);
-  console.log(`compensations            loans refused ${count('LoanRefused')} (fallback to capital ${count('LoanFallbackToCapital')}), registrations failed ${count('RegistrationFailed')}, contracts terminated ${count('ContractTerminated')}, registrations unwound ${count('RegistrationUnwound')}`);
-  console.log(`seller payments          ${settled.length} settled at the bank for ${handedOver} handovers (one key each; ${paid.length} keys known to the bank)`);
-  console.log(`purchase plan            ${runs} run(s) (continue-as-new), current run ${planRun.historyLength} history events; admitted ${state.admittedTotal}, settled ${state.settledTotal}, reserved now ${Object.keys(state.reserved).length}, spent ${((state.funds.capital.spentFen + state.funds.loan.spentFen) / 100).toLocaleString('en')} yuan`);
+  console.log(
+    `compensations            loans refused ${count('LoanRefused')} (fallback to capital ${count('LoanFallbackToCapital')}), registrations failed ${count('RegistrationFailed')}, contracts terminated ${count('ContractTerminated')}, registrations unwound ${count('RegistrationUnwound')}`,
+  );
+  console.log(
+    `seller payments          ${settled.length} settled at the bank for ${handedOver} handovers (one key each; ${paid.length} keys known to the bank)`,
+  );
+  console.log(
+    `purchase plan            ${runs} run(s) (continue-as-new), current run ${planRun.historyLength} history events; admitted ${state.admittedTotal}, settled ${state.settledTotal}, reserved now ${Object.keys(state.reserved).length}, spent ${((state.funds.capital.spentFen + state.funds.loan.spentFen) / 100).toLocaleString('en')} yuan`,
+  );
   console.log(`updates refused (early)  ${refusedUpdates} (the driver retried them)`);
   console.log(`events recorded          ${events.length.toLocaleString('en')}`);
   console.log(`wall time                ${wall.toFixed(1)} s (start ${((tStarted - t0) / 1000).toFixed(1)} s)`);
-  console.log(`throughput               ${(handedOver / wall).toFixed(1)} handovers/s, ${(LISTINGS / wall).toFixed(1)} listings/s`);
+  console.log(
+    `throughput               ${(handedOver / wall).toFixed(1)} handovers/s, ${(LISTINGS / wall).toFixed(1)} listings/s`,
+  );
   console.log(`peak RSS (worker+bench)  ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
 } finally {
   clearInterval(sampler);

@@ -6,17 +6,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { classifyDuplicates, ingestExtractFile } from '../activities/subsidy/ingest';
-import { storeUpload } from '../activities/subsidy/uploads';
-import type { SubsidyDeps } from '../activities/subsidy';
-import { createBankClient } from '../adapters/bank';
-import { createDb, migrateToLatest } from '../db/database';
-import { PersonVault } from '../db/person-vault';
-import { EventStore } from '../eventstore';
-import { allProjections } from '../projections';
-import { loadConfig } from '../stack/config';
-import { embeddedUrl, ensurePostgres } from '../stack/postgres';
-import { piiKeysFrom } from '../stack/pii-key';
+import { allProjections } from '../app/projections';
+import { embeddedUrl, ensurePostgres } from '../app/stack/postgres';
+import { createBankClient } from '../platform/adapters/bank';
+import { loadConfig } from '../platform/config';
+import { createDb, migrateToLatest } from '../platform/db/database';
+import { PersonVault } from '../platform/db/person-vault';
+import { EventStore } from '../platform/eventstore';
+import { piiKeysFrom } from '../platform/security/pii-key';
+import type { SubsidyDeps } from '../subsidy/activities';
+import { classifyDuplicates, ingestExtractFile } from '../subsidy/activities/ingest';
+import { storeUpload } from '../subsidy/adapters/uploads';
 import { stackEnv } from '../test/support/stack-process';
 import { writeSyntheticSubsidyData } from './synthetic';
 
@@ -64,7 +64,13 @@ try {
       databaseUrl: url,
       uploadsDir: path.join(dataDir, 'uploads'),
     } satisfies SubsidyDeps;
-    const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, String(rows)), quarter: '2025Q3', rows, rosterSize: Math.max(1_000, rows / 10), seed: 7 });
+    const files = await writeSyntheticSubsidyData({
+      dir: path.join(dataDir, String(rows)),
+      quarter: '2025Q3',
+      rows,
+      rosterSize: Math.max(1_000, rows / 10),
+      seed: 7,
+    });
     const upload = await storeUpload(deps, files.hospitalizations);
     const t0 = performance.now();
     await ingestExtractFile(deps, { cycleId: 'bench', extractHash: upload.hash });
@@ -74,12 +80,17 @@ try {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const snapshot = async (table: string) =>
-      (await client.query(`select string_agg(line_no || ':' || coalesce(quarantine_reason, ''), ',' order by line_no) as s from ${table} where extract_hash = $1`, [upload.hash]))
-        .rows[0].s as string;
+      (
+        await client.query(
+          `select string_agg(line_no || ':' || coalesce(quarantine_reason, ''), ',' order by line_no) as s from ${table} where extract_hash = $1`,
+          [upload.hash],
+        )
+      ).rows[0].s as string;
     const after = await snapshot('extract_rows');
-    await client.query(`update extract_rows set quarantine_reason = null, quarantine_detail = null where extract_hash = $1 and quarantine_reason like 'duplicate_%'`, [
-      upload.hash,
-    ]);
+    await client.query(
+      `update extract_rows set quarantine_reason = null, quarantine_detail = null where extract_hash = $1 and quarantine_reason like 'duplicate_%'`,
+      [upload.hash],
+    );
     // The old path met a freshly loaded, never-analysed table: a new one with the same rows.
     await client.query('create table extract_rows_before (like extract_rows including all)');
     await client.query('insert into extract_rows_before select * from extract_rows');

@@ -11,21 +11,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readRecords } from '../adapters/files';
-import { dayOf, isoOf } from '../domain/dates';
+import { dayOf, isoOf } from '../platform/common/dates';
+import { readRecords } from '../subsidy/adapters/files';
 import {
   computePerson,
   currentPolicy,
   DuplicateClassifier,
   EXCLUSION_CODES,
+  type ExclusionCode,
   parseQuarter,
+  type RosterEntry,
+  type Stay,
   stayContent,
   validateRosterRow,
   validateStayRow,
-  type ExclusionCode,
-  type RosterEntry,
-  type Stay,
-} from '../domain/subsidy';
+} from '../subsidy/rules';
 import type { SyntheticFiles } from './synthetic';
 
 function option(name: string, fallback: string): string {
@@ -63,17 +63,34 @@ const memo = (label: string) => {
   if (!process.env.BENCH_MEM) return;
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  console.log(`    [${label}] rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external + m.arrayBuffers)} peak ${mb(peakRss())}`);
+  console.log(
+    `    [${label}] rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external + m.arrayBuffers)} peak ${mb(peakRss())}`,
+  );
 };
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-rules-'));
 try {
-  console.log(`bench:rules — ${ROWS.toLocaleString('en-US')} extract rows, ${ROSTER.toLocaleString('en-US')} roster entries, quarter ${QUARTER}, today ${TODAY}`);
+  console.log(
+    `bench:rules — ${ROWS.toLocaleString('en-US')} extract rows, ${ROSTER.toLocaleString('en-US')} roster entries, quarter ${QUARTER}, today ${TODAY}`,
+  );
   let t = performance.now();
   // In a child process, so the peak RSS below is the rules run's own.
   const generated = spawnSync(
     process.execPath,
-    [...process.execArgv, fileURLToPath(new URL('./synthetic.ts', import.meta.url)), '--dir', dir, '--quarter', QUARTER, '--rows', String(ROWS), '--roster', String(ROSTER), '--seed', String(SEED)],
+    [
+      ...process.execArgv,
+      fileURLToPath(new URL('./synthetic.ts', import.meta.url)),
+      '--dir',
+      dir,
+      '--quarter',
+      QUARTER,
+      '--rows',
+      String(ROWS),
+      '--roster',
+      String(ROSTER),
+      '--seed',
+      String(SEED),
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
   );
   if (generated.status !== 0) throw new Error(`generating the synthetic extract failed (exit ${generated.status})`);
@@ -98,7 +115,9 @@ try {
   }
   const rosterMs = performance.now() - t;
   memo('roster');
-  console.log(`  roster parse+validate          ${secs(rosterMs)}  ${rate(rosterIn, rosterMs)}  (${rosterBad} quarantined)`);
+  console.log(
+    `  roster parse+validate          ${secs(rosterMs)}  ${rate(rosterIn, rosterMs)}  (${rosterBad} quarantined)`,
+  );
 
   // Phase 2: the extract, streamed: validate, and keep valid rows in columns.
   t = performance.now();
@@ -141,7 +160,12 @@ try {
     const i = rowsIn++;
     if (i >= capacity) grow();
     const checked = validateStayRow(record, { today: TODAY });
-    duplicates.add({ recordId: record.record_id ?? '', content: contentHash(stayContent(record)), quarantined: !checked.ok, line });
+    duplicates.add({
+      recordId: record.record_id ?? '',
+      content: contentHash(stayContent(record)),
+      quarantined: !checked.ok,
+      line,
+    });
     if (!checked.ok) {
       quarantineReasons.set(checked.reason, (quarantineReasons.get(checked.reason) ?? 0) + 1);
       continue;
@@ -172,7 +196,9 @@ try {
   memo('extract');
   let quarantined = 0;
   for (const n of quarantineReasons.values()) quarantined += n;
-  console.log(`  extract parse+validate+dedup   ${secs(parseMs)}  ${rate(rowsIn, parseMs)}  (${quarantined} quarantined)`);
+  console.log(
+    `  extract parse+validate+dedup   ${secs(parseMs)}  ${rate(rowsIn, parseMs)}  (${quarantined} quarantined)`,
+  );
 
   // Phase 3: compute, person by person (counting sort of valid rows by person).
   t = performance.now();
@@ -223,22 +249,41 @@ try {
     tally(computePerson({ person: entry, stays, alreadyPaidNights: [], quarter: QUARTER, policy }));
   }
   for (let i = 0; i < rowsIn; i++) {
-    if (valid[i] && person[i] === -1) tally(computePerson({ person: undefined, stays: [stayAt(i, '')], alreadyPaidNights: [], quarter: QUARTER, policy }));
+    if (valid[i] && person[i] === -1)
+      tally(
+        computePerson({ person: undefined, stays: [stayAt(i, '')], alreadyPaidNights: [], quarter: QUARTER, policy }),
+      );
   }
   const computeMs = performance.now() - t;
   memo('compute');
   const computed = counts.paid + counts.not_eligible + counts.excluded;
-  console.log(`  compute                        ${secs(computeMs)}  ${rate(computed, computeMs)}  (${personsComputed.toLocaleString('en-US')} computePerson calls)`);
+  console.log(
+    `  compute                        ${secs(computeMs)}  ${rate(computed, computeMs)}  (${personsComputed.toLocaleString('en-US')} computePerson calls)`,
+  );
 
   const totalMs = performance.now() - start;
   const reconciles = rowsIn === counts.paid + counts.not_eligible + counts.excluded + quarantined;
   console.log(`  total parse+validate+compute   ${secs(totalMs)}  ${rate(rowsIn, totalMs)}   (target < 20 s)`);
   console.log(`  peak RSS                       ${mb(peakRss())}   (target < 500 MB)`);
   console.log('');
-  console.log(`  rows in ${rowsIn} = paid ${counts.paid} + not eligible ${counts.not_eligible} + excluded ${counts.excluded} + quarantined ${quarantined}: ${reconciles ? 'reconciles' : 'DOES NOT RECONCILE'}`);
-  console.log(`  payments ${payments} (back-pay ${backPay}), ${nightsPaid} nights, ${(amountFen / 100).toFixed(2)} yuan, city share ${(cityFen / 100).toFixed(2)} yuan`);
-  console.log(`  not paid: ${[...reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ')}`);
-  console.log(`  quarantined: ${[...quarantineReasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  console.log(
+    `  rows in ${rowsIn} = paid ${counts.paid} + not eligible ${counts.not_eligible} + excluded ${counts.excluded} + quarantined ${quarantined}: ${reconciles ? 'reconciles' : 'DOES NOT RECONCILE'}`,
+  );
+  console.log(
+    `  payments ${payments} (back-pay ${backPay}), ${nightsPaid} nights, ${(amountFen / 100).toFixed(2)} yuan, city share ${(cityFen / 100).toFixed(2)} yuan`,
+  );
+  console.log(
+    `  not paid: ${[...reasons]
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  quarantined: ${[...quarantineReasons]
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ')}`,
+  );
   if (!reconciles) process.exitCode = 1;
 } finally {
   if (KEEP) console.log(`  kept ${dir}`);

@@ -14,12 +14,12 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dayOf, dayOfYmd, isoOf, yearOf } from '../domain/dates';
-import { checkCharacter } from '../domain/subsidy/id-number';
-import { JURISDICTIONS } from '../domain/subsidy/jurisdictions';
-import { parseQuarter } from '../domain/subsidy/quarter';
-import { ROSTER_COLUMNS, STAY_COLUMNS } from '../domain/subsidy/rows';
-import { EXCLUSION_CODES } from '../domain/subsidy/types';
+import { dayOf, dayOfYmd, isoOf, yearOf } from '../platform/common/dates';
+import { checkCharacter } from '../platform/common/resident-id';
+import { JURISDICTIONS } from '../subsidy/rules/jurisdictions';
+import { parseQuarter } from '../subsidy/rules/quarter';
+import { ROSTER_COLUMNS, STAY_COLUMNS } from '../subsidy/rules/rows';
+import { EXCLUSION_CODES } from '../subsidy/rules/types';
 
 export interface SyntheticOptions {
   dir: string;
@@ -64,8 +64,54 @@ function hashText(text: string): number {
   return h >>> 0;
 }
 
-const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭', '何', '高', '林', '罗', '许', '范', '宋', '韩'];
-const GIVEN = ['桂兰', '秀英', '玉梅', '建国', '国强', '志明', '淑珍', '凤英', '德胜', '春华', '金凤', '长林', '保国', '素芳', '海涛', '红梅', '秀云', '文华', '玉珍', '振华'];
+const SURNAMES = [
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '赵',
+  '黄',
+  '周',
+  '吴',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+  '何',
+  '高',
+  '林',
+  '罗',
+  '许',
+  '范',
+  '宋',
+  '韩',
+];
+const GIVEN = [
+  '桂兰',
+  '秀英',
+  '玉梅',
+  '建国',
+  '国强',
+  '志明',
+  '淑珍',
+  '凤英',
+  '德胜',
+  '春华',
+  '金凤',
+  '长林',
+  '保国',
+  '素芳',
+  '海涛',
+  '红梅',
+  '秀云',
+  '文华',
+  '玉珍',
+  '振华',
+];
 const HOSPITALS = [
   '许昌市中心医院',
   '许昌市人民医院',
@@ -163,19 +209,22 @@ async function writeRoster(file: string, options: SyntheticOptions, ids: IdFacto
       birth = random() < 0.04 ? dayOfYmd(1965, 1, 1) + between(0, 729) : dayOfYmd(1937, 1, 1) + between(0, 365 * 28);
     } else {
       // The family's female partner is 49+ (第四条); ~5 % turn 49 during 2025–2026.
-      const partner = random() < 0.05 ? dayOfYmd(1976, 1, 1) + between(0, 729) : dayOfYmd(1945, 1, 1) + between(0, 365 * 30);
+      const partner =
+        random() < 0.05 ? dayOfYmd(1976, 1, 1) + between(0, 729) : dayOfYmd(1945, 1, 1) + between(0, 365 * 30);
       birth = male ? Math.min(partner + between(-1500, 700), dayOfYmd(1985, 12, 31)) : partner;
       if (male) femaleBirth = isoOf(partner);
     }
     const drawn = (() => {
       let x = random();
-      for (let j = 0; j < JURISDICTION_WEIGHTS.length; j++) if ((x -= JURISDICTION_WEIGHTS[j]!) < 0) return JURISDICTIONS[j]!.code;
+      for (let j = 0; j < JURISDICTION_WEIGHTS.length; j++)
+        if ((x -= JURISDICTION_WEIGHTS[j]!) < 0) return JURISDICTIONS[j]!.code;
       return JURISDICTIONS[0]!.code;
     })();
     const jurisdiction = options.onlyJurisdiction ?? drawn;
     const id = ids.make(between(0, ID_REGIONS.length - 1), birth, male);
     // Most enrolled years ago; some during 2025 (mid-quarter enrolment); ~3 % exited in 2025.
-    const enrolled = random() < 0.92 ? dayOfYmd(2019, 1, 1) + between(0, 365 * 6) : dayOfYmd(2025, 1, 1) + between(0, 364);
+    const enrolled =
+      random() < 0.92 ? dayOfYmd(2019, 1, 1) + between(0, 365 * 6) : dayOfYmd(2025, 1, 1) + between(0, 364);
     const exited = random() < 0.03 ? Math.max(enrolled + 30, dayOfYmd(2025, 1, 1) + between(0, 364)) : undefined;
     const row = [
       id,
@@ -192,11 +241,16 @@ async function writeRoster(file: string, options: SyntheticOptions, ids: IdFacto
     ];
     if (random() < badShare) {
       const kind = between(0, 5);
-      if (kind === 0) row[0] = id.slice(0, 17) + (id[17] === '0' ? '1' : '0'); // bad_id_checksum
-      else if (kind === 1) row[5] = '411099'; // unknown_jurisdiction
-      else if (kind === 2) row[6] = 'orphan_parent'; // unknown_category
-      else if (kind === 3) row[9] = '2023-02-30'; // impossible_date
-      else if (kind === 4) row[8] = ''; // missing_field
+      if (kind === 0)
+        row[0] = id.slice(0, 17) + (id[17] === '0' ? '1' : '0'); // bad_id_checksum
+      else if (kind === 1)
+        row[5] = '411099'; // unknown_jurisdiction
+      else if (kind === 2)
+        row[6] = 'orphan_parent'; // unknown_category
+      else if (kind === 3)
+        row[9] = '2023-02-30'; // impossible_date
+      else if (kind === 4)
+        row[8] = ''; // missing_field
       else row[3] = isoOf(birth + 1); // id_birth_mismatch
     }
     await out.line(row);
@@ -268,7 +322,7 @@ export async function writeSyntheticSubsidyData(options: SyntheticOptions): Prom
       else if (recentOutsiders.length > 0 && random() < 0.25) id = pick(recentOutsiders);
       else {
         // Inpatients aged 49–95 (第十条: the bureau sends records of people aged 49 and over).
-        const age = 49 + Math.floor(46 * Math.pow(random(), 1.3));
+        const age = 49 + Math.floor(46 * random() ** 1.3);
         const birth = Math.max(BIRTH_FIRST, quarter.start - age * 365 - between(0, 364));
         id = outsiderIds.make(between(0, ID_REGIONS.length - 1), birth, random() < 0.5);
         if (recentOutsiders.length < 1_000) recentOutsiders.push(id);
@@ -276,7 +330,8 @@ export async function writeSyntheticSubsidyData(options: SyntheticOptions): Prom
       }
       const u = random();
       const nights = u < 0.03 ? 0 : u < 0.985 ? 1 + Math.floor(-Math.log(1 - random()) * 7) : between(30, 120);
-      discharge = random() < 0.08 ? quarter.start - between(1, 180) : quarter.start + between(0, quarter.end - quarter.start);
+      discharge =
+        random() < 0.08 ? quarter.start - between(1, 180) : quarter.start + between(0, quarter.end - quarter.start);
       admission = discharge - Math.min(nights, 150);
     }
     const row = [
@@ -292,14 +347,22 @@ export async function writeSyntheticSubsidyData(options: SyntheticOptions): Prom
     if (random() < badShare) {
       broken = true;
       const kind = between(0, 8);
-      if (kind === 0) row[1] = id.slice(0, 17) + (id[17] === '0' ? '1' : '0'); // bad_id_checksum
-      else if (kind === 1) row[1] = id.slice(0, 16); // bad_id_format
-      else if (kind === 2) row[4] = `${yearOf(admission)}-02-30`; // impossible_date
-      else if (kind === 3) [row[4], row[5]] = [isoOf(discharge + between(1, 5)), isoOf(discharge)]; // discharge_before_admission
-      else if (kind === 4) row[5] = isoOf(quarter.end + 4_000); // future_date
-      else if (kind === 5) row[5] = ''; // missing_field
-      else if (kind === 6) row[6] = 'drunk'; // unknown_exclusion
-      else if (kind === 7 && previous) row[0] = previous[0]!; // duplicate_conflict: same record id, other content
+      if (kind === 0)
+        row[1] = id.slice(0, 17) + (id[17] === '0' ? '1' : '0'); // bad_id_checksum
+      else if (kind === 1)
+        row[1] = id.slice(0, 16); // bad_id_format
+      else if (kind === 2)
+        row[4] = `${yearOf(admission)}-02-30`; // impossible_date
+      else if (kind === 3)
+        [row[4], row[5]] = [isoOf(discharge + between(1, 5)), isoOf(discharge)]; // discharge_before_admission
+      else if (kind === 4)
+        row[5] = isoOf(quarter.end + 4_000); // future_date
+      else if (kind === 5)
+        row[5] = ''; // missing_field
+      else if (kind === 6)
+        row[6] = 'drunk'; // unknown_exclusion
+      else if (kind === 7 && previous)
+        row[0] = previous[0]!; // duplicate_conflict: same record id, other content
       else if (previous) row.splice(0, row.length, ...previous); // duplicate_record: an exact repeat
     }
     await out.line(row);

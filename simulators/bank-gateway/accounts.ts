@@ -6,24 +6,43 @@ import { createHmac } from 'node:crypto';
  * Social-security cards in Xuchang are issued through these banks and the rural credit union (XCRCB).
  */
 export const DEFAULT_BANK_CODES: readonly string[] = [
-  'ICBC', '102', // 工商银行
-  'ABC', '103', // 农业银行
-  'BOC', '104', // 中国银行
-  'CCB', '105', // 建设银行
-  'BOCOM', 'COMM', '301', // 交通银行
-  'CITIC', '302',
-  'CEB', '303',
-  'HXB', '304',
-  'CMBC', '305',
-  'CGB', '306',
-  'PAB', '307',
-  'CMB', '308',
-  'CIB', '309',
-  'SPDB', '310',
-  'ZYB', '313', // 中原银行 (city commercial banks share category 313)
+  'ICBC',
+  '102', // 工商银行
+  'ABC',
+  '103', // 农业银行
+  'BOC',
+  '104', // 中国银行
+  'CCB',
+  '105', // 建设银行
+  'BOCOM',
+  'COMM',
+  '301', // 交通银行
+  'CITIC',
+  '302',
+  'CEB',
+  '303',
+  'HXB',
+  '304',
+  'CMBC',
+  '305',
+  'CGB',
+  '306',
+  'PAB',
+  '307',
+  'CMB',
+  '308',
+  'CIB',
+  '309',
+  'SPDB',
+  '310',
+  'ZYB',
+  '313', // 中原银行 (city commercial banks share category 313)
   'ZZBANK',
-  'XCRCB', 'HNNX', '402', // 许昌农商银行 / 河南农信 (rural credit cooperatives)
-  'PSBC', '403', // 邮储银行
+  'XCRCB',
+  'HNNX',
+  '402', // 许昌农商银行 / 河南农信 (rural credit cooperatives)
+  'PSBC',
+  '403', // 邮储银行
 ];
 
 /** Digits only, as on a social-security card's bank account; lengths of cards and passbook accounts. */
@@ -57,7 +76,10 @@ export class AccountBook {
 
   /** Binds what makes two instructions "the same payment": bank, account and amount (not name or memo). */
   fingerprint(bankCode: string, accountNo: string, amountFen: number): string {
-    return createHmac('sha256', this.secret).update(`payment:${bankCode.toUpperCase()}|${accountNo}|${amountFen}`).digest('hex').slice(0, 24);
+    return createHmac('sha256', this.secret)
+      .update(`payment:${bankCode.toUpperCase()}|${accountNo}|${amountFen}`)
+      .digest('hex')
+      .slice(0, 24);
   }
 
   knowsBank(bankCode: string): boolean {

@@ -5,7 +5,14 @@ import { z } from 'zod';
  * recorded; the `commit_then_*` ones strike after the ledger has durably taken the request, so
  * the caller loses the answer to something that did happen — the case idempotency keys exist for.
  */
-export const FAULT_EFFECTS = ['timeout', 'error_500', 'error_503', 'commit_then_timeout', 'commit_then_503', 'commit_then_reset'] as const;
+export const FAULT_EFFECTS = [
+  'timeout',
+  'error_500',
+  'error_503',
+  'commit_then_timeout',
+  'commit_then_503',
+  'commit_then_reset',
+] as const;
 export type FaultEffect = (typeof FAULT_EFFECTS)[number];
 
 /** Which requests a rule applies to: batch submissions, status queries (single or bulk), or both. */
@@ -20,7 +27,9 @@ export const faultRuleSchema = z
     /** Or strike each matching request with this probability (seeded PRNG, reproducible). */
     probability: z.number().min(0).max(1).optional(),
   })
-  .refine((r) => (r.next === undefined) !== (r.probability === undefined), { message: 'give exactly one of next or probability' });
+  .refine((r) => (r.next === undefined) !== (r.probability === undefined), {
+    message: 'give exactly one of next or probability',
+  });
 export type FaultRule = z.input<typeof faultRuleSchema>;
 
 export const faultsSchema = z.object({
@@ -62,9 +71,16 @@ export class FaultPlan {
   private random = seededRandom(1);
   hangMs = 30_000;
   /** How many requests each effect has struck since start, for tests to assert on. */
-  readonly struck: Record<FaultEffect, number> = Object.fromEntries(FAULT_EFFECTS.map((e) => [e, 0])) as Record<FaultEffect, number>;
+  readonly struck: Record<FaultEffect, number> = Object.fromEntries(FAULT_EFFECTS.map((e) => [e, 0])) as Record<
+    FaultEffect,
+    number
+  >;
 
-  configure(input: { seed?: number | undefined; rules?: z.output<typeof faultRuleSchema>[] | undefined; hangMs?: number | undefined }): void {
+  configure(input: {
+    seed?: number | undefined;
+    rules?: z.output<typeof faultRuleSchema>[] | undefined;
+    hangMs?: number | undefined;
+  }): void {
     if (input.seed !== undefined) this.random = seededRandom(input.seed);
     if (input.hangMs !== undefined) this.hangMs = input.hangMs;
     if (input.rules !== undefined) {
@@ -94,6 +110,10 @@ export class FaultPlan {
   }
 
   describe(): { rules: ActiveRule[]; hangMs: number; struck: Record<FaultEffect, number> } {
-    return { rules: this.rules.filter((r) => r.remaining === undefined || r.remaining > 0).map((r) => ({ ...r })), hangMs: this.hangMs, struck: { ...this.struck } };
+    return {
+      rules: this.rules.filter((r) => r.remaining === undefined || r.remaining > 0).map((r) => ({ ...r })),
+      hangMs: this.hangMs,
+      struck: { ...this.struck },
+    };
   }
 }

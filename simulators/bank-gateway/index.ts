@@ -1,4 +1,18 @@
-export { startBankGateway, redactUrl, type BankGatewayHandle, type BankGatewayOptions } from './server';
 export { DEFAULT_BANK_CODES, maskAccount } from './accounts';
-export { FAULT_EFFECTS, seededRandom, type BankFaults, type FaultEffect, type FaultRule, type FaultTarget } from './faults';
-export type { InquiryView, LedgerEntryView, PaymentInstruction, PaymentView, StatementEntry, SubmissionResult } from './payments';
+export {
+  type BankFaults,
+  FAULT_EFFECTS,
+  type FaultEffect,
+  type FaultRule,
+  type FaultTarget,
+  seededRandom,
+} from './faults';
+export type {
+  InquiryView,
+  LedgerEntryView,
+  PaymentInstruction,
+  PaymentView,
+  StatementEntry,
+  SubmissionResult,
+} from './payments';
+export { type BankGatewayHandle, type BankGatewayOptions, redactUrl, startBankGateway } from './server';

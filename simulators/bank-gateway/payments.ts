@@ -1,4 +1,4 @@
-import { maskAccount, type AccountBook } from './accounts';
+import { type AccountBook, maskAccount } from './accounts';
 import type { Journal } from './journal';
 
 // The payment ledger of the simulated bank: what was instructed under which idempotency key, and
@@ -167,7 +167,12 @@ export class PaymentLedger {
       if (known) {
         if (known.fingerprint !== fingerprint) {
           this.conflictsRefused++;
-          results.push({ idempotencyKey: p.idempotencyKey, paymentId: known.paymentId, status: 'rejected', reason: 'idempotency_conflict' });
+          results.push({
+            idempotencyKey: p.idempotencyKey,
+            paymentId: known.paymentId,
+            status: 'rejected',
+            reason: 'idempotency_conflict',
+          });
         } else {
           results.push(firstResult(p.idempotencyKey, known));
         }
@@ -215,7 +220,11 @@ export class PaymentLedger {
     for (const key of keys) {
       const entry = this.entries.get(key);
       if (entry?.status !== 'pending') continue;
-      records.push(this.accounts.isClosedRef(entry.accountRef) ? { t: 'payment.failed', at, key, reason: 'account_closed' } : { t: 'payment.settled', at, key });
+      records.push(
+        this.accounts.isClosedRef(entry.accountRef)
+          ? { t: 'payment.failed', at, key, reason: 'account_closed' }
+          : { t: 'payment.settled', at, key },
+      );
     }
     this.write(records);
     return records.length;
@@ -268,7 +277,10 @@ export class PaymentLedger {
    * The payer account's statement: settled payments whose value date lies in [from, to] (ISO dates,
    * inclusive), in booking order, a page at a time after the entry `after`.
    */
-  statement(range: { from: string; to: string; after?: string; limit: number }): { entries: StatementEntry[]; next?: string } {
+  statement(range: { from: string; to: string; after?: string; limit: number }): {
+    entries: StatementEntry[];
+    next?: string;
+  } {
     const entries: StatementEntry[] = [];
     let started = range.after === undefined;
     for (const e of this.entries.values()) {
@@ -324,13 +336,22 @@ export class PaymentLedger {
   view(options: { accountRef?: string } = {}): LedgerEntryView[] {
     const out: LedgerEntryView[] = [];
     for (const { key, fingerprint: _f, ...rest } of this.entries.values()) {
-      if (options.accountRef === undefined || rest.accountRef === options.accountRef) out.push({ idempotencyKey: key, ...rest });
+      if (options.accountRef === undefined || rest.accountRef === options.accountRef)
+        out.push({ idempotencyKey: key, ...rest });
     }
     return out;
   }
 
   summary() {
-    const counts = { entries: this.entries.size, submittedRecords: this.submittedRecords, pending: 0, settled: 0, failed: 0, rejected: 0, conflictsRefused: this.conflictsRefused };
+    const counts = {
+      entries: this.entries.size,
+      submittedRecords: this.submittedRecords,
+      pending: 0,
+      settled: 0,
+      failed: 0,
+      rejected: 0,
+      conflictsRefused: this.conflictsRefused,
+    };
     const fen = { pending: 0, settled: 0, failed: 0 };
     for (const e of this.entries.values()) {
       counts[e.status]++;

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AccountBook, DEFAULT_BANK_CODES, maskAccount } from './accounts';
-import { FaultPlan, faultsSchema, type BankFaults, type FaultEffect } from './faults';
+import { type BankFaults, type FaultEffect, FaultPlan, faultsSchema } from './faults';
 import { Journal, ledgerSecret } from './journal';
 import { PaymentLedger, type PaymentRecord } from './payments';
 
@@ -37,7 +37,10 @@ const instructionSchema = z.object({
   amountFen: z.number().int().positive().max(1e12),
   memo: z.string().max(500).default(''),
 });
-const batchSchema = z.object({ batchId: z.string().min(1).max(200), payments: z.array(instructionSchema).min(1).max(MAX_PER_REQUEST) });
+const batchSchema = z.object({
+  batchId: z.string().min(1).max(200),
+  payments: z.array(instructionSchema).min(1).max(MAX_PER_REQUEST),
+});
 const querySchema = z.object({ idempotencyKeys: z.array(z.string().min(1).max(200)).max(MAX_PER_REQUEST) });
 const accountSchema = z.object({ accountNo: z.string().min(1).max(60) });
 const settlementSchema = z.object({ delayMs: z.number().int().nonnegative() });
@@ -59,7 +62,9 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
   const host = options.host ?? '127.0.0.1';
   const accounts = new AccountBook(ledgerSecret(options.journalDir), options.bankCodes ?? DEFAULT_BANK_CODES);
   const ledger = new PaymentLedger(accounts, options.settlementDelayMs ?? 200);
-  const journal = await Journal.open<PaymentRecord>(options.journalDir, 'ledger.jsonl', (record) => ledger.apply(record));
+  const journal = await Journal.open<PaymentRecord>(options.journalDir, 'ledger.jsonl', (record) =>
+    ledger.apply(record),
+  );
   ledger.attach(journal);
 
   const faults = new FaultPlan();
@@ -72,7 +77,9 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
 
   const app = Fastify({
     bodyLimit: 32 * 1024 * 1024,
-    logger: options.logger ? { serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) } } : false,
+    logger: options.logger
+      ? { serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) } }
+      : false,
     // Hung requests are released on close; idle keep-alive sockets must not hold the server open.
     forceCloseConnections: true,
   });
@@ -98,7 +105,11 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
   }
 
   /** Strikes a fault that comes before any work; returns the post-commit one for the handler to apply. */
-  async function faultBefore(request: FastifyRequest, reply: FastifyReply, target: 'submit' | 'query'): Promise<'answered' | FaultEffect | undefined> {
+  async function faultBefore(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    target: 'submit' | 'query',
+  ): Promise<'answered' | FaultEffect | undefined> {
     const effect = faults.draw(target);
     switch (effect) {
       case 'timeout':
@@ -116,7 +127,12 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
   }
 
   /** Sends the answer, unless a commit-then-drop fault says the caller never gets it. */
-  async function answer(request: FastifyRequest, reply: FastifyReply, effect: FaultEffect | undefined, body: unknown): Promise<void> {
+  async function answer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    effect: FaultEffect | undefined,
+    body: unknown,
+  ): Promise<void> {
     switch (effect) {
       case 'commit_then_timeout':
         return loseResponse(request, reply, 'hang');
@@ -132,7 +148,10 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
 
   const badRequest = (reply: FastifyReply, error: z.ZodError) =>
     // Paths and messages only: the values may be account numbers.
-    reply.status(400).send({ error: 'bad_request', issues: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    reply.status(400).send({
+      error: 'bad_request',
+      issues: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
 
   app.get('/health', async () => ({ ok: true }));
 
@@ -227,7 +246,12 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
     const parsed = plantSchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
     try {
-      return ledger.plantSettlement({ key: parsed.data.idempotencyKey, amountFen: parsed.data.amountFen, accountNo: parsed.data.accountNo, bankCode: parsed.data.bankCode });
+      return ledger.plantSettlement({
+        key: parsed.data.idempotencyKey,
+        amountFen: parsed.data.amountFen,
+        accountNo: parsed.data.accountNo,
+        bankCode: parsed.data.bankCode,
+      });
     } catch (error) {
       return reply.status(409).send({ error: 'conflict', message: (error as Error).message });
     }
@@ -274,5 +298,8 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
 
 /** Account numbers appear in admin paths; logs get only their last four digits. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/admin\/accounts\/([^/?]+)/, (_m, accountNo: string) => `/admin/accounts/${maskAccount(decodeURIComponent(accountNo))}`);
+  return url.replace(
+    /\/admin\/accounts\/([^/?]+)/,
+    (_m, accountNo: string) => `/admin/accounts/${maskAccount(decodeURIComponent(accountNo))}`,
+  );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { queryFlag, queryInt } from '../../api/query-params';
+import { queryFlag, queryInt } from '../../platform/http/query-params';
 
 // "false" in a query string is a non-empty string; z.coerce.boolean() once turned it into true and
 // auto-approved a cycle that was meant to wait for its counties.
@@ -27,6 +27,7 @@ describe('query-string flags and numbers', () => {
 
   it('takes whole numbers in range only', () => {
     expect(schema.parse({ limit: '250' }).limit).toBe(250);
-    for (const bad of ['', '0', '1001', '1e3', '-1', '2.5', 'ten']) expect(schema.safeParse({ limit: bad }).success, bad).toBe(false);
+    for (const bad of ['', '0', '1001', '1e3', '-1', '2.5', 'ten'])
+      expect(schema.safeParse({ limit: bad }).success, bad).toBe(false);
   });
 });

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subsidyEvent } from '../../activities/subsidy/context';
-import { checkExport } from '../../audit/export';
-import { EventStore } from '../../eventstore';
-import { allProjections } from '../../projections';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { checkExport } from '../../app/audit/export';
+import { allProjections } from '../../app/projections';
+import { EventStore } from '../../platform/eventstore';
+import { subsidyEvent } from '../../subsidy/context';
 import { listenApi, newSecret, tokenFor } from '../security/support';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 // The auditors' read-only API: the same verify, rebuild and export as the CLI, over HTTP.
 const secret = newSecret();
@@ -21,11 +21,26 @@ beforeAll(async () => {
     const cycleId = 'subsidy-cycle-2025Q3';
     await store.append(
       `${cycleId}:funding:${jurisdiction}`,
-      [subsidyEvent('FundingRequested', { cycleId, jurisdiction, payments: 1, amountFen: 10_000, cityShareFen: 4_000, countyShareFen: 6_000 }, cycleId, jurisdiction)],
+      [
+        subsidyEvent(
+          'FundingRequested',
+          { cycleId, jurisdiction, payments: 1, amountFen: 10_000, cityShareFen: 4_000, countyShareFen: 6_000 },
+          cycleId,
+          jurisdiction,
+        ),
+      ],
       { metadata: { actor: 'test:audit-api' } },
     );
   }
-  api = await listenApi({ db: testDb.db, store, temporal: {} as never, taskQueue: 'unused', logLevel: 'silent', subsidy: {} as never, tokenSecret: secret });
+  api = await listenApi({
+    db: testDb.db,
+    store,
+    temporal: {} as never,
+    taskQueue: 'unused',
+    logLevel: 'silent',
+    subsidy: {} as never,
+    tokenSecret: secret,
+  });
   auditor = await tokenFor(secret, 'auditor');
 });
 afterAll(async () => {
@@ -33,7 +48,8 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-const get = (url: string, token = auditor) => fetch(`${api.url}${url}`, { headers: { authorization: `Bearer ${token}` } });
+const get = (url: string, token = auditor) =>
+  fetch(`${api.url}${url}`, { headers: { authorization: `Bearer ${token}` } });
 
 describe('audit API', () => {
   it('verify, rebuild and export for an auditor', async () => {
@@ -47,7 +63,10 @@ describe('audit API', () => {
   });
 
   it('is read-only: no mutating method is offered', async () => {
-    const response = await fetch(`${api.url}/audit/verify`, { method: 'POST', headers: { authorization: `Bearer ${auditor}` } });
+    const response = await fetch(`${api.url}/audit/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${auditor}` },
+    });
     expect(response.status).toBe(404);
   });
 
@@ -55,15 +74,24 @@ describe('audit API', () => {
     const victim = (await store.readStream('subsidy-cycle-2025Q3:funding:411002'))[0]!;
     await testDb.db.connection().execute(async (conn) => {
       await sql`set session_replication_role = replica`.execute(conn);
-      await sql`update events set data = jsonb_set(data, '{amountFen}', '20000') where position = ${victim.position}`.execute(conn);
+      await sql`update events set data = jsonb_set(data, '{amountFen}', '20000') where position = ${victim.position}`.execute(
+        conn,
+      );
       await sql`set session_replication_role = origin`.execute(conn);
     });
     expect(await (await get('/audit/verify')).json()).toMatchObject({ ok: false, position: victim.position });
-    const report = (await (await get('/audit/rebuild')).json()) as { ok: boolean; differences: { table: string; keys: string[] }[]; chain: { position: string } };
+    const report = (await (await get('/audit/rebuild')).json()) as {
+      ok: boolean;
+      differences: { table: string; keys: string[] }[];
+      chain: { position: string };
+    };
     expect(report.ok).toBe(false);
     expect(report.differences[0]).toMatchObject({
       table: 'funding_requests',
-      keys: ['live    cycle_id=subsidy-cycle-2025Q3, jurisdiction=411002', 'rebuilt cycle_id=subsidy-cycle-2025Q3, jurisdiction=411002'],
+      keys: [
+        'live    cycle_id=subsidy-cycle-2025Q3, jurisdiction=411002',
+        'rebuilt cycle_id=subsidy-cycle-2025Q3, jurisdiction=411002',
+      ],
     });
     expect(report.chain.position).toBe(victim.position);
     const lines = (await (await get('/audit/events')).text()).trim().split('\n');

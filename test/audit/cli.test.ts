@@ -5,14 +5,14 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { subsidyEvent } from '../../activities/subsidy/context';
-import { replayWorkflow } from '../../audit/replay';
-import { EventStore } from '../../eventstore';
-import { allProjections } from '../../projections';
-import { repoRoot } from '../../stack/config';
-import { dataConverter } from '../../stack/temporal-client';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { systemCheckWorkflow } from '../../workflows';
+import { replayWorkflow } from '../../app/audit/replay';
+import { allProjections } from '../../app/projections';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { systemCheckWorkflow } from '../../app/workflows';
+import { repoRoot } from '../../platform/config';
+import { EventStore } from '../../platform/eventstore';
+import { dataConverter } from '../../platform/temporal/client';
+import { subsidyEvent } from '../../subsidy/context';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { collect, spawnCli } from '../support/stack-process';
 
@@ -31,7 +31,12 @@ beforeAll(async () => {
   testDb = await createTestDatabase('audit_cli');
   store = new EventStore(testDb.db, allProjections);
   workDir = mkdtempSync(path.join(os.tmpdir(), 'xuchang-audit-cli-'));
-  env = { DATABASE_URL: testDb.url, TEMPORAL_ADDRESS: inject('temporalAddress'), DATA_DIR: workDir, LOG_LEVEL: 'silent' };
+  env = {
+    DATABASE_URL: testDb.url,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    DATA_DIR: workDir,
+    LOG_LEVEL: 'silent',
+  };
   for (const [quarter, jurisdiction, amountFen] of [
     ['2025Q3', '411002', 300_000],
     ['2025Q3', '411003', 150_050],
@@ -41,13 +46,32 @@ beforeAll(async () => {
     const cityShareFen = Math.floor((amountFen * 40 + 50) / 100);
     await store.append(
       `${cycleId}:funding:${jurisdiction}`,
-      [subsidyEvent('FundingRequested', { cycleId, jurisdiction, payments: 2, amountFen, cityShareFen, countyShareFen: amountFen - cityShareFen }, cycleId, jurisdiction)],
+      [
+        subsidyEvent(
+          'FundingRequested',
+          { cycleId, jurisdiction, payments: 2, amountFen, cityShareFen, countyShareFen: amountFen - cityShareFen },
+          cycleId,
+          jurisdiction,
+        ),
+      ],
       { metadata: { actor: 'test:audit-cli' } },
     );
   }
-  worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: { store } as never });
-  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: dataConverter() });
-  await client.workflow.execute(systemCheckWorkflow, { taskQueue, workflowId, args: [{ requestedBy: 'audit-cli-test' }] });
+  worker = await startWorker({
+    address: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    deps: { store } as never,
+  });
+  client = new Client({
+    connection: await Connection.connect({ address: inject('temporalAddress') }),
+    dataConverter: dataConverter(),
+  });
+  await client.workflow.execute(systemCheckWorkflow, {
+    taskQueue,
+    workflowId,
+    args: [{ requestedBy: 'audit-cli-test' }],
+  });
 });
 afterAll(async () => {
   await worker?.shutdown();
@@ -74,7 +98,13 @@ describe('audit CLI', () => {
     expect(exported.code, exported.stderr).toBe(0);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(2);
-    const first = JSON.parse(lines[0]!) as { streamId: string; hash: string; prevHash: string; position: string; data: { amountFen: number } };
+    const first = JSON.parse(lines[0]!) as {
+      streamId: string;
+      hash: string;
+      prevHash: string;
+      position: string;
+      data: { amountFen: number };
+    };
     expect(first.streamId).toBe('subsidy-cycle-2025Q3:funding:411002');
     expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
     const check = await cli('audit', 'check', file);
@@ -82,7 +112,10 @@ describe('audit CLI', () => {
     expect(lastLine(check.stdout)).toBe('ok 2 events');
 
     const edited = path.join(workDir, 'edited.jsonl');
-    writeFileSync(edited, [JSON.stringify({ ...first, data: { ...first.data, amountFen: 999_999 } }), lines[1]].join('\n'));
+    writeFileSync(
+      edited,
+      [JSON.stringify({ ...first, data: { ...first.data, amountFen: 999_999 } }), lines[1]].join('\n'),
+    );
     const refused = await cli('audit', 'check', edited);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(`position ${first.position}`);
@@ -93,7 +126,9 @@ describe('audit CLI', () => {
     const victim = (await store.readStream('subsidy-cycle-2025Q3:funding:411003'))[0]!;
     await testDb.db.connection().execute(async (conn) => {
       await sql`set session_replication_role = replica`.execute(conn);
-      await sql`update events set data = jsonb_set(data, '{amountFen}', '1') where position = ${victim.position}`.execute(conn);
+      await sql`update events set data = jsonb_set(data, '{amountFen}', '1') where position = ${victim.position}`.execute(
+        conn,
+      );
       await sql`set session_replication_role = origin`.execute(conn);
     });
     const verify = await cli('audit', 'verify');
@@ -111,7 +146,9 @@ describe('audit CLI', () => {
   it('replay: a workflow history fetched from Temporal replays against the current code', async () => {
     const replay = await cli('audit', 'replay', workflowId);
     expect(replay.code, replay.stderr).toBe(0);
-    expect(lastLine(replay.stdout)).toMatch(new RegExp(`^ok ${workflowId}: \\d+ history events replay deterministically$`));
+    expect(lastLine(replay.stdout)).toMatch(
+      new RegExp(`^ok ${workflowId}: \\d+ history events replay deterministically$`),
+    );
     const missing = await cli('audit', 'replay', 'no-such-workflow');
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);

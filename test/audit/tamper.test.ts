@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subsidyEvent } from '../../activities/subsidy/context';
-import { rebuildAndCompare } from '../../audit/rebuild';
-import { EventStore, verifyChain } from '../../eventstore';
-import { allProjections } from '../../projections';
+import { rebuildAndCompare } from '../../app/audit/rebuild';
+import { allProjections } from '../../app/projections';
+import { EventStore, verifyChain } from '../../platform/eventstore';
+import { subsidyEvent } from '../../subsidy/context';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let testDb: TestDatabase;
@@ -21,7 +21,13 @@ beforeAll(async () => {
     const cityShareFen = Math.floor((amountFen * 40 + 50) / 100);
     await store.append(
       `${cycleId}:funding:${jurisdiction}`,
-      [subsidyEvent('FundingRequested', { cycleId, jurisdiction, payments: 3, amountFen, cityShareFen, countyShareFen: amountFen - cityShareFen }, jurisdiction)],
+      [
+        subsidyEvent(
+          'FundingRequested',
+          { cycleId, jurisdiction, payments: 3, amountFen, cityShareFen, countyShareFen: amountFen - cityShareFen },
+          jurisdiction,
+        ),
+      ],
       { metadata },
     );
   }
@@ -45,15 +51,21 @@ describe('audit', () => {
   });
 
   it('a query-table row edited behind the events is found by rebuild', async () => {
-    await sql`update funding_requests set amount_fen = amount_fen + 100 where jurisdiction = '411003'`.execute(testDb.db);
+    await sql`update funding_requests set amount_fen = amount_fen + 100 where jurisdiction = '411003'`.execute(
+      testDb.db,
+    );
     const report = await rebuildAndCompare(testDb.db, store, allProjections);
     expect(report.differences).toMatchObject([{ table: 'funding_requests', onlyLive: 1, onlyRebuilt: 1 }]);
-    await sql`update funding_requests set amount_fen = amount_fen - 100 where jurisdiction = '411003'`.execute(testDb.db);
+    await sql`update funding_requests set amount_fen = amount_fen - 100 where jurisdiction = '411003'`.execute(
+      testDb.db,
+    );
   });
 
   it('an event row altered by a superuser is found by verify (naming its position) and by rebuild', async () => {
     const victim = (await store.readStream('subsidy-cycle-2025Q3:funding:411002'))[0]!;
-    await asSuperuser(sql`update events set data = jsonb_set(data, '{amountFen}', '999999') where position = ${victim.position}`);
+    await asSuperuser(
+      sql`update events set data = jsonb_set(data, '{amountFen}', '999999') where position = ${victim.position}`,
+    );
     const verdict = await verifyChain(store);
     expect(verdict).toMatchObject({ ok: false, position: victim.position });
     const report = await rebuildAndCompare(testDb.db, store, allProjections);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BankUnavailableError } from '../../adapters/bank';
-import { instruction, startBank, type Bank } from './helpers';
+import { BankUnavailableError } from '../../platform/adapters/bank';
+import { type Bank, instruction, startBank } from './helpers';
 
 let bank: Bank | undefined;
 afterEach(async () => {
@@ -8,15 +8,21 @@ afterEach(async () => {
   bank = undefined;
 });
 
-const failure = (promise: Promise<unknown>) => promise.then(
-  () => undefined,
-  (error: unknown) => error,
-);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('bank gateway faults, through the real client', () => {
   it('surfaces 500 and 503 as BankUnavailableError, recording nothing', async () => {
     bank = await startBank();
-    await bank.admin.faults({ rules: [{ effect: 'error_500', next: 1 }, { effect: 'error_503', next: 1 }] });
+    await bank.admin.faults({
+      rules: [
+        { effect: 'error_500', next: 1 },
+        { effect: 'error_503', next: 1 },
+      ],
+    });
     const p = instruction();
     const first = await failure(bank.client.submitBatch({ batchId: 'b', payments: [p] }));
     expect(first).toBeInstanceOf(BankUnavailableError);
@@ -30,7 +36,10 @@ describe('bank gateway faults, through the real client', () => {
   });
 
   it('surfaces a hung request as BankUnavailableError after the client timeout', async () => {
-    bank = await startBank({ timeoutMs: 250, faults: { hangMs: 10_000, rules: [{ effect: 'timeout', on: 'submit', next: 1 }] } });
+    bank = await startBank({
+      timeoutMs: 250,
+      faults: { hangMs: 10_000, rules: [{ effect: 'timeout', on: 'submit', next: 1 }] },
+    });
     const started = Date.now();
     const error = await failure(bank.client.submitBatch({ batchId: 'b', payments: [instruction()] }));
     expect(error).toBeInstanceOf(BankUnavailableError);

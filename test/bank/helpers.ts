@@ -1,11 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createBankClient, type BankGatewayClient, type PaymentInstruction } from '../../adapters/bank';
-import { startBankGateway, type BankGatewayOptions, type LedgerEntryView } from '../../simulators/bank-gateway';
+import { type BankGatewayClient, createBankClient, type PaymentInstruction } from '../../platform/adapters/bank';
+import { type BankGatewayOptions, type LedgerEntryView, startBankGateway } from '../../simulators/bank-gateway';
 
 export interface Ledger {
-  counts: { entries: number; submittedRecords: number; pending: number; settled: number; failed: number; rejected: number; conflictsRefused: number };
+  counts: {
+    entries: number;
+    submittedRecords: number;
+    pending: number;
+    settled: number;
+    failed: number;
+    rejected: number;
+    conflictsRefused: number;
+  };
   settledFen: number;
   pendingFen: number;
   failedFen: number;
@@ -29,21 +37,30 @@ export interface Bank {
 }
 
 /** A real simulator on a random port with its journal in a temp dir, and the real client pointed at it. */
-export async function startBank(options: Partial<BankGatewayOptions> & { timeoutMs?: number; chunkSize?: number } = {}): Promise<Bank> {
+export async function startBank(
+  options: Partial<BankGatewayOptions> & { timeoutMs?: number; chunkSize?: number } = {},
+): Promise<Bank> {
   const dir = options.journalDir ?? mkdtempSync(path.join(os.tmpdir(), 'bank-test-'));
   const { timeoutMs, chunkSize, ...gatewayOptions } = options;
   let gateway = await startBankGateway({ port: 0, settlementDelayMs: 50, ...gatewayOptions, journalDir: dir });
   const bank: Bank = {
     url: gateway.url,
     dir,
-    client: createBankClient({ baseUrl: gateway.url, timeoutMs: timeoutMs ?? 2_000, ...(chunkSize ? { chunkSize } : {}) }),
+    client: createBankClient({
+      baseUrl: gateway.url,
+      timeoutMs: timeoutMs ?? 2_000,
+      ...(chunkSize ? { chunkSize } : {}),
+    }),
     admin: {
       faults: (body) => adminCall('POST', '/admin/faults', body),
       close: async (accountNo) => void (await adminCall('POST', `/admin/accounts/${accountNo}/close`)),
       reopen: async (accountNo) => void (await adminCall('POST', `/admin/accounts/${accountNo}/reopen`)),
       settle: async () => ((await adminCall('POST', '/admin/settle')) as { settled: number }).settled,
       ledger: async () => (await adminCall('GET', '/admin/ledger')) as Ledger,
-      byAccount: async (accountNo) => (await adminCall('POST', '/admin/ledger/by-account', { accountNo })) as Awaited<ReturnType<Bank['admin']['byAccount']>>,
+      byAccount: async (accountNo) =>
+        (await adminCall('POST', '/admin/ledger/by-account', { accountNo })) as Awaited<
+          ReturnType<Bank['admin']['byAccount']>
+        >,
     },
     restart: async (more = {}) => {
       await gateway.close();

@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBankClient } from '../../adapters/bank';
+import { createBankClient } from '../../platform/adapters/bank';
 import { redactUrl } from '../../simulators/bank-gateway';
 import { freePort } from '../support/ports';
-import { instruction, startBank, until, type Bank } from './helpers';
+import { type Bank, instruction, startBank, until } from './helpers';
 
 let bank: Bank | undefined;
 afterEach(async () => {
@@ -22,13 +22,18 @@ describe('bank gateway journal', () => {
     const invalid = instruction({ bankCode: 'NOSUCHBANK' });
     await bank.admin.close(toClosed.accountNo);
     const first = await bank.client.submitBatch({ batchId: 'before', payments: [settled, toClosed, invalid] });
-    await until(() => bank!.admin.ledger(), (l) => l.counts.pending === 0);
+    await until(
+      () => bank!.admin.ledger(),
+      (l) => l.counts.pending === 0,
+    );
     const before = await bank.admin.ledger();
     expect(before.counts).toMatchObject({ entries: 3, settled: 1, failed: 1, rejected: 1 });
 
     await bank.restart();
     expect(await bank.admin.ledger()).toEqual(before);
-    expect((await bank.client.submitBatch({ batchId: 'after', payments: [settled, toClosed, invalid] })).results).toEqual(first.results);
+    expect(
+      (await bank.client.submitBatch({ batchId: 'after', payments: [settled, toClosed, invalid] })).results,
+    ).toEqual(first.results);
     expect((await bank.admin.byAccount(toClosed.accountNo)).closed).toBe(true);
     // New payments continue the numbering instead of reusing a payment id.
     const [next] = (await bank.client.submitBatch({ batchId: 'new', payments: [instruction()] })).results;
@@ -40,7 +45,10 @@ describe('bank gateway journal', () => {
     const payments = [instruction(), instruction()];
     await bank.client.submitBatch({ batchId: 'slow', payments });
     await bank.restart({ settlementDelayMs: 30 });
-    const statuses = await until(() => bank!.client.queryPayments(payments.map((p) => p.idempotencyKey)), (s) => s.every((x) => x.status === 'settled'));
+    const statuses = await until(
+      () => bank!.client.queryPayments(payments.map((p) => p.idempotencyKey)),
+      (s) => s.every((x) => x.status === 'settled'),
+    );
     expect(statuses.map((s) => s.status)).toEqual(['settled', 'settled']);
     expect((await bank.admin.ledger()).counts).toMatchObject({ entries: 2, submittedRecords: 2, settled: 2 });
   });
@@ -75,7 +83,11 @@ describe('bank gateway journal', () => {
       const again = await client.submitBatch({ batchId: 'kill-retry', payments });
       expect(again.results).toEqual(first.results);
       await fetch(`${url}/admin/settle`, { method: 'POST' });
-      const ledger = (await (await fetch(`${url}/admin/ledger?entries=false`)).json()) as { counts: Record<string, number>; settledFen: number; entries?: unknown };
+      const ledger = (await (await fetch(`${url}/admin/ledger?entries=false`)).json()) as {
+        counts: Record<string, number>;
+        settledFen: number;
+        entries?: unknown;
+      };
       expect(ledger.entries).toBeUndefined();
       expect(ledger.counts).toMatchObject({ entries: 1_500, submittedRecords: 1_500, settled: 1_500 });
       expect(ledger.settledFen).toBe(payments.reduce((sum, p) => sum + p.amountFen, 0));

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BankRejectedError } from '../../adapters/bank';
-import { instruction, startBank, until, type Bank } from './helpers';
+import { BankRejectedError } from '../../platform/adapters/bank';
+import { type Bank, instruction, startBank, until } from './helpers';
 
 let bank: Bank | undefined;
 afterEach(async () => {
@@ -13,12 +13,17 @@ describe('bank gateway: submission and idempotency', () => {
     bank = await startBank();
     const p = instruction();
     const first = await bank.client.submitBatch({ batchId: 'b1', payments: [p] });
-    expect(first.results).toEqual([{ idempotencyKey: p.idempotencyKey, paymentId: expect.stringMatching(/^BK\d+$/), status: 'accepted' }]);
+    expect(first.results).toEqual([
+      { idempotencyKey: p.idempotencyKey, paymentId: expect.stringMatching(/^BK\d+$/), status: 'accepted' },
+    ]);
 
     const again = await bank.client.submitBatch({ batchId: 'b1-retry', payments: [p] });
     expect(again.results).toEqual(first.results);
     // Still the first answer after the payment settled: a submission's answer never changes.
-    await until(() => bank!.client.queryPayments([p.idempotencyKey]), (s) => s[0]?.status === 'settled');
+    await until(
+      () => bank!.client.queryPayments([p.idempotencyKey]),
+      (s) => s[0]?.status === 'settled',
+    );
     expect((await bank.client.submitBatch({ batchId: 'b1-late', payments: [p] })).results).toEqual(first.results);
 
     const ledger = await bank.admin.ledger();
@@ -40,10 +45,22 @@ describe('bank gateway: submission and idempotency', () => {
     ];
     const answer = await bank.client.submitBatch({ batchId: 'conflict', payments: conflicting });
     for (const result of answer.results) {
-      expect(result).toEqual({ idempotencyKey: p.idempotencyKey, paymentId: first!.paymentId, status: 'rejected', reason: 'idempotency_conflict' });
+      expect(result).toEqual({
+        idempotencyKey: p.idempotencyKey,
+        paymentId: first!.paymentId,
+        status: 'rejected',
+        reason: 'idempotency_conflict',
+      });
     }
     // Name and memo are not what makes a payment: the same account and amount is the same payment.
-    expect((await bank.client.submitBatch({ batchId: 'renamed', payments: [{ ...p, accountName: '张 桂兰', memo: 'retry' }] })).results).toEqual([first]);
+    expect(
+      (
+        await bank.client.submitBatch({
+          batchId: 'renamed',
+          payments: [{ ...p, accountName: '张 桂兰', memo: 'retry' }],
+        })
+      ).results,
+    ).toEqual([first]);
 
     const after = await bank.admin.ledger();
     expect(after.entries).toEqual(before.entries);
@@ -108,21 +125,37 @@ describe('bank gateway: settlement', () => {
     const payments = Array.from({ length: 2_500 }, () => instruction());
     const { results } = await bank.client.submitBatch({ batchId: 'big', payments });
     expect(results).toHaveLength(2_500);
-    expect(results.every((r, i) => r.status === 'accepted' && r.idempotencyKey === payments[i]!.idempotencyKey)).toBe(true);
+    expect(results.every((r, i) => r.status === 'accepted' && r.idempotencyKey === payments[i]!.idempotencyKey)).toBe(
+      true,
+    );
     // Three requests of at most 1000, each recorded under its own chunk id.
-    expect(new Set((await bank.admin.ledger()).entries.map((e) => e.batchId))).toEqual(new Set(['big/0', 'big/1', 'big/2']));
+    expect(new Set((await bank.admin.ledger()).entries.map((e) => e.batchId))).toEqual(
+      new Set(['big/0', 'big/1', 'big/2']),
+    );
 
     const keys = payments.map((p) => p.idempotencyKey);
     const early = await bank.client.queryPayments(keys);
     expect(early).toHaveLength(2_500);
     expect(early.every((s) => s.status === 'pending' && s.settledAt === undefined)).toBe(true);
 
-    const settled = await until(() => bank!.client.queryPayments(keys), (s) => s.every((x) => x.status === 'settled'), 30_000);
+    const settled = await until(
+      () => bank!.client.queryPayments(keys),
+      (s) => s.every((x) => x.status === 'settled'),
+      30_000,
+    );
     expect(settled.every((s) => s.status === 'settled' && typeof s.settledAt === 'string')).toBe(true);
-    expect(settled[7]).toMatchObject({ idempotencyKey: keys[7], paymentId: results[7]!.paymentId, amountFen: payments[7]!.amountFen });
+    expect(settled[7]).toMatchObject({
+      idempotencyKey: keys[7],
+      paymentId: results[7]!.paymentId,
+      amountFen: payments[7]!.amountFen,
+    });
 
     const single = await fetch(`${bank.url}/v1/payments/${encodeURIComponent(keys[0]!)}`);
-    expect(await single.json()).toMatchObject({ idempotencyKey: keys[0], status: 'settled', amountFen: payments[0]!.amountFen });
+    expect(await single.json()).toMatchObject({
+      idempotencyKey: keys[0],
+      status: 'settled',
+      amountFen: payments[0]!.amountFen,
+    });
     expect((await fetch(`${bank.url}/v1/payments/nope`)).status).toBe(404);
 
     const ledger = await bank.admin.ledger();
@@ -137,21 +170,33 @@ describe('bank gateway: settlement', () => {
     await bank.admin.close(original.accountNo);
 
     // Accepted at submission: the bank learns the account is closed only when it settles.
-    expect((await bank.client.submitBatch({ batchId: 'q3', payments: [original] })).results[0]?.status).toBe('accepted');
-    const [failed] = await until(() => bank!.client.queryPayments([original.idempotencyKey]), (s) => s[0]?.status !== 'pending');
+    expect((await bank.client.submitBatch({ batchId: 'q3', payments: [original] })).results[0]?.status).toBe(
+      'accepted',
+    );
+    const [failed] = await until(
+      () => bank!.client.queryPayments([original.idempotencyKey]),
+      (s) => s[0]?.status !== 'pending',
+    );
     expect(failed).toMatchObject({ status: 'failed', reason: 'account_closed' });
 
     // Retrying the failed attempt under its old key changes nothing: the key's answer is final.
-    expect((await bank.client.submitBatch({ batchId: 'q3-retry', payments: [original] })).results[0]?.status).toBe('accepted');
+    expect((await bank.client.submitBatch({ batchId: 'q3-retry', payments: [original] })).results[0]?.status).toBe(
+      'accepted',
+    );
     await bank.admin.settle();
     expect((await bank.client.getPayment(original.idempotencyKey))?.status).toBe('failed');
 
     await bank.admin.reopen(original.accountNo);
     const reissue = { ...original, idempotencyKey: `${paymentId}:attempt-2` };
-    expect((await bank.client.submitBatch({ batchId: 'q3-reissue', payments: [reissue] })).results[0]?.status).toBe('accepted');
+    expect((await bank.client.submitBatch({ batchId: 'q3-reissue', payments: [reissue] })).results[0]?.status).toBe(
+      'accepted',
+    );
     // The re-issue itself retried (a lost answer, say) is still one payment.
     await bank.client.submitBatch({ batchId: 'q3-reissue', payments: [reissue] });
-    const [paid] = await until(() => bank!.client.queryPayments([reissue.idempotencyKey]), (s) => s[0]?.status === 'settled');
+    const [paid] = await until(
+      () => bank!.client.queryPayments([reissue.idempotencyKey]),
+      (s) => s[0]?.status === 'settled',
+    );
     expect(paid?.status).toBe('settled');
 
     const account = await bank.admin.byAccount(original.accountNo);
@@ -160,6 +205,8 @@ describe('bank gateway: settlement', () => {
       [original.idempotencyKey, 'failed'],
       [reissue.idempotencyKey, 'settled'],
     ]);
-    expect(account.entries.filter((e) => e.status === 'settled').reduce((sum, e) => sum + e.amountFen, 0)).toBe(original.amountFen);
+    expect(account.entries.filter((e) => e.status === 'settled').reduce((sum, e) => sum + e.amountFen, 0)).toBe(
+      original.amountFen,
+    );
   });
 });

@@ -1,14 +1,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken, loadTokenSecret } from '../../security/tokens';
-import { loadConfig, type Config } from '../../stack/config';
-import { startStack, type Stack } from '../../stack/stack';
+import { type Stack, startStack } from '../../app/stack/stack';
+import { type Config, loadConfig } from '../../platform/config';
+import { issueToken, loadTokenSecret } from '../../platform/security/tokens';
+import { SYNTHETIC_ID, startPersonCheckWorker } from '../security/support';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/ports';
-import { startPersonCheckWorker, SYNTHETIC_ID } from '../security/support';
 
 // The operator's view: the embedded stack's Temporal Web UI, in a real headless Chromium (Debian's
 // package, installed by .ci/run), decodes an activity input through our codec server — and shows
@@ -56,14 +56,22 @@ beforeAll(async () => {
   stack = await startStack(config, { worker: false, api: true }, () => {});
   worker = await startPersonCheckWorker(stack.temporal.address, taskQueue);
   workflowId = `person-check-ui-${Date.now()}`;
-  const handle = await stack.client.workflow.start('personCheckWorkflow', { taskQueue, workflowId, args: [{ idNumber: SYNTHETIC_ID, name: 'Synthetic Person' }] });
+  const handle = await stack.client.workflow.start('personCheckWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [{ idNumber: SYNTHETIC_ID, name: 'Synthetic Person' }],
+  });
   runId = handle.firstExecutionRunId;
   await handle.result();
   const history = await handle.fetchHistory();
   activityEventId = String(history.events!.find((e) => e.activityTaskScheduledEventAttributes)!.eventId);
 
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xuchang-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
   page = context.pages()[0] ?? (await context.newPage());
 });
 afterAll(async () => {
@@ -78,7 +86,9 @@ const historyUrl = () => `${stack.temporal.uiUrl}/namespaces/default/workflows/$
 
 describe('Temporal Web UI with the codec server', () => {
   it('before signing in to the codec, the UI shows the history but not the ID number (the codec refuses it)', async () => {
-    const refused = page.waitForResponse((r) => r.url().startsWith(`${stack.apiUrl}/codec/decode`) && r.status() === 401);
+    const refused = page.waitForResponse(
+      (r) => r.url().startsWith(`${stack.apiUrl}/codec/decode`) && r.status() === 401,
+    );
     await page.goto(historyUrl());
     await refused;
     await page.getByTestId('data-encoder-status-error').waitFor();
@@ -87,7 +97,11 @@ describe('Temporal Web UI with the codec server', () => {
 
   it('after the codec sign-in and the UI codec setting, an activity input is shown decoded in the history', async () => {
     // 1. Sign in to the codec server with an API token (kept in an HttpOnly cookie for /codec).
-    const token = await issueToken(loadTokenSecret(config), { subject: 'browser-test', role: 'city_health_commission' }, '10m');
+    const token = await issueToken(
+      loadTokenSecret(config),
+      { subject: 'browser-test', role: 'city_health_commission' },
+      '10m',
+    );
     await page.goto(`${stack.apiUrl}/codec/login`);
     await page.fill('textarea[name=token]', token);
     await page.click('button[type=submit]');
@@ -102,7 +116,9 @@ describe('Temporal Web UI with the codec server', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
 
     // 3. Expand the ActivityTaskScheduled event: its input is the decoded value (the UI decodes it on expanding).
-    const decoded = page.waitForResponse((r) => r.url().startsWith(`${stack.apiUrl}/codec/decode`) && r.status() === 200);
+    const decoded = page.waitForResponse(
+      (r) => r.url().startsWith(`${stack.apiUrl}/codec/decode`) && r.status() === 200,
+    );
     await page.locator(`tr[data-eventid="${activityEventId}"] button[aria-label="Expand details"]`).click();
     await decoded;
     const details = page.getByTestId('event-summary-row-expanded').filter({ hasText: 'checkPerson' });

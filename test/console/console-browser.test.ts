@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleWorld, eventually, PASSWORD, type ConsoleWorld } from './support';
+import { type ConsoleWorld, createConsoleWorld, eventually, PASSWORD } from './support';
 
 // The people in the loop, in a real headless Chromium (Debian's package) against the API process on
 // the test run's PostgreSQL and Temporal: a county reviewer filters, approves all but two, rejects
@@ -10,7 +10,16 @@ import { createConsoleWorld, eventually, PASSWORD, type ConsoleWorld } from './s
 // finance confirms the funding; the held payment is re-issued; the auditor verifies the chain.
 // Screenshots of every page go to test-output/console/.
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const OUT = path.resolve('test-output/console');
 const quarter = '2024Q3';
 let cw: ConsoleWorld;
@@ -116,7 +125,10 @@ describe('work console in a browser', () => {
     expect(await page.locator('#funding tbody tr').count()).toBe(2);
     await shot(page, '08-finance-funding');
     for (const j of ['411002', '411003']) {
-      await Promise.all([page.waitForURL(/\/console\/finance/), page.click(`button.confirm[data-jurisdiction="${j}"]`)]);
+      await Promise.all([
+        page.waitForURL(/\/console\/finance/),
+        page.click(`button.confirm[data-jurisdiction="${j}"]`),
+      ]);
       expect(await text(page, `tr[data-jurisdiction="${j}"] .funding-status`)).toContain('已确认');
     }
     // The cycle moves on: payment, then closed with its reconciliation.

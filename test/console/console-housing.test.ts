@@ -1,17 +1,26 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upsertUser } from '../../api/console/users';
-import { listingWorkflowId, type ListingOutcome } from '../../workflows/housing/definitions';
+import { upsertUser } from '../../app/api/console/users';
+import { type ListingOutcome, listingWorkflowId } from '../../housing/contracts/definitions';
 import { call, createHousingWorld, eventually, type HousingWorld } from '../housing/world';
 
 // The housing task force's board in a real browser: the appraiser files the survey, one member makes
 // the offer, the same member may not approve it (four eyes), a second member approves and the
 // purchase goes on to handover — all through the existing housing routes and workflow updates.
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const OUT = path.resolve('test-output/console');
 const PASSWORD = 'correct horse battery';
 let world: HousingWorld;
@@ -26,9 +35,25 @@ beforeAll(async () => {
   api = await world.api(`housing-plan-console-${Date.now()}`);
   const negotiator = await world.token('housing_task_force', 'zhang');
   const finance = await world.token('finance', 'finance-1');
-  expect((await call(api, 'POST', '/housing/demand', negotiator, { region: 'yiquan_liangu', units: 5, reference: '需求库-2025' })).status).toBe(201);
-  await call(api, 'POST', '/housing/plan/funds', finance, { source: 'capital', amountFen: 2_000_000_000, reference: '许财〔2025〕1号' });
-  await call(api, 'POST', '/housing/plan/funds', finance, { source: 'loan_capacity', amountFen: 2_000_000_000, reference: '许财〔2025〕1号' });
+  expect(
+    (
+      await call(api, 'POST', '/housing/demand', negotiator, {
+        region: 'yiquan_liangu',
+        units: 5,
+        reference: '需求库-2025',
+      })
+    ).status,
+  ).toBe(201);
+  await call(api, 'POST', '/housing/plan/funds', finance, {
+    source: 'capital',
+    amountFen: 2_000_000_000,
+    reference: '许财〔2025〕1号',
+  });
+  await call(api, 'POST', '/housing/plan/funds', finance, {
+    source: 'loan_capacity',
+    amountFen: 2_000_000_000,
+    reference: '许财〔2025〕1号',
+  });
   const registered = await call(api, 'POST', '/housing/listings', negotiator, {
     kind: 'second_hand',
     region: 'yiquan_liangu',
@@ -67,7 +92,9 @@ const card = (page: Page) => page.locator(`article[data-listing="${listingId}"]`
 async function waitForStage(page: Page, stage: string) {
   await eventually(async () => {
     await page.goto(`${base}/console/housing`);
-    return (await page.locator(`section[data-stage="${stage}"] article[data-listing="${listingId}"]`).count()) === 1 ? true : undefined;
+    return (await page.locator(`section[data-stage="${stage}"] article[data-listing="${listingId}"]`).count()) === 1
+      ? true
+      : undefined;
   });
 }
 
@@ -76,7 +103,10 @@ describe('housing task force board', () => {
     const surveyor = await signIn('surveyor');
     await waitForStage(surveyor, 'survey');
     await surveyor.screenshot({ path: path.join(OUT, '16-housing-survey.png'), fullPage: true });
-    await Promise.all([surveyor.waitForURL(/\/console\/housing/), card(surveyor).locator('form.survey button').click()]);
+    await Promise.all([
+      surveyor.waitForURL(/\/console\/housing/),
+      card(surveyor).locator('form.survey button').click(),
+    ]);
     expect(await surveyor.locator('#flash').innerText()).toContain('已记录决定');
 
     const zhang = await signIn('zhang');
@@ -91,13 +121,19 @@ describe('housing task force board', () => {
     await waitForStage(zhang, 'approval');
     // Four eyes: the negotiator may not approve their own price.
     await card(zhang).locator('form.approval input[name=reason]').fill('我谈的价格');
-    await Promise.all([zhang.waitForURL(/\/console\/housing/), card(zhang).locator('form.approval button[value=true]').click()]);
+    await Promise.all([
+      zhang.waitForURL(/\/console\/housing/),
+      card(zhang).locator('form.approval button[value=true]').click(),
+    ]);
     expect(await zhang.locator('#flash').innerText()).toMatch(/操作被拒绝.*may not approve/);
     await zhang.screenshot({ path: path.join(OUT, '17-housing-four-eyes-refused.png'), fullPage: true });
 
     const li = await signIn('li');
     await card(li).locator('form.approval input[name=reason]').fill('低于评估价');
-    await Promise.all([li.waitForURL(/\/console\/housing/), card(li).locator('form.approval button[value=true]').click()]);
+    await Promise.all([
+      li.waitForURL(/\/console\/housing/),
+      card(li).locator('form.approval button[value=true]').click(),
+    ]);
     expect(await li.locator('#flash').innerText()).toContain('已记录决定');
     const outcome = (await world.client.workflow.getHandle(listingWorkflowId(listingId)).result()) as ListingOutcome;
     expect(outcome).toMatchObject({ outcome: 'handed_over' });

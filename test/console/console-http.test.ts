@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleWorld, firstMonth, PASSWORD, token, type ConsoleWorld } from './support';
+import { type ConsoleWorld, createConsoleWorld, firstMonth, PASSWORD, token } from './support';
 
 // The console's guards over plain HTTP (no browser): no page without a session, CSRF on every form,
 // the sign-in rate limit, a county session confined to its county, masking by role, bearer tokens
@@ -13,7 +13,12 @@ const TSX = path.resolve('node_modules/.bin/tsx');
 let cw: ConsoleWorld;
 
 beforeAll(async () => {
-  cw = await createConsoleWorld('console_http', quarter, { '411002': 3, '411003': 2 }, { loginRateLimit: { max: 5, timeWindowMs: 60_000 } });
+  cw = await createConsoleWorld(
+    'console_http',
+    quarter,
+    { '411002': 3, '411003': 2 },
+    { loginRateLimit: { max: 5, timeWindowMs: 60_000 } },
+  );
 });
 afterAll(async () => {
   await cw?.close();
@@ -29,13 +34,28 @@ class Client {
       else this.cookies.set(c.name, c.value);
     }
   }
-  async request(method: 'GET' | 'POST', url: string, form?: Record<string, string | string[]>, headers: Record<string, string> = {}) {
-    const body = form ? new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]]))).toString() : undefined;
+  async request(
+    method: 'GET' | 'POST',
+    url: string,
+    form?: Record<string, string | string[]>,
+    headers: Record<string, string> = {},
+  ) {
+    const body = form
+      ? new URLSearchParams(
+          Object.entries(form).flatMap(([k, v]) =>
+            Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]],
+          ),
+        ).toString()
+      : undefined;
     const response = await cw.api.inject({
       method,
       url,
       remoteAddress: this.address,
-      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; '), ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers },
+      headers: {
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; '),
+        ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { payload: body } : {}),
     });
     this.remember(response);
@@ -53,7 +73,14 @@ class Client {
   }
 }
 
-const PAGES = ['/console', '/console/review', '/console/finance', '/console/city', '/console/housing', '/console/audit'];
+const PAGES = [
+  '/console',
+  '/console/review',
+  '/console/finance',
+  '/console/city',
+  '/console/housing',
+  '/console/audit',
+];
 
 describe('work console guards', () => {
   it('shows the sign-in page at the root and no console page without a session', async () => {
@@ -69,7 +96,14 @@ describe('work console guards', () => {
       expect(response.body).not.toContain('魏');
     }
     // htmx partial requests get a 401, not a page.
-    expect((await anonymous.request('GET', `/console/review?quarter=${quarter}`, undefined, { 'hx-request': 'true', 'hx-target': 'items' })).statusCode).toBe(401);
+    expect(
+      (
+        await anonymous.request('GET', `/console/review?quarter=${quarter}`, undefined, {
+          'hx-request': 'true',
+          'hx-target': 'items',
+        })
+      ).statusCode,
+    ).toBe(401);
     // A forged cookie is no session.
     anonymous.cookies.set('xc_session', await token('county_reviewer', '411002'));
     expect((await anonymous.request('GET', '/console/review')).statusCode).toBe(303);
@@ -86,7 +120,9 @@ describe('work console guards', () => {
     const ok = await client.signIn('rev-411002');
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe('/console');
-    const setCookie = ([] as string[]).concat(ok.headers['set-cookie'] as string | string[]).find((c) => c.startsWith('xc_session='))!;
+    const setCookie = ([] as string[])
+      .concat(ok.headers['set-cookie'] as string | string[])
+      .find((c) => c.startsWith('xc_session='))!;
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);
     const home = await client.request('GET', '/console');
@@ -104,11 +140,28 @@ describe('work console guards', () => {
     expect((await client.request('POST', '/login', { name: 'rev-411002', password: PASSWORD })).statusCode).toBe(403);
     expect(client.cookies.has('xc_session')).toBe(false);
     await client.signIn('rev-411002');
-    const decide = await client.request('POST', '/console/review/decide', { quarter, jurisdiction: '411002', action: 'approve_all_except' });
+    const decide = await client.request('POST', '/console/review/decide', {
+      quarter,
+      jurisdiction: '411002',
+      action: 'approve_all_except',
+    });
     expect(decide.statusCode).toBe(403);
-    expect((await client.request('POST', '/console/review/decide', { quarter, jurisdiction: '411002', action: 'approve_all_except', _csrf: 'forged' })).statusCode).toBe(403);
+    expect(
+      (
+        await client.request('POST', '/console/review/decide', {
+          quarter,
+          jurisdiction: '411002',
+          action: 'approve_all_except',
+          _csrf: 'forged',
+        })
+      ).statusCode,
+    ).toBe(403);
     // Nothing was decided.
-    const progress = await cw.api.inject({ method: 'GET', url: `/subsidy/cycles/${quarter}/review/411002`, headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` } });
+    const progress = await cw.api.inject({
+      method: 'GET',
+      url: `/subsidy/cycles/${quarter}/review/411002`,
+      headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` },
+    });
     expect(progress.json()).toMatchObject({ undecided: 3 });
   });
 
@@ -134,11 +187,20 @@ describe('work console guards', () => {
       expect(page.body).not.toContain(p.id);
     }
     // Deciding for another county is refused by the API behind the console, and nothing changes.
-    const decide = await other.request('POST', '/console/review/decide', { _csrf: await other.csrf(`/console/review?quarter=${quarter}`), quarter, jurisdiction: '411002', action: 'approve_all_except' });
+    const decide = await other.request('POST', '/console/review/decide', {
+      _csrf: await other.csrf(`/console/review?quarter=${quarter}`),
+      quarter,
+      jurisdiction: '411002',
+      action: 'approve_all_except',
+    });
     expect(decide.statusCode).toBe(303);
     const after = await other.request('GET', `/console/review?quarter=${quarter}`);
     expect(after.body).toMatch(/操作被拒绝[^<]*411002/);
-    const progress = await cw.api.inject({ method: 'GET', url: `/subsidy/cycles/${quarter}/review/411002`, headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` } });
+    const progress = await cw.api.inject({
+      method: 'GET',
+      url: `/subsidy/cycles/${quarter}/review/411002`,
+      headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` },
+    });
     expect(progress.json()).toMatchObject({ undecided: 3 });
     // Pages of other roles are closed to it.
     expect((await other.request('GET', '/console/audit')).statusCode).toBe(403);
@@ -166,7 +228,10 @@ describe('work console guards', () => {
     await reviewer.signIn('rev-411002');
     const all = await reviewer.request('GET', `/console/review?quarter=${quarter}`);
     expect(all.body).toMatch(/id="total-count">3</);
-    const long = await reviewer.request('GET', `/console/review?quarter=${quarter}&nightsMin=4`, undefined, { 'hx-request': 'true', 'hx-target': 'items' });
+    const long = await reviewer.request('GET', `/console/review?quarter=${quarter}&nightsMin=4`, undefined, {
+      'hx-request': 'true',
+      'hx-target': 'items',
+    });
     expect(long.body).not.toContain('<html');
     expect(long.body).toMatch(/id="total-count">1</);
     expect(long.body).toMatch(/id="total-amount">[\d,]+\.\d\d</);
@@ -177,9 +242,17 @@ describe('work console guards', () => {
   it('lets machines keep using bearer tokens, and the JSON routes ignore the session cookie', async () => {
     const reviewer = new Client('10.0.0.9');
     await reviewer.signIn('rev-411002');
-    const withCookie = await cw.api.inject({ method: 'GET', url: `/subsidy/cycles/${quarter}/review/411002`, headers: { cookie: `xc_session=${reviewer.cookies.get('xc_session')}` } });
+    const withCookie = await cw.api.inject({
+      method: 'GET',
+      url: `/subsidy/cycles/${quarter}/review/411002`,
+      headers: { cookie: `xc_session=${reviewer.cookies.get('xc_session')}` },
+    });
     expect(withCookie.statusCode).toBe(401);
-    const withBearer = await cw.api.inject({ method: 'GET', url: `/subsidy/cycles/${quarter}/review/411002`, headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` } });
+    const withBearer = await cw.api.inject({
+      method: 'GET',
+      url: `/subsidy/cycles/${quarter}/review/411002`,
+      headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` },
+    });
     expect(withBearer.statusCode).toBe(200);
   });
 
@@ -194,8 +267,21 @@ describe('work console guards', () => {
     const reviewer = new Client('10.0.0.11');
     await reviewer.signIn('rev-411002');
     const person = cw.people.find((p) => p.jurisdiction === '411002')!;
-    const form = { quarter, jurisdiction: '411002', back: `/console/review?quarter=${quarter}`, recordId: 'SELF-1', idNumber: person.id, hospital: '许昌市人民医院', admissionDate: `${firstMonth(quarter, 1)}-01`, dischargeDate: `${firstMonth(quarter, 1)}-04` };
-    const response = await reviewer.request('POST', '/console/review/self-application', { ...form, _csrf: await reviewer.csrf(`/console/review?quarter=${quarter}`), documents: 'county-archive/2025/0815-住院证明.pdf' });
+    const form = {
+      quarter,
+      jurisdiction: '411002',
+      back: `/console/review?quarter=${quarter}`,
+      recordId: 'SELF-1',
+      idNumber: person.id,
+      hospital: '许昌市人民医院',
+      admissionDate: `${firstMonth(quarter, 1)}-01`,
+      dischargeDate: `${firstMonth(quarter, 1)}-04`,
+    };
+    const response = await reviewer.request('POST', '/console/review/self-application', {
+      ...form,
+      _csrf: await reviewer.csrf(`/console/review?quarter=${quarter}`),
+      documents: 'county-archive/2025/0815-住院证明.pdf',
+    });
     expect(response.statusCode).toBe(303);
     const page = await reviewer.request('GET', `/console/review?quarter=${quarter}`);
     expect(page.body).toMatch(/已录入自行申报 \(序号 4\)/);
@@ -206,15 +292,34 @@ describe('work console guards', () => {
   it('creates accounts with the CLI; a disabled account loses its open session', async () => {
     const run = promisify(execFile);
     const env = { ...process.env, DATABASE_URL: cw.world.testDb.url, LOG_LEVEL: 'silent' };
-    const child = run(TSX, ['cli/main.ts', 'auth', 'user', 'add', '--name', 'rev2-411002', '--role', 'county_reviewer', '--jurisdiction', '411002'], { env });
+    const child = run(
+      TSX,
+      [
+        'app/main/cli.ts',
+        'auth',
+        'user',
+        'add',
+        '--name',
+        'rev2-411002',
+        '--role',
+        'county_reviewer',
+        '--jurisdiction',
+        '411002',
+      ],
+      { env },
+    );
     child.child.stdin!.end('another long password\n');
     expect((await child).stdout).toMatch(/rev2-411002/);
     const client = new Client('10.0.0.10');
     expect((await client.signIn('rev2-411002', 'another long password')).headers.location).toBe('/console');
     expect((await client.request('GET', '/console')).statusCode).toBe(200);
-    await run(TSX, ['cli/main.ts', 'auth', 'user', 'disable', '--name', 'rev2-411002'], { env });
+    await run(TSX, ['app/main/cli.ts', 'auth', 'user', 'disable', '--name', 'rev2-411002'], { env });
     expect((await client.request('GET', '/console')).statusCode).toBe(303);
-    const missing = run(TSX, ['cli/main.ts', 'auth', 'user', 'add', '--name', 'x-county', '--role', 'county_reviewer'], { env });
+    const missing = run(
+      TSX,
+      ['app/main/cli.ts', 'auth', 'user', 'add', '--name', 'x-county', '--role', 'county_reviewer'],
+      { env },
+    );
     missing.child.stdin!.end('another long password\n');
     await expect(missing).rejects.toMatchObject({ stderr: expect.stringMatching(/jurisdiction/) });
   }, 180_000);

@@ -1,13 +1,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleWorld, PASSWORD, token, type ConsoleWorld } from './support';
+import { type ConsoleWorld, createConsoleWorld, PASSWORD, token } from './support';
 
 // A county of 100,000 items (CONSOLE_SCALE_ITEMS to change it) in a real browser: the review list
 // opens, and "approve all except 10" is one request that completes, both within 15 s.
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ITEMS = Number(process.env.CONSOLE_SCALE_ITEMS ?? 100_000);
 const OUT = path.resolve('test-output/console');
 const quarter = '2021Q3';
@@ -58,7 +67,11 @@ describe(`a county of ${ITEMS} items in the console`, () => {
     expect(openMs).toBeLessThan(15_000);
     expect(approveMs).toBeLessThan(15_000);
     // The query table agrees with the workflow.
-    const progress = await cw.api.inject({ method: 'GET', url: `/subsidy/cycles/${quarter}/review/411002`, headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` } });
+    const progress = await cw.api.inject({
+      method: 'GET',
+      url: `/subsidy/cycles/${quarter}/review/411002`,
+      headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` },
+    });
     expect(progress.json()).toMatchObject({ approved: ITEMS - 10, undecided: 10 });
     const pending = await page.goto(`${base}/console/review?quarter=${quarter}&status=pending`);
     expect(pending?.status()).toBe(200);

@@ -2,13 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { upsertUser } from '../../api/console/users';
-import { buildApi, type ApiDeps } from '../../api/server';
-import type { Role } from '../../security/roles';
-import { issueToken } from '../../security/tokens';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { dayOf, isoOf } from '../../domain/dates';
+import { upsertUser } from '../../app/api/console/users';
+import { type ApiDeps, buildApi } from '../../app/api/server';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { dayOf, isoOf } from '../../platform/common/dates';
+import type { Role } from '../../platform/security/roles';
+import { issueToken } from '../../platform/security/tokens';
+import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -34,7 +34,11 @@ export interface ConsoleWorld {
 }
 
 export async function token(role: Role, jurisdiction?: string): Promise<string> {
-  return issueToken(secret, { subject: `${role}-${jurisdiction ?? 'city'}`, role, ...(jurisdiction ? { jurisdiction } : {}) });
+  return issueToken(secret, {
+    subject: `${role}-${jurisdiction ?? 'city'}`,
+    role,
+    ...(jurisdiction ? { jurisdiction } : {}),
+  });
 }
 
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -51,11 +55,30 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
  * `counts` people per county (411002 first), one of 411002's accounts closed at the bank; users:
  * rev-411002, rev-411003, finance, auditor, city (password PASSWORD).
  */
-export async function createConsoleWorld(name: string, quarter: string, counts: Record<string, number>, consoleOptions: ApiDeps['console'] = {}): Promise<ConsoleWorld> {
+export async function createConsoleWorld(
+  name: string,
+  quarter: string,
+  counts: Record<string, number>,
+  consoleOptions: ApiDeps['console'] = {},
+): Promise<ConsoleWorld> {
   const world = await createSubsidyWorld(name);
   const taskQueue = `test-${name}`;
-  const worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: world.deps });
-  const api = await buildApi({ db: world.deps.db, store: world.deps.store, temporal: world.client, taskQueue, logLevel: 'silent', subsidy: world.deps, tokenSecret: secret, console: consoleOptions });
+  const worker = await startWorker({
+    address: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    deps: world.deps,
+  });
+  const api = await buildApi({
+    db: world.deps.db,
+    store: world.deps.store,
+    temporal: world.client,
+    taskQueue,
+    logLevel: 'silent',
+    subsidy: world.deps,
+    tokenSecret: secret,
+    console: consoleOptions,
+  });
 
   const people: ConsoleWorld['people'] = [];
   let n = 0;
@@ -63,14 +86,22 @@ export async function createConsoleWorld(name: string, quarter: string, counts: 
     for (let i = 0; i < count; i++, n++) {
       // Distinct, valid ID numbers of people old enough (born 1940–1953) for any count up to ~4,500,000.
       const birth = isoOf(dayOf('1940-01-01') + (n % 5_000));
-      people.push({ id: idFor(birth, 100 + Math.floor(n / 5_000)), name: `${jurisdiction === '411002' ? '魏' : '许'}${n}`, jurisdiction, account: `6222020200001${String(n).padStart(6, '0')}` });
+      people.push({
+        id: idFor(birth, 100 + Math.floor(n / 5_000)),
+        name: `${jurisdiction === '411002' ? '魏' : '许'}${n}`,
+        jurisdiction,
+        account: `6222020200001${String(n).padStart(6, '0')}`,
+      });
     }
   }
   const dir = path.join(world.workDir, 'input');
   mkdirSync(dir, { recursive: true });
   const roster = [
     'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on',
-    ...people.map((p) => `${p.id},${p.name},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},2020-01-01,`),
+    ...people.map(
+      (p) =>
+        `${p.id},${p.name},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},2020-01-01,`,
+    ),
   ].join('\n');
   writeFileSync(path.join(dir, 'roster.csv'), `${roster}\n`);
   const t0 = Date.now();
@@ -81,22 +112,45 @@ export async function createConsoleWorld(name: string, quarter: string, counts: 
   const extract = [
     'record_id,id_number,name,hospital,admission_date,discharge_date,exclusion',
     // Stays of different lengths so the nights filter has something to tell apart.
-    ...people.map((p, i) => `R${i + 1},${p.id},${p.name},许昌市中心医院,${firstMonth(quarter)}-01,${firstMonth(quarter)}-${String(3 + (i % 20)).padStart(2, '0')},`),
+    ...people.map(
+      (p, i) =>
+        `R${i + 1},${p.id},${p.name},许昌市中心医院,${firstMonth(quarter)}-01,${firstMonth(quarter)}-${String(3 + (i % 20)).padStart(2, '0')},`,
+    ),
   ].join('\n');
-  const uploaded = await api.inject({ method: 'POST', url: `/subsidy/cycles/${quarter}/extract`, headers: { authorization: `Bearer ${await token('city_health_commission')}`, 'content-type': 'text/csv' }, payload: extract });
+  const uploaded = await api.inject({
+    method: 'POST',
+    url: `/subsidy/cycles/${quarter}/extract`,
+    headers: { authorization: `Bearer ${await token('city_health_commission')}`, 'content-type': 'text/csv' },
+    payload: extract,
+  });
   if (process.env.CONSOLE_TIMING) console.log(`extract uploaded ${Date.now() - t0} ms`);
   if (uploaded.statusCode !== 202) throw new Error(`extract upload: ${uploaded.statusCode} ${uploaded.body}`);
   for (const j of Object.keys(counts)) {
     const reviewer = await token('county_reviewer', j);
     await eventually(async () => {
-      const r = await api.inject({ method: 'GET', url: `/subsidy/cycles/${quarter}/review/${j}`, headers: { authorization: `Bearer ${reviewer}` } });
+      const r = await api.inject({
+        method: 'GET',
+        url: `/subsidy/cycles/${quarter}/review/${j}`,
+        headers: { authorization: `Bearer ${reviewer}` },
+      });
       return r.statusCode === 200 ? true : undefined;
     }, 600_000);
   }
 
   if (process.env.CONSOLE_TIMING) console.log(`reviews open ${Date.now() - t0} ms`);
-  await upsertUser(world.deps.db, { name: 'rev-411002', displayName: '魏都区审核员', role: 'county_reviewer', jurisdiction: '411002', password: PASSWORD });
-  await upsertUser(world.deps.db, { name: 'rev-411003', role: 'county_reviewer', jurisdiction: '411003', password: PASSWORD });
+  await upsertUser(world.deps.db, {
+    name: 'rev-411002',
+    displayName: '魏都区审核员',
+    role: 'county_reviewer',
+    jurisdiction: '411002',
+    password: PASSWORD,
+  });
+  await upsertUser(world.deps.db, {
+    name: 'rev-411003',
+    role: 'county_reviewer',
+    jurisdiction: '411003',
+    password: PASSWORD,
+  });
   await upsertUser(world.deps.db, { name: 'finance', role: 'finance', password: PASSWORD });
   await upsertUser(world.deps.db, { name: 'auditor', role: 'auditor', password: PASSWORD });
   await upsertUser(world.deps.db, { name: 'city', role: 'city_health_commission', password: PASSWORD });

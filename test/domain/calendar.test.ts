@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import holidayTable from 'chinese-days/dist/chinese-days.json';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   CALENDAR_YEARS,
   CalendarNotCoveredError,
@@ -9,7 +9,7 @@ import {
   quarterDeadlines,
   statutoryHolidays,
   WorkingCalendar,
-} from '../../domain/calendar';
+} from '../../subsidy/rules/calendar';
 
 // Hand-checked against the State Council's holiday notices (国办发明电): 2025 — 元旦 1/1; 春节 1/28–2/4
 // (make-up 1/26, 2/8); 清明 4/4–4/6; 劳动节 5/1–5/5 (make-up 4/27); 端午 5/31–6/2; 国庆+中秋 10/1–10/8
@@ -27,7 +27,12 @@ describe('第十条 deadlines: extract by the 5th working day, payment by the la
     ['2026Q2', '2026-07-07', '2026-07-31'], // Jul 2026: 1,2,3,6,7; 7/31 Fri
     ['2026Q3', '2026-10-13', '2026-10-30'], // Oct 2026: 1–7 holiday; 8,9,10 (Sat make-up),12,13; 10/31 Sat → Fri 10/30
   ])('cycle for %s: extract by %s, payment by %s', (quarter, extract, payment) => {
-    expect(quarterDeadlines(quarter)).toEqual({ paidQuarter: quarter, extractDeadline: extract, paymentDeadline: payment, provisional: false });
+    expect(quarterDeadlines(quarter)).toEqual({
+      paidQuarter: quarter,
+      extractDeadline: extract,
+      paymentDeadline: payment,
+      provisional: false,
+    });
     const timetable = cycleDeadlinesFor(quarter);
     expect(timetable.extractDue).toBe(`${extract}T23:59:59+08:00`);
     expect(timetable.paymentDue).toBe(`${payment}T23:59:59+08:00`);
@@ -48,7 +53,12 @@ describe('第十条 deadlines: extract by the 5th working day, payment by the la
     expect(CALENDAR_YEARS).toEqual({ first: 2004, last: 2026 });
     // January 2027 provisional: 1/1 (Fri) 元旦; working days 4,5,6,7,8 → extract 1/8; 1/31 is a Sunday → Fri 1/29;
     // review 5 working days before: 28, 27, 26, 25, 22.
-    expect(quarterDeadlines('2026Q4')).toEqual({ paidQuarter: '2026Q4', extractDeadline: '2027-01-08', paymentDeadline: '2027-01-29', provisional: true });
+    expect(quarterDeadlines('2026Q4')).toEqual({
+      paidQuarter: '2026Q4',
+      extractDeadline: '2027-01-08',
+      paymentDeadline: '2027-01-29',
+      provisional: true,
+    });
     expect(cycleDeadlinesFor('2026Q4')).toMatchObject({ reviewDue: '2027-01-22T23:59:59+08:00', provisional: true });
     expect(isWorkingDate('2027-02-05')).toBe(false); // 除夕 2027, a Friday
     expect(() => isWorkingDate('2003-12-31')).toThrow(CalendarNotCoveredError);
@@ -60,12 +70,18 @@ describe('provisional calendar: 全国年节及纪念日放假办法 (2024 revis
     // 春节 2027-02-06 (除夕 02-05), 清明 04-05, 端午 06-09, 中秋 09-15: from the published almanac.
     expect(statutoryHolidays(2027)).toEqual([
       '2027-01-01',
-      '2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08',
+      '2027-02-05',
+      '2027-02-06',
+      '2027-02-07',
+      '2027-02-08',
       '2027-04-05',
-      '2027-05-01', '2027-05-02',
+      '2027-05-01',
+      '2027-05-02',
       '2027-06-09',
       '2027-09-15',
-      '2027-10-01', '2027-10-02', '2027-10-03',
+      '2027-10-01',
+      '2027-10-02',
+      '2027-10-03',
     ]);
   });
   it.each([2025, 2026])('%i: every statutory holiday computed is a day off in the State Council’s notice', (year) => {
@@ -85,12 +101,26 @@ describe('provisional calendar: 全国年节及纪念日放假办法 (2024 revis
     expect(calendar.sourceOf(2027)).toBe('official');
     expect(calendar.sourceOf(2028)).toBe('provisional');
     // Working days of January 2027 now: 6, 7, 8, 9 (Sat make-up), 11 → extract 1/11.
-    expect(quarterDeadlines('2026Q4', calendar)).toEqual({ paidQuarter: '2026Q4', extractDeadline: '2027-01-11', paymentDeadline: '2027-01-29', provisional: false });
+    expect(quarterDeadlines('2026Q4', calendar)).toEqual({
+      paidQuarter: '2026Q4',
+      extractDeadline: '2027-01-11',
+      paymentDeadline: '2027-01-29',
+      provisional: false,
+    });
     expect(isWorkingDate('2027-02-05', calendar)).toBe(true); // the official file, not the computed 除夕, decides
   });
   it('refuses an arrangement with a date of another year or a day both off and worked', () => {
-    expect(holidayArrangementSchema.safeParse({ year: 2027, notice: 'n', holidays: ['2026-12-31'], workdays: [] }).success).toBe(false);
-    expect(holidayArrangementSchema.safeParse({ year: 2027, notice: 'n', holidays: ['2027-01-01'], workdays: ['2027-01-01'] }).success).toBe(false);
+    expect(
+      holidayArrangementSchema.safeParse({ year: 2027, notice: 'n', holidays: ['2026-12-31'], workdays: [] }).success,
+    ).toBe(false);
+    expect(
+      holidayArrangementSchema.safeParse({
+        year: 2027,
+        notice: 'n',
+        holidays: ['2027-01-01'],
+        workdays: ['2027-01-01'],
+      }).success,
+    ).toBe(false);
   });
 });
 

@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeCycle, previousQuarter, quarterOf, firstDayOfQuarter, lastDayOfQuarter, nextQuarter, parseQuarter } from '../../domain/subsidy';
+import {
+  computeCycle,
+  firstDayOfQuarter,
+  lastDayOfQuarter,
+  nextQuarter,
+  parseQuarter,
+  previousQuarter,
+  quarterOf,
+} from '../../subsidy/rules';
 import { idFor, person, policy, stay } from './fixtures';
 
 describe('computeCycle: a whole cycle over valid rows', () => {
@@ -37,21 +45,33 @@ describe('quarters', () => {
     expect([firstDayOfQuarter('2025Q1'), lastDayOfQuarter('2025Q1')]).toEqual(['2025-01-01', '2025-03-31']);
     expect(lastDayOfQuarter('2024Q1')).toBe('2024-03-31');
     expect(lastDayOfQuarter('2025Q4')).toBe('2025-12-31');
-    expect([previousQuarter('2025Q1'), nextQuarter('2025Q4'), quarterOf('2025-09-30'), quarterOf('2025-10-01')]).toEqual(['2024Q4', '2026Q1', '2025Q3', '2025Q4']);
+    expect([
+      previousQuarter('2025Q1'),
+      nextQuarter('2025Q4'),
+      quarterOf('2025-09-30'),
+      quarterOf('2025-10-01'),
+    ]).toEqual(['2024Q4', '2026Q1', '2025Q3', '2025Q4']);
   });
 });
 
 describe('the rules core is pure (importable from Temporal workflow code)', () => {
   // The subsidy core and the shared helpers it uses (domain/housing belongs to the housing work).
   const root = path.resolve(import.meta.dirname, '../..');
-  const folders = [path.join(root, 'domain'), path.join(root, 'domain', 'subsidy')];
-  const files = folders.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f)));
-  it.each(files.map((f) => [path.relative(root, f), f]))('%s: no node:* import, no clock, no randomness', (_name, file) => {
-    const source = readFileSync(file, 'utf8');
-    expect(source).not.toMatch(/from ['"](node:|fs|path|os|crypto|child_process)/);
-    expect(source).not.toMatch(/Math\.random|Date\.now|performance\.now/);
-    // The only Date construction: shanghaiToday's documented default for activity callers.
-    const dates = source.split('\n').filter((line) => /new Date\(/.test(line));
-    expect(dates.every((line) => line.includes('shanghaiToday(now: Date = new Date())'))).toBe(true);
-  });
+  const folders = [path.join(root, 'platform/common'), path.join(root, 'subsidy/rules')];
+  const files = folders.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join(dir, f)),
+  );
+  it.each(files.map((f) => [path.relative(root, f), f]))(
+    '%s: no node:* import, no clock, no randomness',
+    (_name, file) => {
+      const source = readFileSync(file, 'utf8');
+      expect(source).not.toMatch(/from ['"](node:|fs|path|os|crypto|child_process)/);
+      expect(source).not.toMatch(/Math\.random|Date\.now|performance\.now/);
+      // The only Date construction: shanghaiToday's documented default for activity callers.
+      const dates = source.split('\n').filter((line) => /new Date\(/.test(line));
+      expect(dates.every((line) => line.includes('shanghaiToday(now: Date = new Date())'))).toBe(true);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dayAgeReached, dayOf, isoOf, parseIsoDate, weekdayOf, yearOf } from '../../domain/dates';
+import { dayAgeReached, dayOf, isoOf, parseIsoDate, weekdayOf, yearOf } from '../../platform/common/dates';
 
 describe('integer calendar dates', () => {
   it('matches the platform calendar for every day 1900–2100', () => {
@@ -14,7 +14,17 @@ describe('integer calendar dates', () => {
       }),
     );
   });
-  it.each(['2025-02-29', '2025-13-01', '2025-00-10', '2025-04-31', '2025-7-1', ' 2025-07-01', '2025/07/01', '', '20250701'])('rejects %j', (text) => {
+  it.each([
+    '2025-02-29',
+    '2025-13-01',
+    '2025-00-10',
+    '2025-04-31',
+    '2025-7-1',
+    ' 2025-07-01',
+    '2025/07/01',
+    '',
+    '20250701',
+  ])('rejects %j', (text) => {
     expect(parseIsoDate(text)).toBeUndefined();
   });
   it('accepts 29 February in leap years only', () => {

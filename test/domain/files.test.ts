@@ -4,8 +4,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { fileKindOf, MalformedFileError, readRecords, readRecordsFromBuffer, type NumberedRecord } from '../../adapters/files';
-import { STAY_COLUMNS } from '../../domain/subsidy';
+import {
+  fileKindOf,
+  MalformedFileError,
+  type NumberedRecord,
+  readRecords,
+  readRecordsFromBuffer,
+} from '../../subsidy/adapters/files';
+import { STAY_COLUMNS } from '../../subsidy/rules';
 import { idFor } from './fixtures';
 
 const id = idFor('1950-03-10');
@@ -26,9 +32,26 @@ function csvFile(name: string, content: string | Buffer): string {
 
 describe('CSV extract files: streamed, UTF-8 with or without BOM', () => {
   it('reads UTF-8 with a BOM, numbering lines from the header (line 1)', async () => {
-    const rows = await all(readRecords(csvFile('bom.csv', `\uFEFF${header}1,${id},王,"许昌市中心医院, 东院",2025-07-01,2025-07-02,\n2,${id},李,h,2025-07-03,2025-07-04,abroad\n`), 'csv', 'hospitalizations'));
+    const rows = await all(
+      readRecords(
+        csvFile(
+          'bom.csv',
+          `\uFEFF${header}1,${id},王,"许昌市中心医院, 东院",2025-07-01,2025-07-02,\n2,${id},李,h,2025-07-03,2025-07-04,abroad\n`,
+        ),
+        'csv',
+        'hospitalizations',
+      ),
+    );
     expect(rows.map((r) => r.line)).toEqual([2, 3]);
-    expect(rows[0]!.record).toEqual({ record_id: '1', id_number: id, name: '王', hospital: '许昌市中心医院, 东院', admission_date: '2025-07-01', discharge_date: '2025-07-02', exclusion: '' });
+    expect(rows[0]!.record).toEqual({
+      record_id: '1',
+      id_number: id,
+      name: '王',
+      hospital: '许昌市中心医院, 东院',
+      admission_date: '2025-07-01',
+      discharge_date: '2025-07-02',
+      exclusion: '',
+    });
   });
   it('reads CRLF without BOM, skips empty lines and keeps counting physical lines across quoted line breaks', async () => {
     const content = `${header.trim()}\r\n1,${id},王,"two\r\nlines",2025-07-01,2025-07-02,\r\n\r\n2,${id},李,h,2025-07-03,2025-07-04,\r\n`;
@@ -40,21 +63,41 @@ describe('CSV extract files: streamed, UTF-8 with or without BOM', () => {
     expect(rows[0]!.record.hospital).toBe('two\r\nlines');
   });
   it('accepts the columns in any order', async () => {
-    const rows = await all(readRecordsFromBuffer(`exclusion,${STAY_COLUMNS.slice(0, 6).join(',')}\n,9,${id},王,h,2025-07-01,2025-07-02\n`, 'csv', 'hospitalizations'));
+    const rows = await all(
+      readRecordsFromBuffer(
+        `exclusion,${STAY_COLUMNS.slice(0, 6).join(',')}\n,9,${id},王,h,2025-07-01,2025-07-02\n`,
+        'csv',
+        'hospitalizations',
+      ),
+    );
     expect(rows[0]!.record.record_id).toBe('9');
   });
   it('reads from a byte stream, one byte at a time (characters split across chunks)', async () => {
     const bytes = Buffer.from(`${header}1,${id},王桂兰,许昌市中心医院,2025-07-01,2025-07-02,\n`);
-    const rows = await all(readRecords(Readable.from([...bytes].map((b) => Buffer.from([b]))), 'csv', 'hospitalizations'));
+    const rows = await all(
+      readRecords(Readable.from([...bytes].map((b) => Buffer.from([b]))), 'csv', 'hospitalizations'),
+    );
     expect(rows[0]!.record.name).toBe('王桂兰');
   });
   it.each([
-    ['a missing column', `record_id,id_number,name,admission_date,discharge_date,exclusion\n`, /line 1: missing column hospital/],
+    [
+      'a missing column',
+      `record_id,id_number,name,admission_date,discharge_date,exclusion\n`,
+      /line 1: missing column hospital/,
+    ],
     ['an unknown column', `${header.trim()},remark\n`, /line 1, field 8: unknown column "remark"/],
     ['a repeated column', `${header.trim()},name\n`, /line 1, field 8: column name appears twice/],
     ['an empty file', '', /line 1: the file is empty/],
-    ['a short line', `${header}1,${id},王,h,2025-07-01,2025-07-02,\n2,${id},王,h,2025-07-01\n`, /line 3: 5 fields where the header has 7: column discharge_date missing/],
-    ['a long line', `${header}1,${id},王,h,2025-07-01,2025-07-02,,extra\n`, /line 2: 8 fields where the header has 7: a value after the last column exclusion/],
+    [
+      'a short line',
+      `${header}1,${id},王,h,2025-07-01,2025-07-02,\n2,${id},王,h,2025-07-01\n`,
+      /line 3: 5 fields where the header has 7: column discharge_date missing/,
+    ],
+    [
+      'a long line',
+      `${header}1,${id},王,h,2025-07-01,2025-07-02,,extra\n`,
+      /line 2: 8 fields where the header has 7: a value after the last column exclusion/,
+    ],
     ['an unclosed quote', `${header}1,${id},"王,h,2025-07-01,2025-07-02,\n`, /line \d+: /],
   ])('rejects %s whole, naming the line and column', async (_what, content, message) => {
     const attempt = all(readRecordsFromBuffer(content, 'csv', 'hospitalizations'));
@@ -62,17 +105,32 @@ describe('CSV extract files: streamed, UTF-8 with or without BOM', () => {
     await expect(all(readRecordsFromBuffer(content, 'csv', 'hospitalizations'))).rejects.toThrow(message);
   });
   it('rejects a file that is not UTF-8 (GBK), naming the line and the column', async () => {
-    const gbk = Buffer.concat([Buffer.from(`${header}1,${id},王,h,2025-07-01,2025-07-02,\n2,${id},`), Buffer.from([0xcd, 0xf5]), Buffer.from(',h,2025-07-01,2025-07-02,\n')]);
-    await expect(all(readRecords(csvFile('gbk.csv', gbk), 'csv', 'hospitalizations'))).rejects.toThrow('line 3, column name: file is GB18030/GBK, not UTF-8: re-save as UTF-8');
+    const gbk = Buffer.concat([
+      Buffer.from(`${header}1,${id},王,h,2025-07-01,2025-07-02,\n2,${id},`),
+      Buffer.from([0xcd, 0xf5]),
+      Buffer.from(',h,2025-07-01,2025-07-02,\n'),
+    ]);
+    await expect(all(readRecords(csvFile('gbk.csv', gbk), 'csv', 'hospitalizations'))).rejects.toThrow(
+      'line 3, column name: file is GB18030/GBK, not UTF-8: re-save as UTF-8',
+    );
   });
   it('finds a bad byte far into a large file', async () => {
     const good = `1,${id},王桂兰,许昌市中心医院,2025-07-01,2025-07-02,\n`.repeat(50_000);
-    const bad = Buffer.concat([Buffer.from(header + good), Buffer.from(`2,${id},王,`), Buffer.from([0xff]), Buffer.from(',2025-07-01,2025-07-02,\n')]);
-    await expect(all(readRecords(csvFile('big.csv', bad), 'csv', 'hospitalizations'))).rejects.toThrow('line 50002, column hospital: not valid UTF-8');
+    const bad = Buffer.concat([
+      Buffer.from(header + good),
+      Buffer.from(`2,${id},王,`),
+      Buffer.from([0xff]),
+      Buffer.from(',2025-07-01,2025-07-02,\n'),
+    ]);
+    await expect(all(readRecords(csvFile('big.csv', bad), 'csv', 'hospitalizations'))).rejects.toThrow(
+      'line 50002, column hospital: not valid UTF-8',
+    );
   });
   it('rejects a file cut inside a character', async () => {
     const cut = Buffer.concat([Buffer.from(`${header}1,${id},`), Buffer.from('王').subarray(0, 2)]);
-    await expect(all(readRecordsFromBuffer(cut, 'csv', 'hospitalizations'))).rejects.toThrow(/line 2, column name: the file ends inside a multi-byte character/);
+    await expect(all(readRecordsFromBuffer(cut, 'csv', 'hospitalizations'))).rejects.toThrow(
+      /line 2, column name: the file ends inside a multi-byte character/,
+    );
   });
   it('streams: a large file is read without loading it whole', async () => {
     const file = csvFile('many.csv', header + `1,${id},王,h,2025-07-01,2025-07-02,\n`.repeat(200_000));
@@ -104,16 +162,31 @@ describe('XLSX files: the first worksheet, streamed', () => {
     ]);
     const rows = await all(readRecords(file, 'xlsx', 'hospitalizations'));
     expect(rows.map((r) => r.line)).toEqual([2, 3]);
-    expect(rows[0]!.record).toMatchObject({ record_id: '1', name: '王桂兰', admission_date: '2025-07-01', discharge_date: '2025-07-03', exclusion: '' });
+    expect(rows[0]!.record).toMatchObject({
+      record_id: '1',
+      name: '王桂兰',
+      admission_date: '2025-07-01',
+      discharge_date: '2025-07-03',
+      exclusion: '',
+    });
     expect(rows[1]!.record).toMatchObject({ record_id: '2', exclusion: 'abroad' });
   });
   it('rejects a missing column and a value beyond the last column', async () => {
     const missing = await workbook('missing.xlsx', [STAY_COLUMNS.slice(0, 6)]);
-    await expect(all(readRecords(missing, 'xlsx', 'hospitalizations'))).rejects.toThrow(/line 1: missing column exclusion/);
-    const extra = await workbook('extra.xlsx', [[...STAY_COLUMNS], ['1', id, '王', 'h', '2025-07-01', '2025-07-02', '', 'oops']]);
-    await expect(all(readRecords(extra, 'xlsx', 'hospitalizations'))).rejects.toThrow(/line 2, column H: a value after the last column exclusion/);
+    await expect(all(readRecords(missing, 'xlsx', 'hospitalizations'))).rejects.toThrow(
+      /line 1: missing column exclusion/,
+    );
+    const extra = await workbook('extra.xlsx', [
+      [...STAY_COLUMNS],
+      ['1', id, '王', 'h', '2025-07-01', '2025-07-02', '', 'oops'],
+    ]);
+    await expect(all(readRecords(extra, 'xlsx', 'hospitalizations'))).rejects.toThrow(
+      /line 2, column H: a value after the last column exclusion/,
+    );
   });
   it('rejects a file that is not a workbook', async () => {
-    await expect(all(readRecords(csvFile('fake.xlsx', 'not a zip'), 'xlsx', 'hospitalizations'))).rejects.toBeInstanceOf(MalformedFileError);
+    await expect(
+      all(readRecords(csvFile('fake.xlsx', 'not a zip'), 'xlsx', 'hospitalizations')),
+    ).rejects.toBeInstanceOf(MalformedFileError);
   });
 });

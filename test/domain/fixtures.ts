@@ -1,6 +1,6 @@
 import policyJson from '../../data/subsidy-policy.json';
-import { makeIdNumber } from '../../domain/subsidy/id-number';
-import { currentPolicy, parsePolicy, type Policy, type RosterEntry, type Stay } from '../../domain/subsidy';
+import { makeIdNumber } from '../../platform/common/resident-id';
+import { currentPolicy, type Policy, parsePolicy, type RosterEntry, type Stay } from '../../subsidy/rules';
 
 /** A valid GB 11643 number for a birth date and a sequence (odd = male). */
 export function idFor(birthDate: string, seq = 124, region = '411002'): string {
@@ -27,7 +27,16 @@ export function person(overrides: Partial<RosterEntry> = {}): RosterEntry {
 
 let next = 1000;
 export function stay(admissionDate: string, dischargeDate: string, overrides: Partial<Stay> = {}): Stay {
-  return { recordId: String(next++), idNumber: 'p', name: '', hospital: '许昌市中心医院', admissionDate, dischargeDate, exclusion: null, ...overrides };
+  return {
+    recordId: String(next++),
+    idNumber: 'p',
+    name: '',
+    hospital: '许昌市中心医院',
+    admissionDate,
+    dischargeDate,
+    exclusion: null,
+    ...overrides,
+  };
 }
 
 export const policy: Policy = currentPolicy();
@@ -36,7 +45,11 @@ export const policy: Policy = currentPolicy();
 export function policyWith(version: string, ...entries: Record<string, unknown>[]): Policy {
   const base = structuredClone(policyJson) as { version: string; entries: Record<string, unknown>[] };
   const first = base.entries[0]!;
-  return parsePolicy({ ...base, version, entries: [...base.entries, ...entries.map((e) => ({ ...structuredClone(first), ...e }))] });
+  return parsePolicy({
+    ...base,
+    version,
+    entries: [...base.entries, ...entries.map((e) => ({ ...structuredClone(first), ...e }))],
+  });
 }
 
 /** Consecutive ISO dates from `first`, `count` of them. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatYuan, fundingSplit, mulDivRoundHalfUp, parseYuan, sumFen } from '../../domain/money';
+import { formatYuan, fundingSplit, mulDivRoundHalfUp, parseYuan, sumFen } from '../../platform/common/money';
 
 describe('money in fen (DOMAIN.md: integer fen, yuan only at the edges)', () => {
   it.each([

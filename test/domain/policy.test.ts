@@ -1,8 +1,17 @@
-import policyJson from '../../data/subsidy-policy.json';
-import jurisdictionsJson from '../../data/jurisdictions.json';
 import { describe, expect, it } from 'vitest';
-import { annualCap, computePerson, currentPolicy, dailyRateFen, entryOn, JURISDICTIONS, parseJurisdictions, parsePolicy } from '../../domain/subsidy';
-import { dayOf } from '../../domain/dates';
+import jurisdictionsJson from '../../data/jurisdictions.json';
+import policyJson from '../../data/subsidy-policy.json';
+import { dayOf } from '../../platform/common/dates';
+import {
+  annualCap,
+  computePerson,
+  currentPolicy,
+  dailyRateFen,
+  entryOn,
+  JURISDICTIONS,
+  parseJurisdictions,
+  parsePolicy,
+} from '../../subsidy/rules';
 import { person, policyWith, stay } from './fixtures';
 
 describe('the dated policy table (data/subsidy-policy.json)', () => {
@@ -14,7 +23,10 @@ describe('the dated policy table (data/subsidy-policy.json)', () => {
       effectiveFrom: '2025-06-18',
       dailyRateFen: { one_child_parent: 10000, bereaved: 15000, disabled_child: 15000 },
       annualCapNights: 60,
-      ageRule: { one_child_parent: { subject: 'beneficiary', minAge: 60 }, bereaved: { subject: 'female_partner', minAge: 49 } },
+      ageRule: {
+        one_child_parent: { subject: 'beneficiary', minAge: 60 },
+        bereaved: { subject: 'female_partner', minAge: 49 },
+      },
       cityShareBasisPoints: 4000,
     });
   });
@@ -23,21 +35,45 @@ describe('the dated policy table (data/subsidy-policy.json)', () => {
     expect(annualCap(currentPolicy(), 2024)).toBe(60);
   });
   it('a 2027 rate change is a data change: a modified table changes 2027 nights only', () => {
-    const p = policyWith('2027-01-01.1', { effectiveFrom: '2027-01-01', dailyRateFen: { one_child_parent: 12000, bereaved: 18000, disabled_child: 18000 } });
+    const p = policyWith('2027-01-01.1', {
+      effectiveFrom: '2027-01-01',
+      dailyRateFen: { one_child_parent: 12000, bereaved: 18000, disabled_child: 18000 },
+    });
     const elder = person();
-    const { rows, payments } = computePerson({ person: elder, stays: [stay('2026-12-30', '2027-01-02')], alreadyPaidNights: [], quarter: '2027Q1', policy: p });
+    const { rows, payments } = computePerson({
+      person: elder,
+      stays: [stay('2026-12-30', '2027-01-02')],
+      alreadyPaidNights: [],
+      quarter: '2027Q1',
+      policy: p,
+    });
     expect(rows[0]).toMatchObject({ nights: 3, amountFen: 10000 + 10000 + 12000 });
-    expect(payments[0]).toMatchObject({ amountFen: 32000, cityShareFen: 12800, countyShareFen: 19200, policyVersion: '2027-01-01.1' });
+    expect(payments[0]).toMatchObject({
+      amountFen: 32000,
+      cityShareFen: 12800,
+      countyShareFen: 19200,
+      policyVersion: '2027-01-01.1',
+    });
   });
   it('a year’s cap is the one in force on its 1 January', () => {
-    const p = policyWith('caps', { effectiveFrom: '2027-01-01', annualCapNights: 90 }, { effectiveFrom: '2027-07-01', annualCapNights: 30 });
+    const p = policyWith(
+      'caps',
+      { effectiveFrom: '2027-01-01', annualCapNights: 90 },
+      { effectiveFrom: '2027-07-01', annualCapNights: 30 },
+    );
     expect(annualCap(p, 2026)).toBe(60);
     expect(annualCap(p, 2027)).toBe(90);
     expect(annualCap(p, 2028)).toBe(30);
   });
   it('the funding split is the one in force on the last day of the cycle’s quarter', () => {
     const p = policyWith('split', { effectiveFrom: '2027-03-01', cityShareBasisPoints: 5000 });
-    const { payments } = computePerson({ person: person(), stays: [stay('2027-01-10', '2027-01-12')], alreadyPaidNights: [], quarter: '2027Q1', policy: p });
+    const { payments } = computePerson({
+      person: person(),
+      stays: [stay('2027-01-10', '2027-01-12')],
+      alreadyPaidNights: [],
+      quarter: '2027Q1',
+      policy: p,
+    });
     expect(payments[0]).toMatchObject({ amountFen: 20000, cityShareFen: 10000 });
   });
   it('rejects a malformed table with a readable message', () => {

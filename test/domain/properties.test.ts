@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dayOf, isoOf, yearOf } from '../../domain/dates';
+import { dayOf, isoOf, yearOf } from '../../platform/common/dates';
 import {
+  type Category,
   computeCycleFromRecords,
   computePerson,
   EXCLUSION_CODES,
   nextQuarter,
-  reconciles,
-  STAY_COLUMNS,
-  type Category,
   type PersonInput,
   type RosterEntry,
+  reconciles,
+  STAY_COLUMNS,
   type Stay,
-} from '../../domain/subsidy';
+} from '../../subsidy/rules';
 import { idFor, person, policy } from './fixtures';
 
 const BASE = dayOf('2024-10-01');
@@ -59,17 +59,26 @@ const arbStays: fc.Arbitrary<Stay[]> = fc
     })),
   );
 
-const arbPaid = fc.uniqueArray(fc.integer({ min: BASE - 100, max: BASE + 600 }), { maxLength: 80 }).map((days) => days.map(isoOf));
+const arbPaid = fc
+  .uniqueArray(fc.integer({ min: BASE - 100, max: BASE + 600 }), { maxLength: 80 })
+  .map((days) => days.map(isoOf));
 
 const arbInput: fc.Arbitrary<PersonInput> = fc
-  .record({ person: fc.option(arbPerson, { freq: 8, nil: undefined }), stays: arbStays, paid: arbPaid, quarter: fc.constantFrom(...QUARTERS) })
+  .record({
+    person: fc.option(arbPerson, { freq: 8, nil: undefined }),
+    stays: arbStays,
+    paid: arbPaid,
+    quarter: fc.constantFrom(...QUARTERS),
+  })
   .map((r) => ({ person: r.person, stays: r.stays, alreadyPaidNights: r.paid, quarter: r.quarter, policy }));
 
 describe('properties of the computation (fast-check)', () => {
   it('shuffling the input rows never changes the payments or any row’s outcome', () => {
     fc.assert(
       fc.property(arbInput, fc.func(fc.integer()), (input, key) => {
-        const shuffled = [...input.stays].sort((a, b) => key(a.recordId) - key(b.recordId) || a.recordId.localeCompare(b.recordId));
+        const shuffled = [...input.stays].sort(
+          (a, b) => key(a.recordId) - key(b.recordId) || a.recordId.localeCompare(b.recordId),
+        );
         const x = computePerson(input);
         const y = computePerson({ ...input, stays: shuffled });
         expect(y.payments).toEqual(x.payments);
@@ -98,7 +107,8 @@ describe('properties of the computation (fast-check)', () => {
         const before = new Map<number, number>();
         for (const n of input.alreadyPaidNights) before.set(yearOf(dayOf(n)), (before.get(yearOf(dayOf(n))) ?? 0) + 1);
         const now = new Map<number, number>();
-        for (const p of computePerson(input).payments) for (const n of p.nightDates) now.set(yearOf(dayOf(n)), (now.get(yearOf(dayOf(n))) ?? 0) + 1);
+        for (const p of computePerson(input).payments)
+          for (const n of p.nightDates) now.set(yearOf(dayOf(n)), (now.get(yearOf(dayOf(n))) ?? 0) + 1);
         for (const [year, count] of now) expect(count).toBeLessThanOrEqual(Math.max(0, 60 - (before.get(year) ?? 0)));
       }),
       { numRuns: 400 },
@@ -131,7 +141,14 @@ describe('properties of the computation (fast-check)', () => {
         const paid: string[] = [];
         const paidRecords = new Set<string>();
         for (let q = '2024Q4'; q !== '2026Q3'; q = nextQuarter(q)) {
-          const result = computePerson({ person: p, stays, alreadyPaidNights: paid, alreadyPaidRecordIds: paidRecords, quarter: q, policy });
+          const result = computePerson({
+            person: p,
+            stays,
+            alreadyPaidNights: paid,
+            alreadyPaidRecordIds: paidRecords,
+            quarter: q,
+            policy,
+          });
           for (const row of result.rows) if (row.outcome === 'paid') paidRecords.add(row.recordId);
           for (const payment of result.payments) paid.push(...payment.nightDates);
         }
@@ -147,23 +164,51 @@ describe('properties of the computation (fast-check)', () => {
   it('every row ends in exactly one outcome: rows in = paid + not eligible + excluded + quarantined', () => {
     const arbRaw = fc.record({
       record_id: fc.oneof(fc.constantFrom('1', '2', '3', '4', '5', '6', '7', '8'), fc.constant('')),
-      id_number: fc.oneof(fc.constantFrom(idFor('1950-03-10'), idFor('1960-05-05', 126), idFor('1950-03-10').slice(0, 17) + 'Q', '4110'), fc.constant('')),
+      id_number: fc.oneof(
+        fc.constantFrom(idFor('1950-03-10'), idFor('1960-05-05', 126), idFor('1950-03-10').slice(0, 17) + 'Q', '4110'),
+        fc.constant(''),
+      ),
       name: fc.constant('某'),
       hospital: fc.constant('h'),
-      admission_date: fc.oneof(fc.integer({ min: BASE, max: BASE + 400 }).map(isoOf), fc.constantFrom('2025-02-30', '')),
-      discharge_date: fc.oneof(fc.integer({ min: BASE, max: BASE + 420 }).map(isoOf), fc.constantFrom('2031-01-01', 'x')),
+      admission_date: fc.oneof(
+        fc.integer({ min: BASE, max: BASE + 400 }).map(isoOf),
+        fc.constantFrom('2025-02-30', ''),
+      ),
+      discharge_date: fc.oneof(
+        fc.integer({ min: BASE, max: BASE + 420 }).map(isoOf),
+        fc.constantFrom('2031-01-01', 'x'),
+      ),
       exclusion: fc.constantFrom('', '', '', 'abroad', 'drunk'),
     });
     fc.assert(
       fc.property(fc.array(arbRaw, { maxLength: 40 }), (records) => {
         const roster = [
-          { id_number: idFor('1950-03-10'), name: '甲', gender: 'F', birth_date: '1950-03-10', female_birth_date: '', jurisdiction: '411002', category: 'one_child_parent', bank_code: 'B', account_no: '1', enrolled_on: '2020-01-01', exited_on: '' },
+          {
+            id_number: idFor('1950-03-10'),
+            name: '甲',
+            gender: 'F',
+            birth_date: '1950-03-10',
+            female_birth_date: '',
+            jurisdiction: '411002',
+            category: 'one_child_parent',
+            bank_code: 'B',
+            account_no: '1',
+            enrolled_on: '2020-01-01',
+            exited_on: '',
+          },
         ];
-        const result = computeCycleFromRecords({ rosterRecords: roster, stayRecords: records, today: '2026-01-10', quarter: '2025Q4', policy });
+        const result = computeCycleFromRecords({
+          rosterRecords: roster,
+          stayRecords: records,
+          today: '2026-01-10',
+          quarter: '2025Q4',
+          policy,
+        });
         expect(result.report).toHaveLength(records.length);
         expect(result.counts.rowsIn).toBe(records.length);
         expect(reconciles(result.counts)).toBe(true);
-        for (const row of result.report) expect(['paid', 'not_eligible', 'excluded', 'quarantined']).toContain(row.outcome);
+        for (const row of result.report)
+          expect(['paid', 'not_eligible', 'excluded', 'quarantined']).toContain(row.outcome);
         expect(Object.keys(records[0] ?? {}).sort()).toEqual(records.length ? [...STAY_COLUMNS].sort() : []);
       }),
       { numRuns: 300 },

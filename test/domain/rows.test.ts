@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { checkIdNumber, classifyDuplicates, stayContent, validateRosterRow, validateStayRow, type RawRecord } from '../../domain/subsidy';
+import {
+  checkIdNumber,
+  classifyDuplicates,
+  type RawRecord,
+  stayContent,
+  validateRosterRow,
+  validateStayRow,
+} from '../../subsidy/rules';
 import { idFor } from './fixtures';
 
 const id = idFor('1950-03-10'); // female (even sequence)
 const today = { today: '2025-10-08' };
-const goodStay = { record_id: '1', id_number: id, name: '王桂兰', hospital: '许昌市中心医院', admission_date: '2025-07-01', discharge_date: '2025-07-05', exclusion: '' };
+const goodStay = {
+  record_id: '1',
+  id_number: id,
+  name: '王桂兰',
+  hospital: '许昌市中心医院',
+  admission_date: '2025-07-01',
+  discharge_date: '2025-07-05',
+  exclusion: '',
+};
 const goodRoster = {
   id_number: id,
   name: '王桂兰',
@@ -25,12 +40,22 @@ function flipCheck(n: string): string {
 
 describe('GB 11643 resident ID numbers', () => {
   it('accepts a valid number and reads birth date and sex from it', () => {
-    expect(checkIdNumber(id)).toEqual({ ok: true, idNumber: id, birthDate: '1950-03-10', gender: 'F', region: '411002' });
+    expect(checkIdNumber(id)).toEqual({
+      ok: true,
+      idNumber: id,
+      birthDate: '1950-03-10',
+      gender: 'F',
+      region: '411002',
+    });
     expect(checkIdNumber(idFor('1950-03-10', 125))).toMatchObject({ gender: 'M' });
   });
   it('accepts a lower-case x check character and returns it upper-case', () => {
     // 11010519491231002X is the standard's published example
-    expect(checkIdNumber('11010519491231002x')).toMatchObject({ ok: true, idNumber: '11010519491231002X', birthDate: '1949-12-31' });
+    expect(checkIdNumber('11010519491231002x')).toMatchObject({
+      ok: true,
+      idNumber: '11010519491231002X',
+      birthDate: '1949-12-31',
+    });
   });
   it.each([
     ['a wrong check digit', flipCheck(id), 'bad_id_checksum'],
@@ -53,7 +78,15 @@ describe('extract rows (hospitalizations.csv) → a stay or a quarantine reason 
   it('accepts a good row, trimming values', () => {
     expect(validateStayRow({ ...goodStay, record_id: ' 1 ', exclusion: 'abroad' }, today)).toEqual({
       ok: true,
-      row: { recordId: '1', idNumber: id, name: '王桂兰', hospital: '许昌市中心医院', admissionDate: '2025-07-01', dischargeDate: '2025-07-05', exclusion: 'abroad' },
+      row: {
+        recordId: '1',
+        idNumber: id,
+        name: '王桂兰',
+        hospital: '许昌市中心医院',
+        admissionDate: '2025-07-01',
+        dischargeDate: '2025-07-05',
+        exclusion: 'abroad',
+      },
     });
   });
   it.each([
@@ -75,7 +108,9 @@ describe('extract rows (hospitalizations.csv) → a stay or a quarantine reason 
     }
   });
   it('a same-day stay is valid; discharged today is not in the future', () => {
-    expect(validateStayRow({ ...goodStay, admission_date: '2025-10-08', discharge_date: '2025-10-08' }, today).ok).toBe(true);
+    expect(validateStayRow({ ...goodStay, admission_date: '2025-10-08', discharge_date: '2025-10-08' }, today).ok).toBe(
+      true,
+    );
   });
 });
 
@@ -100,11 +135,15 @@ describe('roster rows (roster.csv) → a roster entry or a quarantine reason', (
   });
   it('keeps the female partner’s birth date for a man in bereaved/disabled_child, and requires it', () => {
     const man = { ...goodRoster, id_number: idFor('1950-03-10', 125), gender: 'M', category: 'bereaved' };
-    expect(validateRosterRow({ ...man, female_birth_date: '1955-01-01' })).toMatchObject({ ok: true, row: { femaleBirthDate: '1955-01-01' } });
+    expect(validateRosterRow({ ...man, female_birth_date: '1955-01-01' })).toMatchObject({
+      ok: true,
+      row: { femaleBirthDate: '1955-01-01' },
+    });
     expect(validateRosterRow(man)).toMatchObject({ ok: false, reason: 'missing_field' });
   });
   it('accepts the management zones’ internal codes', () => {
-    for (const code of ['X41101', 'X41102', 'X41103']) expect(validateRosterRow({ ...goodRoster, jurisdiction: code }).ok).toBe(true);
+    for (const code of ['X41101', 'X41102', 'X41103'])
+      expect(validateRosterRow({ ...goodRoster, jurisdiction: code }).ok).toBe(true);
   });
   it.each([
     ['missing_field', { account_no: '' }, 'account_no'],
@@ -122,7 +161,10 @@ describe('roster rows (roster.csv) → a roster entry or a quarantine reason', (
     if (!result.ok) expect(result.detail.startsWith(`${column}:`)).toBe(true);
   });
   it('takes the list of jurisdictions from the context when given', () => {
-    expect(validateRosterRow(goodRoster, { jurisdictions: new Set(['411003']) })).toMatchObject({ ok: false, reason: 'unknown_jurisdiction' });
+    expect(validateRosterRow(goodRoster, { jurisdictions: new Set(['411003']) })).toMatchObject({
+      ok: false,
+      reason: 'unknown_jurisdiction',
+    });
   });
 });
 
@@ -135,7 +177,12 @@ describe('duplicate records within one file', () => {
   });
   it('the same id with different content: every copy is duplicate_conflict', () => {
     const verdicts = classifyDuplicates([row('7', 'a'), row('8', 'x'), row('7', 'b'), row('7', 'a')]);
-    expect(verdicts.map((v) => v?.reason ?? null)).toEqual(['duplicate_conflict', null, 'duplicate_conflict', 'duplicate_conflict']);
+    expect(verdicts.map((v) => v?.reason ?? null)).toEqual([
+      'duplicate_conflict',
+      null,
+      'duplicate_conflict',
+      'duplicate_conflict',
+    ]);
     expect(verdicts[0]!.detail).toBe('record_id: the same id appears with different content on lines 1, 3, 4');
   });
   it('a copy already quarantined keeps its own reason but still makes a conflict', () => {
@@ -143,12 +190,17 @@ describe('duplicate records within one file', () => {
     expect(verdicts.map((v) => v?.reason ?? null)).toEqual(['duplicate_conflict', null]);
   });
   it('ids are compared trimmed; "012" and "12" are different ids; empty ids are never grouped', () => {
-    expect(classifyDuplicates([row('12', 'a'), row(' 12', 'a')]).map((v) => v?.reason ?? null)).toEqual([null, 'duplicate_record']);
+    expect(classifyDuplicates([row('12', 'a'), row(' 12', 'a')]).map((v) => v?.reason ?? null)).toEqual([
+      null,
+      'duplicate_record',
+    ]);
     expect(classifyDuplicates([row('012', 'a'), row('12', 'b')])).toEqual([null, null]);
     expect(classifyDuplicates([row('', 'a', true), row('', 'b', true)])).toEqual([null, null]);
   });
   it('content is the raw values in column order', () => {
-    expect(stayContent(goodStay)).toBe(['1', id, '王桂兰', '许昌市中心医院', '2025-07-01', '2025-07-05', ''].join('\u001f'));
+    expect(stayContent(goodStay)).toBe(
+      ['1', id, '王桂兰', '许昌市中心医院', '2025-07-01', '2025-07-05', ''].join('\u001f'),
+    );
     expect(stayContent({ ...goodStay, name: '王桂兰 ' })).not.toBe(stayContent(goodStay));
   });
 });

@@ -6,9 +6,9 @@ import {
   eventIdFor,
   foldEvents,
   IdempotencyConflictError,
-  verifyChain,
   type NewEvent,
-} from '../../eventstore';
+  verifyChain,
+} from '../../platform/eventstore';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const metadata = { actor: 'test:eventstore' };
@@ -35,7 +35,10 @@ describe('append and read', () => {
     expect(result.version).toBe(2);
     const events = await store.readStream('acct-1');
     expect(events.map((e) => e.streamVersion)).toEqual([1, 2]);
-    expect(events.map((e) => e.data)).toEqual([{ n: 1, amountFen: 100 }, { n: 2, amountFen: 250 }]);
+    expect(events.map((e) => e.data)).toEqual([
+      { n: 1, amountFen: 100 },
+      { n: 2, amountFen: 250 },
+    ]);
     expect(events[0]!.metadata).toEqual(metadata);
     const total = foldEvents(events, (sum: number, e) => sum + Number(e.data.amountFen), 0);
     expect(total).toBe(350);
@@ -52,9 +55,9 @@ describe('append and read', () => {
     expect(rejected).toHaveLength(1);
     expect((rejected[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
     expect(await store.version('race')).toBe(2);
-    await expect(store.append('race', [counted('race', 9, 1)], { expectedVersion: 'no_stream', metadata })).rejects.toThrow(
-      ConcurrencyError,
-    );
+    await expect(
+      store.append('race', [counted('race', 9, 1)], { expectedVersion: 'no_stream', metadata }),
+    ).rejects.toThrow(ConcurrencyError);
   });
 
   it('appends the same event ids only once, so an activity retry is harmless', async () => {
@@ -97,7 +100,9 @@ describe('tamper evidence', () => {
     // A superuser can bypass the triggers; the hash chain still gives the edit away.
     await testDb.db.connection().execute(async (conn) => {
       await sql`set session_replication_role = replica`.execute(conn);
-      await sql`update events set data = jsonb_set(data, '{amountFen}', '99900') where position = ${victim.position}`.execute(conn);
+      await sql`update events set data = jsonb_set(data, '{amountFen}', '99900') where position = ${victim.position}`.execute(
+        conn,
+      );
       await sql`set session_replication_role = origin`.execute(conn);
     });
     const after = await verifyChain(store);

@@ -6,9 +6,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestExtractFile } from '../../activities/subsidy/ingest';
-import { storeUpload } from '../../activities/subsidy/uploads';
-import { repoRoot } from '../../stack/config';
+import { repoRoot } from '../../platform/config';
+import { ingestExtractFile } from '../../subsidy/activities/ingest';
+import { storeUpload } from '../../subsidy/adapters/uploads';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // CONTRACT.md "Bad files": every file that cannot be read as what it claims fails the ingest at
@@ -35,7 +35,9 @@ async function rejection(file: string): Promise<{ error: unknown; ms: number }> 
     () => undefined,
     (e: unknown) => e,
   );
-  const left = await sql<{ n: string }>`select count(*) as n from extract_rows where extract_hash = ${upload.hash}`.execute(world.testDb.db);
+  const left = await sql<{
+    n: string;
+  }>`select count(*) as n from extract_rows where extract_hash = ${upload.hash}`.execute(world.testDb.db);
   expect(Number(left.rows[0]!.n)).toBe(0);
   return { error, ms: performance.now() - started };
 }
@@ -50,19 +52,46 @@ afterAll(async () => {
 });
 
 const cases: [string, () => Promise<string>, RegExp][] = [
-  ['a GBK extract (Chinese office software)', async () => write('gbk.csv', toGbk(sample)), /line 2, column name: file is GB18030\/GBK, not UTF-8: re-save as UTF-8/],
+  [
+    'a GBK extract (Chinese office software)',
+    async () => write('gbk.csv', toGbk(sample)),
+    /line 2, column name: file is GB18030\/GBK, not UTF-8: re-save as UTF-8/,
+  ],
   [
     'a file whose GBK line comes after the first 64 KiB (found while streaming)',
-    async () => write('late-gbk.csv', Buffer.concat([Buffer.from(`${lines.slice(0, 2500).join('\n')}\n`), toGbk(`${lines.slice(2500).join('\n')}\n`)])),
+    async () =>
+      write(
+        'late-gbk.csv',
+        Buffer.concat([
+          Buffer.from(`${lines.slice(0, 2500).join('\n')}\n`),
+          toGbk(`${lines.slice(2500).join('\n')}\n`),
+        ]),
+      ),
     /line 2501, column name: file is GB18030\/GBK, not UTF-8/,
   ],
-  ['a missing column', async () => write('missing.csv', lines.map((l) => l.split(',').slice(0, 6).join(',')).join('\n')), /line 1: missing column exclusion/],
-  ['an extra column', async () => write('extra.csv', lines.map((l, i) => `${l},${i === 0 ? 'note' : 'x'}`).join('\n')), /line 1, field 8: unknown column "note"/],
+  [
+    'a missing column',
+    async () => write('missing.csv', lines.map((l) => l.split(',').slice(0, 6).join(',')).join('\n')),
+    /line 1: missing column exclusion/,
+  ],
+  [
+    'an extra column',
+    async () => write('extra.csv', lines.map((l, i) => `${l},${i === 0 ? 'note' : 'x'}`).join('\n')),
+    /line 1, field 8: unknown column "note"/,
+  ],
   ['an empty file', async () => write('empty.csv', ''), /line 1: the file is empty/],
   ['random bytes', async () => write('random.csv', randomBytes(4 << 20)), /binary data|not valid UTF-8/],
   [
     'a row of 10,000 columns in the middle',
-    async () => write('wide.csv', [...lines.slice(0, 1999), Array.from({ length: 10_000 }, (_, i) => `v${i}`).join(','), ...lines.slice(1999)].join('\n')),
+    async () =>
+      write(
+        'wide.csv',
+        [
+          ...lines.slice(0, 1999),
+          Array.from({ length: 10_000 }, (_, i) => `v${i}`).join(','),
+          ...lines.slice(1999),
+        ].join('\n'),
+      ),
     /line 2000: 10000 fields where the header has 7/,
   ],
   [
@@ -94,7 +123,9 @@ describe('bad extracts fail the ingest at once, non-retryable, naming line and c
       expect(failure.message).toMatch(reason);
       expect(ms).toBeLessThan(10_000);
       // No connection is left in a COPY (the rollback used to queue behind it for ever).
-      const copying = await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database() and query ilike 'copy %' and state <> 'idle'`.execute(
+      const copying = await sql<{
+        n: string;
+      }>`select count(*) as n from pg_stat_activity where datname = current_database() and query ilike 'copy %' and state <> 'idle'`.execute(
         world.testDb.db,
       );
       expect(Number(copying.rows[0]!.n)).toBe(0);
@@ -118,18 +149,39 @@ describe('bad extracts fail the ingest at once, non-retryable, naming line and c
   });
 
   it('a good file still loads, and its duplicates are classified as before', async () => {
-    const file = write('good.csv', [...lines, lines[5]!, `${lines[6]!.split(',')[0]},411003196702235001,某,许昌市中心医院,2025-07-01,2025-07-02,`].join('\n'));
+    const file = write(
+      'good.csv',
+      [
+        ...lines,
+        lines[5]!,
+        `${lines[6]!.split(',')[0]},411003196702235001,某,许昌市中心医院,2025-07-01,2025-07-02,`,
+      ].join('\n'),
+    );
     const upload = await storeUpload(world.deps, file);
     const result = await ingestExtractFile(world.deps, { cycleId: 'good-file', extractHash: upload.hash });
     expect(result.total).toBe(lines.length + 1);
     const reasons = await sql<{ line_no: number; quarantine_reason: string; quarantine_detail: string }>`
       select line_no, quarantine_reason, quarantine_detail from extract_rows
-       where extract_hash = ${upload.hash} and quarantine_reason like 'duplicate_%' order by line_no`.execute(world.testDb.db);
+       where extract_hash = ${upload.hash} and quarantine_reason like 'duplicate_%' order by line_no`.execute(
+      world.testDb.db,
+    );
     expect(reasons.rows).toEqual(
       expect.arrayContaining([
-      { line_no: 7, quarantine_reason: 'duplicate_conflict', quarantine_detail: 'record_id appears with different content on other lines' },
-      { line_no: lines.length + 1, quarantine_reason: 'duplicate_record', quarantine_detail: 'exact repeat of line 6' },
-      { line_no: lines.length + 2, quarantine_reason: 'duplicate_conflict', quarantine_detail: 'record_id appears with different content on other lines' },
+        {
+          line_no: 7,
+          quarantine_reason: 'duplicate_conflict',
+          quarantine_detail: 'record_id appears with different content on other lines',
+        },
+        {
+          line_no: lines.length + 1,
+          quarantine_reason: 'duplicate_record',
+          quarantine_detail: 'exact repeat of line 6',
+        },
+        {
+          line_no: lines.length + 2,
+          quarantine_reason: 'duplicate_conflict',
+          quarantine_detail: 'record_id appears with different content on other lines',
+        },
       ]),
     );
   });

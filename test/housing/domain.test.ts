@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AdmissionRequest,
+  addFunds,
   admitInTurn,
   assessPriority,
   contractFunding,
   currentHousingPolicy,
   deedTaxFen,
   fallbackToCapital,
+  type ListingFacts,
   NO_FUNDS,
-  addFunds,
   offerRefusal,
   priceCap,
   screenListing,
   splitFunding,
-  type AdmissionRequest,
-  type ListingFacts,
-} from '../../domain/housing';
+} from '../../housing/rules';
 
 // The Plan's rules as pure functions (许政办〔2025〕10号): no Temporal, no database.
 const policy = currentHousingPolicy();
@@ -35,33 +35,57 @@ describe('screening', () => {
     expect(screenListing(listing(), policy, 3).verdict).toBe('eligible');
   });
   it('rejects at once on missing certificates, an unregistrable new home or no unmet demand', () => {
-    expect(screenListing(listing({ kind: 'new_stock', certificates: ['land_use'] }), policy, 3).verdict).toBe('rejected');
-    const fiveCertificates = ['land_use', 'land_planning', 'construction_planning', 'construction_permit', 'sales_permit'] as const;
-    expect(screenListing(listing({ kind: 'new_stock', certificates: [...fiveCertificates], canRegister: false }), policy, 3).verdict).toBe('rejected');
-    expect(screenListing(listing(), policy, 0).checks.find((c) => c.rule === 'demand')).toMatchObject({ passed: false });
+    expect(screenListing(listing({ kind: 'new_stock', certificates: ['land_use'] }), policy, 3).verdict).toBe(
+      'rejected',
+    );
+    const fiveCertificates = [
+      'land_use',
+      'land_planning',
+      'construction_planning',
+      'construction_permit',
+      'sales_permit',
+    ] as const;
+    expect(
+      screenListing(listing({ kind: 'new_stock', certificates: [...fiveCertificates], canRegister: false }), policy, 3)
+        .verdict,
+    ).toBe('rejected');
+    expect(screenListing(listing(), policy, 0).checks.find((c) => c.rule === 'demand')).toMatchObject({
+      passed: false,
+    });
     expect(screenListing(listing({ region: 'nowhere' }), policy, 3).verdict).toBe('rejected');
   });
   it('waits for an exception above 140 m² and for 一事一议 outside the core areas; refused or overdue rejects', () => {
     const big = listing({ floorAreaDm2: 14001, region: 'weidu' });
     expect(screenListing(listing({ floorAreaDm2: 14000 }), policy, 1).verdict).toBe('eligible');
-    expect(screenListing(big, policy, 1)).toMatchObject({ verdict: 'pending', pending: ['area_exception', 'case_by_case'] });
+    expect(screenListing(big, policy, 1)).toMatchObject({
+      verdict: 'pending',
+      pending: ['area_exception', 'case_by_case'],
+    });
     const yes = { granted: true, reason: 'r', by: 'a' };
     expect(screenListing(big, policy, 1, { areaException: yes, caseByCase: yes }).verdict).toBe('eligible');
-    expect(screenListing(big, policy, 1, { areaException: { ...yes, granted: false }, caseByCase: yes }).verdict).toBe('rejected');
+    expect(screenListing(big, policy, 1, { areaException: { ...yes, granted: false }, caseByCase: yes }).verdict).toBe(
+      'rejected',
+    );
     expect(screenListing(big, policy, 1, { areaException: yes, expired: true }).verdict).toBe('rejected');
   });
 });
 
 describe('price cap and money (integer fen)', () => {
   it('caps a second-hand home at its appraisal (工作任务(三))', () => {
-    expect(priceCap({ kind: 'second_hand', appraisalFen: 75_000_000, floorAreaDm2: 8950, ceilingPerM2Fen: 1 })).toMatchObject({ capFen: 75_000_000, basis: 'appraisal' });
+    expect(
+      priceCap({ kind: 'second_hand', appraisalFen: 75_000_000, floorAreaDm2: 8950, ceilingPerM2Fen: 1 }),
+    ).toMatchObject({ capFen: 75_000_000, basis: 'appraisal' });
   });
   it('caps new stock at the lower of the appraisal and the ceiling per m² × area, rounded down', () => {
-    expect(priceCap({ kind: 'new_stock', appraisalFen: 75_000_000, floorAreaDm2: 8951, ceilingPerM2Fen: 650_001 })).toMatchObject({
+    expect(
+      priceCap({ kind: 'new_stock', appraisalFen: 75_000_000, floorAreaDm2: 8951, ceilingPerM2Fen: 650_001 }),
+    ).toMatchObject({
       capFen: 58_181_589, // floor(650001 × 89.51)
       basis: 'policy_ceiling',
     });
-    expect(priceCap({ kind: 'new_stock', appraisalFen: 50_000_000, floorAreaDm2: 8950, ceilingPerM2Fen: 650_000 }).basis).toBe('appraisal');
+    expect(
+      priceCap({ kind: 'new_stock', appraisalFen: 50_000_000, floorAreaDm2: 8950, ceilingPerM2Fen: 650_000 }).basis,
+    ).toBe('appraisal');
   });
   it('refuses offers above the cap or the asking price', () => {
     expect(offerRefusal(100, 100, 200)).toBeNull();
@@ -105,7 +129,10 @@ describe('the purchase plan', () => {
 
   it('never lets a cheaper listing overtake one that goes first', () => {
     const funds = addFunds(addFunds(NO_FUNDS, 'capital', 300), 'loan_capacity', 700);
-    const round = admitInTurn([request('big', { firstInLine: true, amountFen: 5_000 }), request('small', { seq: 2 })], funds);
+    const round = admitInTurn(
+      [request('big', { firstInLine: true, amountFen: 5_000 }), request('small', { seq: 2 })],
+      funds,
+    );
     expect(round.admitted).toEqual([]);
   });
 

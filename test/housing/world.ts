@@ -5,21 +5,21 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
-import { simulatedHousingAdapters, type HousingAdapters } from '../../activities/housing';
-import type { HousingDeps } from '../../activities/housing/context';
-import type { ActivityDeps } from '../../activities';
-import { createBankClient } from '../../adapters/bank';
-import { buildApi } from '../../api/server';
-import { PersonVault } from '../../db/person-vault';
-import { EventStore } from '../../eventstore';
-import { allProjections } from '../../projections';
-import type { Role } from '../../security/roles';
-import { issueToken } from '../../security/tokens';
+import type { ActivityDeps } from '../../app/activities';
+import { buildApi } from '../../app/api/server';
+import { allProjections } from '../../app/projections';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { type HousingAdapters, simulatedHousingAdapters } from '../../housing/activities';
+import type { HousingDeps } from '../../housing/context';
+import type { ListingTiming } from '../../housing/contracts/definitions';
+import { createBankClient } from '../../platform/adapters/bank';
+import { PersonVault } from '../../platform/db/person-vault';
+import { EventStore } from '../../platform/eventstore';
+import { piiKeysFrom } from '../../platform/security/pii-key';
+import type { Role } from '../../platform/security/roles';
+import { issueToken } from '../../platform/security/tokens';
+import { dataConverter } from '../../platform/temporal/client';
 import { startBankGateway } from '../../simulators/bank-gateway';
-import { piiKeysFrom } from '../../stack/pii-key';
-import { dataConverter } from '../../stack/temporal-client';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import type { ListingTiming } from '../../workflows/housing/definitions';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /** Short waits for tests: the workflow's real ones are days (PITFALLS: no time-skipping server here). */
@@ -58,15 +58,26 @@ const secret = new Uint8Array(32).fill(9);
 export async function createHousingWorld(name: string): Promise<HousingWorld> {
   const testDb: TestDatabase = await createTestDatabase(name);
   const workDir = mkdtempSync(path.join(os.tmpdir(), `xuchang-${name}-`));
-  const bank = await startBankGateway({ host: '127.0.0.1', port: 0, journalDir: path.join(workDir, 'bank'), settlementDelayMs: 30 });
+  const bank = await startBankGateway({
+    host: '127.0.0.1',
+    port: 0,
+    journalDir: path.join(workDir, 'bank'),
+    settlementDelayMs: 30,
+  });
   const failRegistration = new Set<string>();
   const refuseLoan = new Set<string>();
   const commissionTo = new Map<string, string>();
   const appraisalValue = new Map<string, number>();
   const adapters = simulatedHousingAdapters({
     appraisal: { commissionTo: (r) => commissionTo.get(r.listingId), valueFor: (r) => appraisalValue.get(r.listingId) },
-    registry: { delayMs: 80, failureOf: (r) => (failRegistration.has(r.listingId) ? 'mortgage on the title (查封)' : undefined) },
-    lending: { delayMs: 80, refusalOf: (a) => (refuseLoan.has(a.listingId) ? 'credit limit of the borrower reached' : undefined) },
+    registry: {
+      delayMs: 80,
+      failureOf: (r) => (failRegistration.has(r.listingId) ? 'mortgage on the title (查封)' : undefined),
+    },
+    lending: {
+      delayMs: 80,
+      refusalOf: (a) => (refuseLoan.has(a.listingId) ? 'credit limit of the borrower reached' : undefined),
+    },
   });
   const store = new EventStore(testDb.db, allProjections);
   const deps = {
@@ -79,8 +90,16 @@ export async function createHousingWorld(name: string): Promise<HousingWorld> {
     housing: adapters,
   };
   const taskQueue = `test-${name}`;
-  const worker: RunningWorker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps });
-  const client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: dataConverter() });
+  const worker: RunningWorker = await startWorker({
+    address: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    deps,
+  });
+  const client = new Client({
+    connection: await Connection.connect({ address: inject('temporalAddress') }),
+    dataConverter: dataConverter(),
+  });
   const apis: FastifyInstance[] = [];
   return {
     deps,
@@ -93,7 +112,16 @@ export async function createHousingWorld(name: string): Promise<HousingWorld> {
     appraisalValue,
     bankUrl: bank.url,
     api: async (planId) => {
-      const api = await buildApi({ db: deps.db, store, temporal: client, taskQueue, logLevel: 'silent', subsidy: deps, tokenSecret: secret, housing: { planId, timing: TEST_TIMING } });
+      const api = await buildApi({
+        db: deps.db,
+        store,
+        temporal: client,
+        taskQueue,
+        logLevel: 'silent',
+        subsidy: deps,
+        tokenSecret: secret,
+        housing: { planId, timing: TEST_TIMING },
+      });
       apis.push(api);
       return api;
     },
@@ -113,7 +141,10 @@ export async function call(api: FastifyInstance, method: 'GET' | 'POST', url: st
   const response = await api.inject({
     method,
     url,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { expect, it } from 'vitest';
-import { repoRoot } from '../../stack/config';
-import { dataConverter } from '../../stack/temporal-client';
+import { repoRoot } from '../../platform/config';
+import { dataConverter } from '../../platform/temporal/client';
 import { loadRecordedHistories } from '../support/histories';
 
 // The replay test is only worth having if it fails on a change that would break running workflows.
@@ -13,7 +13,7 @@ it('replaying a recorded history against a non-deterministic change fails', asyn
     workflowsPath: path.join(repoRoot, 'test/fixtures/nondeterministic/workflows.ts'),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
-  await expect(Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverter() }, recorded.history, recorded.workflowId)).rejects.toBeInstanceOf(
-    DeterminismViolationError,
-  );
+  await expect(
+    Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverter() }, recorded.history, recorded.workflowId),
+  ).rejects.toBeInstanceOf(DeterminismViolationError);
 });

@@ -1,7 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { dataConverter } from '../../stack/temporal-client';
-import { workflowBundle } from '../../worker/bundle';
+import { workflowBundle } from '../../app/worker/bundle';
+import { dataConverter } from '../../platform/temporal/client';
 import { loadRecordedHistories } from '../support/histories';
 
 // Every history under test/histories/ must replay against today's workflow code: a change that

@@ -3,9 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EncryptionCodec, METADATA_KEY_ID, PayloadDecryptionError, payloadFromJson, payloadToJson } from '../../security/codec';
-import { formatKeyRing, generatePayloadKey, loadPayloadKeyRing, parseKeyRing, payloadKeyFile, rotatePayloadKeyFile } from '../../security/keyring';
-import { maskAccount, maskIdNumber, maskPersonalData } from '../../security/masking';
+import {
+  EncryptionCodec,
+  METADATA_KEY_ID,
+  PayloadDecryptionError,
+  payloadFromJson,
+  payloadToJson,
+} from '../../platform/security/codec';
+import {
+  formatKeyRing,
+  generatePayloadKey,
+  loadPayloadKeyRing,
+  parseKeyRing,
+  payloadKeyFile,
+  rotatePayloadKeyFile,
+} from '../../platform/security/keyring';
+import { maskAccount, maskIdNumber, maskPersonalData } from '../../platform/security/masking';
 
 const SYNTHETIC_ID = '41100219500101001X';
 const value = { idNumber: SYNTHETIC_ID, name: '张三', nights: 12 };
@@ -106,7 +119,13 @@ describe('masking', () => {
   it('masks ID numbers and accounts, by field name and inside free text', () => {
     expect(maskIdNumber(SYNTHETIC_ID)).toBe('4110**********001X');
     expect(maskAccount('6217000010001234567')).toBe('***************4567');
-    expect(maskPersonalData({ person: { id_number: SYNTHETIC_ID, accountNo: '6217000010001234567' }, note: `申请人 ${SYNTHETIC_ID} 已核实`, nights: 3 })).toEqual({
+    expect(
+      maskPersonalData({
+        person: { id_number: SYNTHETIC_ID, accountNo: '6217000010001234567' },
+        note: `申请人 ${SYNTHETIC_ID} 已核实`,
+        nights: 3,
+      }),
+    ).toEqual({
       person: { id_number: '4110**********001X', accountNo: '***************4567' },
       note: '申请人 4110**********001X 已核实',
       nights: 3,
@@ -116,7 +135,7 @@ describe('masking', () => {
 
 describe('the test processes', () => {
   it('encrypt with the committed TEST-ONLY ring, never a key generated into the repository', async () => {
-    const { payloadKeyRing } = await import('../../stack/temporal-client');
+    const { payloadKeyRing } = await import('../../platform/temporal/client');
     expect(payloadKeyRing().active.id).toBe('TEST-ONLY-not-secret');
   });
 });

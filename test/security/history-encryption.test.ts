@@ -4,12 +4,12 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CODEC_COOKIE } from '../../api/routes/codec';
-import { EventStore } from '../../eventstore';
-import { payloadToJson, type JsonPayload } from '../../security/codec';
-import { dataConverter } from '../../stack/temporal-client';
+import { CODEC_COOKIE } from '../../app/api/routes/codec';
+import { EventStore } from '../../platform/eventstore';
+import { type JsonPayload, payloadToJson } from '../../platform/security/codec';
+import { dataConverter } from '../../platform/temporal/client';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { listenApi, newSecret, startPersonCheckWorker, SYNTHETIC_ID, tokenFor } from './support';
+import { listenApi, newSecret, SYNTHETIC_ID, startPersonCheckWorker, tokenFor } from './support';
 
 const taskQueue = 'test-history-encryption';
 const UI_ORIGIN = 'http://127.0.0.1:8233';
@@ -24,7 +24,10 @@ let activityInput: JsonPayload[];
 beforeAll(async () => {
   testDb = await createTestDatabase('history_encryption');
   worker = await startPersonCheckWorker(inject('temporalAddress'), taskQueue);
-  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: dataConverter() });
+  client = new Client({
+    connection: await Connection.connect({ address: inject('temporalAddress') }),
+    dataConverter: dataConverter(),
+  });
   api = await listenApi({
     db: testDb.db,
     store: new EventStore(testDb.db),
@@ -35,7 +38,11 @@ beforeAll(async () => {
     tokenSecret: secret,
     codec: { corsOrigins: [UI_ORIGIN] },
   });
-  const result = await client.workflow.execute('personCheckWorkflow', { taskQueue, workflowId, args: [{ idNumber: SYNTHETIC_ID, name: 'Synthetic Person' }] });
+  const result = await client.workflow.execute('personCheckWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [{ idNumber: SYNTHETIC_ID, name: 'Synthetic Person' }],
+  });
   expect(result).toContain(SYNTHETIC_ID); // the worker and this client see the clear value
 });
 afterAll(async () => {
@@ -47,12 +54,19 @@ afterAll(async () => {
 
 /** The history exactly as Temporal stores and serves it: no data converter, no codec. */
 async function rawHistory() {
-  const response = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+  const response = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: 'default',
+    execution: { workflowId },
+  });
   return response.history!;
 }
 
 const decode = (payloads: JsonPayload[], headers: Record<string, string>) =>
-  fetch(`${api.url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body: JSON.stringify({ payloads }) });
+  fetch(`${api.url}/codec/decode`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+    body: JSON.stringify({ payloads }),
+  });
 
 describe('payload encryption in Temporal', () => {
   it('the raw history holds no ID number in plain text, only encrypted payloads', async () => {
@@ -77,11 +91,15 @@ describe('payload encryption in Temporal', () => {
   });
 
   it('the codec server decodes it for a valid token, in full for a role that needs personal data', async () => {
-    const response = await decode(activityInput, { authorization: `Bearer ${await tokenFor(secret, 'city_health_commission')}` });
+    const response = await decode(activityInput, {
+      authorization: `Bearer ${await tokenFor(secret, 'city_health_commission')}`,
+    });
     expect(response.status).toBe(200);
     const { payloads } = (await response.json()) as { payloads: JsonPayload[] };
     const value = defaultPayloadConverter.fromPayload({
-      metadata: Object.fromEntries(Object.entries(payloads[0]!.metadata!).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+      metadata: Object.fromEntries(
+        Object.entries(payloads[0]!.metadata!).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+      ),
       data: Buffer.from(payloads[0]!.data!, 'base64'),
     });
     expect(value).toEqual({ idNumber: SYNTHETIC_ID, name: 'Synthetic Person' });
@@ -91,15 +109,22 @@ describe('payload encryption in Temporal', () => {
     const response = await decode(activityInput, { authorization: `Bearer ${await tokenFor(secret, 'auditor')}` });
     expect(response.status).toBe(200);
     const body = JSON.stringify(await response.json());
-    const decoded = JSON.parse(Buffer.from((JSON.parse(body) as { payloads: JsonPayload[] }).payloads[0]!.data!, 'base64').toString()) as Record<string, string>;
+    const decoded = JSON.parse(
+      Buffer.from((JSON.parse(body) as { payloads: JsonPayload[] }).payloads[0]!.data!, 'base64').toString(),
+    ) as Record<string, string>;
     expect(decoded.idNumber).toBe('4110**********001X');
     expect(decoded.name).toBe('Synthetic Person');
   });
 
   it('refuses without a token (401), with a forged one (401), and to a county reviewer (403)', async () => {
     expect((await decode(activityInput, {})).status).toBe(401);
-    expect((await decode(activityInput, { authorization: `Bearer ${await tokenFor(newSecret(), 'administrator')}` })).status).toBe(401);
-    expect((await decode(activityInput, { authorization: `Bearer ${await tokenFor(secret, 'county_reviewer', '411002')}` })).status).toBe(403);
+    expect(
+      (await decode(activityInput, { authorization: `Bearer ${await tokenFor(newSecret(), 'administrator')}` })).status,
+    ).toBe(401);
+    expect(
+      (await decode(activityInput, { authorization: `Bearer ${await tokenFor(secret, 'county_reviewer', '411002')}` }))
+        .status,
+    ).toBe(403);
     const refused = await decode(activityInput, {});
     expect(JSON.stringify(await refused.json())).not.toContain(SYNTHETIC_ID);
   });
@@ -108,7 +133,11 @@ describe('payload encryption in Temporal', () => {
     const preflight = (origin: string) =>
       fetch(`${api.url}/codec/decode`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-namespace',
+        },
       });
     const allowed = await preflight(UI_ORIGIN);
     expect(allowed.status).toBe(204);
@@ -134,9 +163,15 @@ describe('payload encryption in Temporal', () => {
     const response = await decode(activityInput, { cookie: cookie.split(';')[0]!, origin: UI_ORIGIN });
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
-    expect(Buffer.from(((await response.json()) as { payloads: JsonPayload[] }).payloads[0]!.data!, 'base64').toString()).toContain(SYNTHETIC_ID);
+    expect(
+      Buffer.from(((await response.json()) as { payloads: JsonPayload[] }).payloads[0]!.data!, 'base64').toString(),
+    ).toContain(SYNTHETIC_ID);
     // A read-only role cannot start a session that it could not use, and a bad token starts none.
-    const bad = await fetch(`${api.url}/codec/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'x.y.z' }) });
+    const bad = await fetch(`${api.url}/codec/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'x.y.z' }),
+    });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('set-cookie')).toBeNull();
   });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { buildApi, type ApiDeps } from '../../api/server';
-import type { Role } from '../../security/roles';
-import { issueToken } from '../../security/tokens';
-import { repoRoot } from '../../stack/config';
-import { dataConverter } from '../../stack/temporal-client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { type ApiDeps, buildApi } from '../../app/api/server';
+import { repoRoot } from '../../platform/config';
+import type { Role } from '../../platform/security/roles';
+import { issueToken } from '../../platform/security/tokens';
+import { dataConverter } from '../../platform/temporal/client';
 import type { PersonCheckInput } from './fixtures/person-check-workflow';
 
 /** A synthetic resident ID (valid shape and region, made up): what must never appear in Temporal's store. */
@@ -14,7 +14,11 @@ export const SYNTHETIC_ID = '41100219500101001X';
 export const newSecret = () => new Uint8Array(randomBytes(32));
 
 export function tokenFor(secret: Uint8Array, role: Role, jurisdiction?: string, ttl = '1h'): Promise<string> {
-  return issueToken(secret, { subject: `${role}-${jurisdiction ?? 'city'}`, role, ...(jurisdiction ? { jurisdiction } : {}) }, ttl);
+  return issueToken(
+    secret,
+    { subject: `${role}-${jurisdiction ?? 'city'}`, role, ...(jurisdiction ? { jurisdiction } : {}) },
+    ttl,
+  );
 }
 
 /** A worker running the person-check fixture workflow on a task queue of its own, with the real data converter. */

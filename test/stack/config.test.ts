@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, repoRoot } from '../../stack/config';
+import { ConfigError, loadConfig, repoRoot } from '../../platform/config';
 
 describe('configuration', () => {
   it('defaults serve the embedded stack under .data/', () => {

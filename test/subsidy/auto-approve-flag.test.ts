@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { buildApi } from '../../api/server';
-import { issueToken } from '../../security/tokens';
-import { startWorker, type RunningWorker } from '../../worker/worker';
+import { buildApi } from '../../app/api/server';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { issueToken } from '../../platform/security/tokens';
+import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -22,7 +22,15 @@ const person = { id: idFor('1950-03-04', 501), jurisdiction: '411002' };
 beforeAll(async () => {
   world = await createSubsidyWorld('auto_approve_flag');
   worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: world.deps });
-  api = await buildApi({ db: world.deps.db, store: world.deps.store, temporal: world.client, taskQueue, logLevel: 'silent', subsidy: world.deps, tokenSecret: secret });
+  api = await buildApi({
+    db: world.deps.db,
+    store: world.deps.store,
+    temporal: world.client,
+    taskQueue,
+    logLevel: 'silent',
+    subsidy: world.deps,
+    tokenSecret: secret,
+  });
   mkdirSync(world.workDir, { recursive: true });
   const file = path.join(world.workDir, 'roster.csv');
   writeFileSync(
@@ -32,7 +40,10 @@ beforeAll(async () => {
   await importRoster(world.deps, file, 'test');
 }, 120_000);
 afterAll(async () => {
-  await world?.client.workflow.getHandle(cycleId).terminate('test over').catch(() => undefined);
+  await world?.client.workflow
+    .getHandle(cycleId)
+    .terminate('test over')
+    .catch(() => undefined);
   await api?.close();
   await worker?.shutdown();
   await world?.close();
@@ -53,7 +64,9 @@ describe('autoApprove query flag', () => {
     const deadline = Date.now() + 60_000;
     let progress: { items: number; undecided: number; submitted: boolean } | undefined;
     while (Date.now() < deadline) {
-      progress = await review.query<{ items: number; undecided: number; submitted: boolean }>('reviewProgress').catch(() => undefined);
+      progress = await review
+        .query<{ items: number; undecided: number; submitted: boolean }>('reviewProgress')
+        .catch(() => undefined);
       if (progress) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -61,7 +74,11 @@ describe('autoApprove query flag', () => {
     // Give an auto-approval every chance to happen: it must not.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(await review.query('reviewProgress')).toMatchObject({ undecided: 1, submitted: false });
-    const rows = await world.deps.db.selectFrom('entitlements').select(['review_status', 'payment_status']).where('cycle_id', '=', cycleId).execute();
+    const rows = await world.deps.db
+      .selectFrom('entitlements')
+      .select(['review_status', 'payment_status'])
+      .where('cycle_id', '=', cycleId)
+      .execute();
     expect(rows).toEqual([{ review_status: 'pending', payment_status: 'not_instructed' }]);
     const ledger = (await (await fetch(`${world.bankUrl}/admin/ledger`)).json()) as { entries: unknown[] };
     expect(ledger.entries).toEqual([]);

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
-import { STAGE } from '../../workflows/search-attributes';
+import { STAGE } from '../../platform/temporal/search-attributes';
 import { recordHistory } from '../support/histories';
-import { collect, spawnCli, type Finished } from '../support/stack-process';
+import { collect, type Finished, spawnCli } from '../support/stack-process';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // CONTRACT.md "Bad files", as a user meets it: `subsidy cycle run` with a GBK extract exits non-zero
@@ -26,9 +26,17 @@ function runCli(extract: string, withRoster: boolean): Promise<Finished & { ms: 
   let cycleAt = Number.NaN;
   const child = spawnCli(
     [
-      'subsidy', 'cycle', 'run', '--quarter', quarter, '--hospitalizations', extract, '--auto-approve',
+      'subsidy',
+      'cycle',
+      'run',
+      '--quarter',
+      quarter,
+      '--hospitalizations',
+      extract,
+      '--auto-approve',
       ...(withRoster ? ['--roster', files.roster] : []),
-      '--payments-out', path.join(world.workDir, 'out', 'payments.csv'),
+      '--payments-out',
+      path.join(world.workDir, 'out', 'payments.csv'),
     ],
     {
       DATA_DIR: path.join(world.workDir, 'cli-data'),
@@ -41,7 +49,8 @@ function runCli(extract: string, withRoster: boolean): Promise<Finished & { ms: 
     },
   );
   child.stderr?.on('data', (chunk: Buffer) => {
-    if (Number.isNaN(cycleAt) && /cycle subsidy-cycle-\S+ (started|was waiting)/.test(chunk.toString())) cycleAt = performance.now();
+    if (Number.isNaN(cycleAt) && /cycle subsidy-cycle-\S+ (started|was waiting)/.test(chunk.toString()))
+      cycleAt = performance.now();
   });
   return collect(child).exited.then((finished) => {
     const now = performance.now();
@@ -50,7 +59,11 @@ function runCli(extract: string, withRoster: boolean): Promise<Finished & { ms: 
 }
 
 async function paymentsInstructed(): Promise<number> {
-  const rows = await sql<{ n: string }>`select count(*) as n from events where type in ('PaymentsInstructed', 'EntitlementsComputed')`.execute(world.testDb.db);
+  const rows = await sql<{
+    n: string;
+  }>`select count(*) as n from events where type in ('PaymentsInstructed', 'EntitlementsComputed')`.execute(
+    world.testDb.db,
+  );
   return Number(rows.rows[0]!.n);
 }
 
@@ -63,7 +76,18 @@ beforeAll(async () => {
   const gbk = path.join(dir, 'extract-gbk.csv');
   writeFileSync(gbk, execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GB18030'], { input: text }));
   const missing = path.join(dir, 'extract-missing.csv');
-  writeFileSync(missing, text.split('\n').map((l) => l.split(',').filter((_, i) => i !== 3).join(',')).join('\n'));
+  writeFileSync(
+    missing,
+    text
+      .split('\n')
+      .map((l) =>
+        l
+          .split(',')
+          .filter((_, i) => i !== 3)
+          .join(','),
+      )
+      .join('\n'),
+  );
   files = { roster: synthetic.roster, utf8: synthetic.hospitalizations, gbk, missing };
 });
 afterAll(async () => {
@@ -78,7 +102,9 @@ it('a GBK extract is refused within a minute naming the encoding; a missing colu
   const gbk = await runCli(files.gbk, true);
   expect(gbk.code, gbk.stderr).not.toBe(0);
   const reason = gbk.stderr.trim().split('\n').at(-1)!;
-  console.log(`GBK extract refused ${(gbk.afterStartMs / 1000).toFixed(1)} s after the cycle started (${(gbk.ms / 1000).toFixed(1)} s with the stack's start): ${reason}`);
+  console.log(
+    `GBK extract refused ${(gbk.afterStartMs / 1000).toFixed(1)} s after the cycle started (${(gbk.ms / 1000).toFixed(1)} s with the stack's start): ${reason}`,
+  );
   // The verdict itself takes seconds; starting the stack (worker bundle, on a fresh DATA_DIR) is the
   // rest, and on a machine at load 18 it alone took over a minute.
   expect(gbk.afterStartMs).toBeLessThan(30_000);

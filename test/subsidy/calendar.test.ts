@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { importArrangement } from '../../activities/subsidy/holidays';
-import { checkHolidayArrangement } from '../../activities/subsidy/review';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { subsidyCycleWorkflow } from '../../workflows';
-import { calendarUpdatedSignal, cycleProgressQuery, type CycleProgress } from '../../workflows/subsidy/definitions';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { subsidyCycleWorkflow } from '../../app/workflows';
+import { importArrangement } from '../../subsidy/activities/holidays';
+import { checkHolidayArrangement } from '../../subsidy/activities/review';
+import { type CycleProgress, calendarUpdatedSignal, cycleProgressQuery } from '../../subsidy/contracts/definitions';
 import { collect, spawnCli } from '../support/stack-process';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -29,14 +29,22 @@ const arrangement2027 = {
 beforeAll(async () => {
   world = await createSubsidyWorld('calendar');
   holidaysDir = path.join(world.workDir, 'holidays');
-  worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: { ...world.deps, holidaysDir } });
+  worker = await startWorker({
+    address: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    deps: { ...world.deps, holidaysDir },
+  });
 });
 afterAll(async () => {
   await worker?.shutdown();
   await world?.close();
 });
 
-async function progressUntil(handle: { query: (q: typeof cycleProgressQuery) => Promise<CycleProgress> }, ok: (p: CycleProgress) => boolean) {
+async function progressUntil(
+  handle: { query: (q: typeof cycleProgressQuery) => Promise<CycleProgress> },
+  ok: (p: CycleProgress) => boolean,
+) {
   for (let i = 0; i < 150; i++) {
     const p = await handle.query(cycleProgressQuery).catch(() => undefined);
     if (p && ok(p)) return p;
@@ -47,7 +55,11 @@ async function progressUntil(handle: { query: (q: typeof cycleProgressQuery) => 
 
 describe('a cycle whose deadlines fall in a year without a published holiday arrangement', () => {
   it('waits on provisional deadlines, and re-arms its timers on the official dates when the arrangement arrives', async () => {
-    const handle = await world.client.workflow.start(subsidyCycleWorkflow, { taskQueue, workflowId: `calendar-test-${Date.now()}`, args: [{ quarter: '2026Q4' }] });
+    const handle = await world.client.workflow.start(subsidyCycleWorkflow, {
+      taskQueue,
+      workflowId: `calendar-test-${Date.now()}`,
+      args: [{ quarter: '2026Q4' }],
+    });
     try {
       // Provisional January 2027: 1/1 off; 4, 5, 6, 7, 8 → 1/8; last working day Fri 1/29; review 5 before: 1/22.
       const before = await progressUntil(handle, (p) => p.deadlines !== undefined);
@@ -79,15 +91,29 @@ describe('a cycle whose deadlines fall in a year without a published holiday arr
 describe('the check of 1 November and 1 December', () => {
   it('warns the city health commission once per check while next year’s arrangement is missing', async () => {
     const deps = { ...world.deps, holidaysDir: path.join(world.workDir, 'no-holidays') };
-    expect(await checkHolidayArrangement(deps, { checkedAt: '2026-11-01T01:00:00Z' })).toEqual({ year: 2027, missing: true });
-    expect(await checkHolidayArrangement(deps, { checkedAt: '2026-11-01T01:00:00Z' })).toEqual({ year: 2027, missing: true }); // a retry
-    expect(await checkHolidayArrangement(deps, { checkedAt: '2025-12-01T01:00:00Z' })).toEqual({ year: 2026, missing: false }); // bundled
+    expect(await checkHolidayArrangement(deps, { checkedAt: '2026-11-01T01:00:00Z' })).toEqual({
+      year: 2027,
+      missing: true,
+    });
+    expect(await checkHolidayArrangement(deps, { checkedAt: '2026-11-01T01:00:00Z' })).toEqual({
+      year: 2027,
+      missing: true,
+    }); // a retry
+    expect(await checkHolidayArrangement(deps, { checkedAt: '2025-12-01T01:00:00Z' })).toEqual({
+      year: 2026,
+      missing: false,
+    }); // bundled
     const events = await world.deps.store.readStream('subsidy-calendar');
-    expect(events.map((e) => [e.type, e.data.year, e.data.checkedOn, e.data.to])).toEqual([['HolidayArrangementMissing', 2027, '2026-11-01', 'city_health_commission']]);
+    expect(events.map((e) => [e.type, e.data.year, e.data.checkedOn, e.data.to])).toEqual([
+      ['HolidayArrangementMissing', 2027, '2026-11-01', 'city_health_commission'],
+    ]);
     const file = path.join(world.workDir, 'notice-2027b.json');
     writeFileSync(file, JSON.stringify(arrangement2027));
     await importArrangement(file, deps.holidaysDir);
-    expect(await checkHolidayArrangement(deps, { checkedAt: '2026-12-01T01:00:00Z' })).toEqual({ year: 2027, missing: false });
+    expect(await checkHolidayArrangement(deps, { checkedAt: '2026-12-01T01:00:00Z' })).toEqual({
+      year: 2027,
+      missing: false,
+    });
   });
 });
 
@@ -99,7 +125,9 @@ describe('npm run cli -- subsidy deadlines / calendar import (CONTRACT.md; no se
     const run = async (args: string[]) => collect(spawnCli(args, env)).exited;
     const before = await run(['subsidy', 'deadlines', '--quarter', '2026Q4']);
     expect(before.code).toBe(0);
-    expect(before.stdout).toBe('extract_due 2027-01-08 (provisional)\nreview_due 2027-01-22 (provisional)\npayment_due 2027-01-29 (provisional)\n');
+    expect(before.stdout).toBe(
+      'extract_due 2027-01-08 (provisional)\nreview_due 2027-01-22 (provisional)\npayment_due 2027-01-29 (provisional)\n',
+    );
     const file = path.join(dir, '..', `notice-2027-${process.pid}.json`);
     writeFileSync(file, JSON.stringify(arrangement2027));
     const imported = await run(['calendar', 'import', file, '--no-notify']);

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { buildApi } from '../../api/server';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { buildApi } from '../../app/api/server';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
-import { issueToken } from '../../security/tokens';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import type { CycleSummary } from '../../workflows/subsidy/definitions';
+import { issueToken } from '../../platform/security/tokens';
+import type { CycleSummary } from '../../subsidy/contracts/definitions';
+import { importRoster } from '../../subsidy/services/roster';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // Two omission uploads (补发, 第十二条) of one quarter at the same moment: serialised per quarter,
@@ -31,15 +31,33 @@ function upload(body: string) {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
       payload: body,
     })
-    .then((r) => ({ status: r.statusCode, body: JSON.parse(r.body) as { cycleId: string; duplicate?: boolean; message?: string } }));
+    .then((r) => ({
+      status: r.statusCode,
+      body: JSON.parse(r.body) as { cycleId: string; duplicate?: boolean; message?: string },
+    }));
 }
 
 beforeAll(async () => {
   world = await createSubsidyWorld('concurrent_uploads');
   worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: world.deps });
-  api = await buildApi({ db: world.deps.db, store: world.deps.store, temporal: world.client, taskQueue, logLevel: 'silent', subsidy: world.deps, tokenSecret: secret });
+  api = await buildApi({
+    db: world.deps.db,
+    store: world.deps.store,
+    temporal: world.client,
+    taskQueue,
+    logLevel: 'silent',
+    subsidy: world.deps,
+    tokenSecret: secret,
+  });
   token = await issueToken(secret, { subject: 'city', role: 'city_health_commission' });
-  const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter, rows: 60, rosterSize: 40, seed: 21, badShare: 0 });
+  const files = await writeSyntheticSubsidyData({
+    dir: path.join(world.workDir, 'input'),
+    quarter,
+    rows: 60,
+    rosterSize: 40,
+    seed: 21,
+    badShare: 0,
+  });
   await importRoster(world.deps, files.roster, 'test');
   omissions = readFileSync(files.hospitalizations, 'utf8');
 });
@@ -62,7 +80,11 @@ it('the same omissions file uploaded twice at once: one back-pay run, both answe
   const paid = summary.reconciliation.reduce((n, l) => n + l.settled, 0);
   expect(paid).toBeGreaterThan(0);
   // Paid once: one run computed entitlements from this file, each person's payment instructed once.
-  const runs = await sql<{ cycle_id: string }>`select distinct data->>'cycleId' as cycle_id from events where type = 'CycleInputsFrozen'`.execute(world.testDb.db);
+  const runs = await sql<{
+    cycle_id: string;
+  }>`select distinct data->>'cycleId' as cycle_id from events where type = 'CycleInputsFrozen'`.execute(
+    world.testDb.db,
+  );
   expect(runs.rows.map((r) => r.cycle_id)).toEqual([a.body.cycleId]);
   const instructed = await sql<{ n: string; distinct_ids: string }>`
     select count(*) as n, count(distinct i->>'paymentId') as distinct_ids
@@ -77,6 +99,9 @@ it('two different omission files at once get runs 2 and 3, in some order, both a
   const second = `${[lines[0], ...lines.slice(11, 21)].join('\n')}\n`;
   const answers = await Promise.all([upload(first), upload(second)]);
   expect(answers.map((a) => a.status)).toEqual([202, 202]);
-  expect(answers.map((a) => a.body.cycleId).sort()).toEqual([`subsidy-backpay-${quarter}-2`, `subsidy-backpay-${quarter}-3`]);
+  expect(answers.map((a) => a.body.cycleId).sort()).toEqual([
+    `subsidy-backpay-${quarter}-2`,
+    `subsidy-backpay-${quarter}-3`,
+  ]);
   for (const a of answers) await world.client.workflow.getHandle(a.body.cycleId).terminate('test over');
 });

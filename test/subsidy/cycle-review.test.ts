@@ -2,17 +2,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { reportRows, paymentRows } from '../../activities/subsidy/reports';
-import { buildApi } from '../../api/server';
-import { issueToken } from '../../security/tokens';
-import type { Role } from '../../security/roles';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { decideItemsUpdate, type CycleSummary } from '../../workflows/subsidy/definitions';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApi } from '../../app/api/server';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import type { Role } from '../../platform/security/roles';
+import { issueToken } from '../../platform/security/tokens';
+import { type CycleSummary, decideItemsUpdate } from '../../subsidy/contracts/definitions';
+import { paymentRows, reportRows } from '../../subsidy/services/reports';
+import { importRoster } from '../../subsidy/services/roster';
+import { idFor } from '../domain/fixtures';
 import { recordHistory } from '../support/histories';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
-import { idFor } from '../domain/fixtures';
 
 // A cycle run with people in the loop, through the HTTP API, on real Temporal, PostgreSQL and the
 // bank-gateway simulator: reject, exclude, self-application, approve the rest, submit; a reviewer
@@ -33,14 +33,27 @@ const people = Array.from({ length: 5 }, (_, i) => ({
 const closedAccount = people[3]!.account;
 
 async function token(role: Role, jurisdiction?: string): Promise<string> {
-  return issueToken(secret, { subject: `${role}-${jurisdiction ?? 'city'}`, role, ...(jurisdiction ? { jurisdiction } : {}) });
+  return issueToken(secret, {
+    subject: `${role}-${jurisdiction ?? 'city'}`,
+    role,
+    ...(jurisdiction ? { jurisdiction } : {}),
+  });
 }
 
-async function call(method: 'GET' | 'POST', url: string, auth: string | undefined, body?: unknown, contentType = 'application/json') {
+async function call(
+  method: 'GET' | 'POST',
+  url: string,
+  auth: string | undefined,
+  body?: unknown,
+  contentType = 'application/json',
+) {
   const response = await api.inject({
     method,
     url,
-    headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': contentType } : {}) },
+    headers: {
+      ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+      ...(body !== undefined ? { 'content-type': contentType } : {}),
+    },
     ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
   return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
@@ -59,13 +72,24 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30
 beforeAll(async () => {
   world = await createSubsidyWorld('cycle_review');
   worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: world.deps });
-  api = await buildApi({ db: world.deps.db, store: world.deps.store, temporal: world.client, taskQueue, logLevel: 'silent', subsidy: world.deps, tokenSecret: secret });
+  api = await buildApi({
+    db: world.deps.db,
+    store: world.deps.store,
+    temporal: world.client,
+    taskQueue,
+    logLevel: 'silent',
+    subsidy: world.deps,
+    tokenSecret: secret,
+  });
 
   const dir = path.join(world.workDir, 'input');
   mkdirSync(dir, { recursive: true });
   const roster = [
     'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on',
-    ...people.map((p, i) => `${p.id},人${i},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},2020-01-01,`),
+    ...people.map(
+      (p, i) =>
+        `${p.id},人${i},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},2020-01-01,`,
+    ),
   ].join('\n');
   writeFileSync(path.join(dir, 'roster.csv'), `${roster}\n`);
   await importRoster(world.deps, path.join(dir, 'roster.csv'), 'test');
@@ -100,24 +124,65 @@ describe('a quarterly cycle with county review through the API', () => {
       return r.status === 200 ? r.body : undefined;
     });
     expect(progress).toMatchObject({ items: 4, undecided: 4, submitted: false });
-    const items = (await call('GET', `/subsidy/cycles/${quarter}/review/411002/items`, reviewer)).body.items as { seq: number; records: { recordId: string; explanation: string[] }[]; person: { idNumber: string } }[];
+    const items = (await call('GET', `/subsidy/cycles/${quarter}/review/411002/items`, reviewer)).body.items as {
+      seq: number;
+      records: { recordId: string; explanation: string[] }[];
+      person: { idNumber: string };
+    }[];
     expect(items[0]!.records[0]!.explanation[0]).toMatch(/计入 \d+ 天 × 100.00 元/);
     expect(items[0]!.person.idNumber).toMatch(/^4110\d{10}[\dX]{4}$/);
     const seqOf = (recordId: string) => items.find((i) => i.records.some((r) => r.recordId === recordId))!.seq;
 
     // Another county's reviewer is refused by the API, and by the workflow's validator too.
-    expect((await call('POST', `/subsidy/cycles/${quarter}/review/411002/decisions`, other, { decision: 'approve', selection: { scope: 'all_undecided' } })).status).toBe(403);
+    expect(
+      (
+        await call('POST', `/subsidy/cycles/${quarter}/review/411002/decisions`, other, {
+          decision: 'approve',
+          selection: { scope: 'all_undecided' },
+        })
+      ).status,
+    ).toBe(403);
     await expect(
       world.client.workflow.getHandle(`${cycleId}:review:411002`).executeUpdate(decideItemsUpdate, {
-        args: [{ decision: 'approve', selection: { scope: 'all_undecided' }, actor: { subject: 'x', role: 'county_reviewer', jurisdiction: '411003' } }],
+        args: [
+          {
+            decision: 'approve',
+            selection: { scope: 'all_undecided' },
+            actor: { subject: 'x', role: 'county_reviewer', jurisdiction: '411003' },
+          },
+        ],
       }),
     ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     // An auditor reads but never decides.
-    expect((await call('POST', `/subsidy/cycles/${quarter}/review/411002/decisions`, await token('auditor'), { decision: 'approve', selection: { scope: 'all_undecided' } })).status).toBe(403);
+    expect(
+      (
+        await call('POST', `/subsidy/cycles/${quarter}/review/411002/decisions`, await token('auditor'), {
+          decision: 'approve',
+          selection: { scope: 'all_undecided' },
+        })
+      ).status,
+    ).toBe(403);
 
-    const decide = (body: unknown) => call('POST', `/subsidy/cycles/${quarter}/review/411002/decisions`, reviewer, body);
-    expect((await decide({ decision: 'reject', selection: { scope: 'items', seqs: [seqOf('R1')] }, reason: 'record belongs to another person' })).status).toBe(200);
-    expect((await decide({ decision: 'exclude', selection: { scope: 'items', seqs: [seqOf('R2')] }, exclusionCode: 'traffic_insured' })).status).toBe(200);
+    const decide = (body: unknown) =>
+      call('POST', `/subsidy/cycles/${quarter}/review/411002/decisions`, reviewer, body);
+    expect(
+      (
+        await decide({
+          decision: 'reject',
+          selection: { scope: 'items', seqs: [seqOf('R1')] },
+          reason: 'record belongs to another person',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await decide({
+          decision: 'exclude',
+          selection: { scope: 'items', seqs: [seqOf('R2')] },
+          exclusionCode: 'traffic_insured',
+        })
+      ).status,
+    ).toBe(200);
     expect((await decide({ decision: 'approve', selection: { scope: 'items', seqs: [9] } })).status).toBe(409);
     expect((await call('POST', `/subsidy/cycles/${quarter}/review/411002/submit`, reviewer)).status).toBe(409);
 
@@ -134,21 +199,36 @@ describe('a quarterly cycle with county review through the API', () => {
 
     const approved = await decide({ decision: 'approve', selection: { scope: 'all_undecided' } });
     expect(approved.body).toMatchObject({ approved: 3, rejected: 1, excluded: 1, undecided: 0 });
-    expect((await call('POST', `/subsidy/cycles/${quarter}/review/411002/submit`, reviewer)).body).toMatchObject({ submitted: true });
-    const late = await decide({ decision: 'reject', selection: { scope: 'items', seqs: [seqOf('R3')] }, reason: 'too late' });
+    expect((await call('POST', `/subsidy/cycles/${quarter}/review/411002/submit`, reviewer)).body).toMatchObject({
+      submitted: true,
+    });
+    const late = await decide({
+      decision: 'reject',
+      selection: { scope: 'items', seqs: [seqOf('R3')] },
+      reason: 'too late',
+    });
     expect(late.status).toBe(409);
     // Specific: which review, closed when, and what to do instead (issue 13).
     expect(late.body.message).toMatch(/the review of 411002 for \d{4}Q\d was (submitted|closed)/);
     expect(late.body.message).not.toMatch(/closed or does not exist/);
 
-    await eventually(async () => ((await call('GET', `/subsidy/cycles/${quarter}/review/411003`, other)).status === 200 ? true : undefined));
-    await call('POST', `/subsidy/cycles/${quarter}/review/411003/decisions`, other, { decision: 'approve', selection: { scope: 'all_undecided' } });
+    await eventually(async () =>
+      (await call('GET', `/subsidy/cycles/${quarter}/review/411003`, other)).status === 200 ? true : undefined,
+    );
+    await call('POST', `/subsidy/cycles/${quarter}/review/411003/decisions`, other, {
+      decision: 'approve',
+      selection: { scope: 'all_undecided' },
+    });
     await call('POST', `/subsidy/cycles/${quarter}/review/411003/submit`, other);
 
     // Finance confirms each county's funding request.
     const finance = await token('finance');
     for (const j of ['411002', '411003']) {
-      await eventually(async () => ((await call('POST', `/subsidy/cycles/${quarter}/funding/${j}/confirm`, finance)).status === 200 ? true : undefined));
+      await eventually(async () =>
+        (await call('POST', `/subsidy/cycles/${quarter}/funding/${j}/confirm`, finance)).status === 200
+          ? true
+          : undefined,
+      );
     }
 
     const summary = (await world.client.workflow.getHandle(cycleId).result()) as CycleSummary;
@@ -160,16 +240,24 @@ describe('a quarterly cycle with county review through the API', () => {
     const held = (await call('GET', `/subsidy/cycles/${quarter}/payments?status=held`, reviewer)).body.payments;
     expect(held).toHaveLength(1);
     expect(held[0].held_reason).toBe('account_closed');
-    const reissued = await call('POST', `/subsidy/payments/${held[0].payment_id}/reissue`, reviewer, { bankCode: 'ICBC', accountNo: '6222020200009999999' });
+    const reissued = await call('POST', `/subsidy/payments/${held[0].payment_id}/reissue`, reviewer, {
+      bankCode: 'ICBC',
+      accountNo: '6222020200009999999',
+    });
     expect(reissued.body).toMatchObject({ status: 'settled' });
-    const ledger = (await (await fetch(`${world.bankUrl}/admin/ledger`)).json()) as { entries: { idempotencyKey: string; status: string }[] };
+    const ledger = (await (await fetch(`${world.bankUrl}/admin/ledger`)).json()) as {
+      entries: { idempotencyKey: string; status: string }[];
+    };
     const attempts = ledger.entries.filter((e) => e.idempotencyKey.startsWith(`${held[0].payment_id}#`));
     expect(attempts.map((a) => a.status).sort()).toEqual(['failed', 'settled']);
     expect(ledger.entries.filter((e) => e.status === 'settled')).toHaveLength(4);
 
     // What the county decided shows in the report; only settled money is in the payments file.
     const report = await reportRows(world.deps, cycleId);
-    expect(report.find((r) => r.record_id === 'R1')).toMatchObject({ outcome: 'not_eligible', reason: 'rejected_by_county' });
+    expect(report.find((r) => r.record_id === 'R1')).toMatchObject({
+      outcome: 'not_eligible',
+      reason: 'rejected_by_county',
+    });
     expect(report.find((r) => r.record_id === 'R2')).toMatchObject({ outcome: 'excluded', reason: 'traffic_insured' });
     expect(report.find((r) => r.record_id === 'SELF-1')).toMatchObject({ outcome: 'paid', nights: '3' });
     expect(await paymentRows(world.deps, cycleId)).toHaveLength(4);

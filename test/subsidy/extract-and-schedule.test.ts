@@ -1,13 +1,13 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { storeUpload } from '../../activities/subsidy/uploads';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { quarterlyScheduleOptions } from '../../app/stack/schedules';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { quarterlySubsidyLauncherWorkflow, subsidyCycleWorkflow } from '../../app/workflows';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
-import { quarterlyScheduleOptions } from '../../stack/schedules';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { quarterlySubsidyLauncherWorkflow, subsidyCycleWorkflow } from '../../workflows';
-import { extractUploadedSignal, type CycleSummary } from '../../workflows/subsidy/definitions';
-import { isHolidayCheckAt, previousQuarterAt } from '../../workflows/subsidy/launcher';
+import { storeUpload } from '../../subsidy/adapters/uploads';
+import { type CycleSummary, extractUploadedSignal } from '../../subsidy/contracts/definitions';
+import { importRoster } from '../../subsidy/services/roster';
+import { isHolidayCheckAt, previousQuarterAt } from '../../subsidy/workflows/launcher';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // Quarters 2025Q1 and the launcher's own: test files share one namespace, and ids are per quarter.
@@ -26,7 +26,13 @@ afterAll(async () => {
 
 describe('extract stage (第十条 step 1)', () => {
   it('waits for the extract past its deadline, reminding then escalating, and runs once it arrives', async () => {
-    const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'q1'), quarter: '2025Q1', rows: 300, rosterSize: 80, seed: 3 });
+    const files = await writeSyntheticSubsidyData({
+      dir: path.join(world.workDir, 'q1'),
+      quarter: '2025Q1',
+      rows: 300,
+      rosterSize: 80,
+      seed: 3,
+    });
     await importRoster(world.deps, files.roster, 'test');
     const handle = await world.client.workflow.start(subsidyCycleWorkflow, {
       taskQueue,
@@ -41,7 +47,10 @@ describe('extract stage (第十条 step 1)', () => {
     }
     expect(notices).toEqual(['ExtractReminderSent', 'ExtractEscalated']);
     const upload = await storeUpload(world.deps, files.hospitalizations);
-    await handle.signal(extractUploadedSignal, { extractHash: upload.hash, actor: { subject: 'test', role: 'city_health_commission' } });
+    await handle.signal(extractUploadedSignal, {
+      extractHash: upload.hash,
+      actor: { subject: 'test', role: 'city_health_commission' },
+    });
     const summary = (await handle.result()) as CycleSummary;
     expect(summary.balanced).toBe(true);
     expect(summary.rows.total).toBe(300);
@@ -52,11 +61,20 @@ describe('quarterly schedule', () => {
   it('fires at 00:05 China time on the first day of each quarter', () => {
     const options = quarterlyScheduleOptions('q');
     expect(options.spec.timezone).toBe('Asia/Shanghai');
-    expect(options.spec.calendars?.[0]).toMatchObject({ month: ['JANUARY', 'APRIL', 'JULY', 'OCTOBER'], dayOfMonth: 1, hour: 0, minute: 5 });
+    expect(options.spec.calendars?.[0]).toMatchObject({
+      month: ['JANUARY', 'APRIL', 'JULY', 'OCTOBER'],
+      dayOfMonth: 1,
+      hour: 0,
+      minute: 5,
+    });
   });
 
   it('also fires on 1 November and 1 December to check next year’s holiday arrangement', () => {
-    expect(quarterlyScheduleOptions('q').spec.calendars?.[1]).toMatchObject({ month: ['NOVEMBER', 'DECEMBER'], dayOfMonth: 1, hour: 9 });
+    expect(quarterlyScheduleOptions('q').spec.calendars?.[1]).toMatchObject({
+      month: ['NOVEMBER', 'DECEMBER'],
+      dayOfMonth: 1,
+      hour: 9,
+    });
     expect(isHolidayCheckAt(Date.parse('2026-11-01T01:00:00Z'))).toBe(true); // 09:00 in Xuchang
     expect(isHolidayCheckAt(Date.parse('2026-11-30T13:00:00Z'))).toBe(false);
     expect(isHolidayCheckAt(Date.parse('2026-09-30T16:05:00Z'))).toBe(false); // 1 October: a quarter's start
@@ -68,8 +86,14 @@ describe('quarterly schedule', () => {
   });
 
   it('starts a quarter once: a second launch pays nothing more', async () => {
-    const first = await world.client.workflow.execute(quarterlySubsidyLauncherWorkflow, { taskQueue, workflowId: 'launcher-test-1' });
-    const second = await world.client.workflow.execute(quarterlySubsidyLauncherWorkflow, { taskQueue, workflowId: 'launcher-test-2' });
+    const first = await world.client.workflow.execute(quarterlySubsidyLauncherWorkflow, {
+      taskQueue,
+      workflowId: 'launcher-test-1',
+    });
+    const second = await world.client.workflow.execute(quarterlySubsidyLauncherWorkflow, {
+      taskQueue,
+      workflowId: 'launcher-test-2',
+    });
     expect(first.started).toBe(true);
     expect(second).toEqual({ quarter: first.quarter, started: false });
     // The launched cycle waits for its extract; it is not this test's business to feed it.

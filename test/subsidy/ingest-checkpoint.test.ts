@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { storeUpload } from '../../activities/subsidy/uploads';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { subsidyCycleWorkflow } from '../../app/workflows';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
-import type { PersonVault } from '../../db/person-vault';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { subsidyCycleWorkflow } from '../../workflows';
-import type { CycleSummary } from '../../workflows/subsidy/definitions';
+import type { PersonVault } from '../../platform/db/person-vault';
+import { storeUpload } from '../../subsidy/adapters/uploads';
+import type { CycleSummary } from '../../subsidy/contracts/definitions';
+import { importRoster } from '../../subsidy/services/roster';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
 // A bulk activity that fails half-way resumes from its checkpoint: the ingest commits its rows in
@@ -49,13 +49,21 @@ afterAll(async () => {
 });
 
 it('an ingest that fails half-way resumes after its last committed chunk, and loads every row once', async () => {
-  const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter, rows: ROWS, rosterSize: 600, seed: 13 });
+  const files = await writeSyntheticSubsidyData({
+    dir: path.join(world.workDir, 'input'),
+    quarter,
+    rows: ROWS,
+    rosterSize: 600,
+    seed: 13,
+  });
   await importRoster(world.deps, files.roster, 'test');
   const upload = await storeUpload(world.deps, files.hospitalizations);
   const handle = await world.client.workflow.start(subsidyCycleWorkflow, {
     taskQueue,
     workflowId: `subsidy-cycle-${quarter}`,
-    args: [{ quarter, extractHash: upload.hash, autoApprove: true, timing: { pollInterval: 200, maxPollInterval: 1_000 } }],
+    args: [
+      { quarter, extractHash: upload.hash, autoApprove: true, timing: { pollInterval: 200, maxPollInterval: 1_000 } },
+    ],
   });
   const summary = (await handle.result()) as CycleSummary;
 
@@ -75,6 +83,8 @@ it('an ingest that fails half-way resumes after its last committed chunk, and lo
   expect(calls.afterFailure).toBeLessThanOrEqual(Number(valid) - 1_500 + 2 * 500);
 
   const history = await handle.fetchHistory();
-  const ingestAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  const ingestAttempts = history
+    .events!.filter((e) => e.activityTaskStartedEventAttributes)
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt);
   expect(ingestAttempts).toContain(2);
 }, 180_000);

@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { compareWithStatement } from '../../activities/subsidy/bank-reconciliation';
-import { importRoster } from '../../activities/subsidy/roster';
-import type { SubsidyDeps } from '../../activities/subsidy';
-import type { BankGateway, InquiryAnswer, PaymentBatch } from '../../adapters/bank';
-import { buildApi } from '../../api/server';
-import type { Role } from '../../security/roles';
-import { issueToken } from '../../security/tokens';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import type { CycleSummary } from '../../workflows/subsidy/definitions';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApi } from '../../app/api/server';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import type { BankGateway, InquiryAnswer, PaymentBatch } from '../../platform/adapters/bank';
+import type { Role } from '../../platform/security/roles';
+import { issueToken } from '../../platform/security/tokens';
+import type { SubsidyDeps } from '../../subsidy/activities';
+import { compareWithStatement } from '../../subsidy/activities/bank-reconciliation';
+import type { CycleSummary } from '../../subsidy/contracts/definitions';
+import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
 import { collect, spawnCli } from '../support/stack-process';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
@@ -22,7 +22,8 @@ import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 // statement) and once with the old behaviour injected (the reconciliation must then find the break).
 
 const secret = new Uint8Array(32).fill(9);
-const HEADER = 'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on';
+const HEADER =
+  'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on';
 
 const people = Array.from({ length: 8 }, (_, i) => ({
   id: idFor(`195${i}-0${(i % 9) + 1}-1${i}`, 300 + i),
@@ -33,14 +34,19 @@ const people = Array.from({ length: 8 }, (_, i) => ({
 const closedAccount = people[1]!.account;
 
 function rosterCsv(accountOf: (p: (typeof people)[number]) => string): string {
-  const lines = people.map((p, i) => `${p.id},人${i},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${accountOf(p)},2020-01-01,`);
+  const lines = people.map(
+    (p, i) =>
+      `${p.id},人${i},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${accountOf(p)},2020-01-01,`,
+  );
   return `${[HEADER, ...lines].join('\n')}\n`;
 }
 /** Stays in the quarter's first month: 2022Q1 → January, 2022Q2 → April. */
 const extractCsv = (quarter: string) => {
   const [year, q] = [quarter.slice(0, 4), Number(quarter.at(-1))];
   const month = String((q - 1) * 3 + 1).padStart(2, '0');
-  const rows = people.map((p, i) => `R${i + 1},${p.id},人${i},许昌市中心医院,${year}-${month}-0${i + 1},${year}-${month}-1${i},`);
+  const rows = people.map(
+    (p, i) => `R${i + 1},${p.id},人${i},许昌市中心医院,${year}-${month}-0${i + 1},${year}-${month}-1${i},`,
+  );
   return `${['record_id,id_number,name,hospital,admission_date,discharge_date,exclusion', ...rows].join('\n')}\n`;
 };
 
@@ -72,10 +78,21 @@ class Drill {
     const deps = this.wrapBank ? { ...this.world.deps, bank: this.wrapBank(this.world.deps) } : this.world.deps;
     const taskQueue = `test-${this.name}`;
     this.worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps });
-    this.api = await buildApi({ db: deps.db, store: deps.store, temporal: this.world.client, taskQueue, logLevel: 'silent', subsidy: deps, tokenSecret: secret });
+    this.api = await buildApi({
+      db: deps.db,
+      store: deps.store,
+      temporal: this.world.client,
+      taskQueue,
+      logLevel: 'silent',
+      subsidy: deps,
+      tokenSecret: secret,
+    });
     const file = path.join(this.world.workDir, 'roster.csv');
     mkdirSync(this.world.workDir, { recursive: true });
-    writeFileSync(file, rosterCsv((p) => p.account));
+    writeFileSync(
+      file,
+      rosterCsv((p) => p.account),
+    );
     await importRoster(this.world.deps, file, 'test');
     await this.bank('POST', `/admin/accounts/${closedAccount}/close`);
   }
@@ -87,14 +104,28 @@ class Drill {
   }
 
   async token(role: Role, jurisdiction?: string): Promise<string> {
-    return issueToken(secret, { subject: `${role}-${jurisdiction ?? 'city'}`, role, ...(jurisdiction ? { jurisdiction } : {}) });
+    return issueToken(secret, {
+      subject: `${role}-${jurisdiction ?? 'city'}`,
+      role,
+      ...(jurisdiction ? { jurisdiction } : {}),
+    });
   }
 
-  async call(method: 'GET' | 'POST', url: string, role: Role, body?: unknown, contentType = 'application/json', jurisdiction?: string) {
+  async call(
+    method: 'GET' | 'POST',
+    url: string,
+    role: Role,
+    body?: unknown,
+    contentType = 'application/json',
+    jurisdiction?: string,
+  ) {
     const response = await this.api.inject({
       method,
       url,
-      headers: { authorization: `Bearer ${await this.token(role, jurisdiction)}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      headers: {
+        authorization: `Bearer ${await this.token(role, jurisdiction)}`,
+        ...(body !== undefined ? { 'content-type': contentType } : {}),
+      },
       ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
@@ -109,7 +140,10 @@ class Drill {
   }
 
   async ledger(): Promise<{ entries: LedgerEntry[]; counts: { conflictsRefused: number } }> {
-    return (await this.bank('GET', '/admin/ledger')) as { entries: LedgerEntry[]; counts: { conflictsRefused: number } };
+    return (await this.bank('GET', '/admin/ledger')) as {
+      entries: LedgerEntry[];
+      counts: { conflictsRefused: number };
+    };
   }
 
   /** Settled entries at the bank per payment id (the key is `paymentId#attempt`). */
@@ -134,11 +168,23 @@ class Drill {
         { effect: 'error_503', on: 'query', next: 1_000 },
       ],
     });
-    const started = await this.call('POST', `/subsidy/cycles/${this.quarter}/extract?autoApprove=true`, 'city_health_commission', extractCsv(this.quarter), 'text/csv');
+    const started = await this.call(
+      'POST',
+      `/subsidy/cycles/${this.quarter}/extract?autoApprove=true`,
+      'city_health_commission',
+      extractCsv(this.quarter),
+      'text/csv',
+    );
     expect(started.status).toBe(202);
     // Both counties' first batches are in the bank's ledger: committed, their answers lost.
     await eventually(async () => ((await this.ledger()).entries.length === people.length ? true : undefined), 60_000);
-    const update = await this.call('POST', '/subsidy/rosters', 'city_health_commission', rosterCsv((p) => p.newAccount), 'text/csv');
+    const update = await this.call(
+      'POST',
+      '/subsidy/rosters',
+      'city_health_commission',
+      rosterCsv((p) => p.newAccount),
+      'text/csv',
+    );
     expect(update.status).toBe(201);
     await this.bank('DELETE', '/admin/faults');
     return (await this.world.client.workflow.getHandle(this.cycleId).result()) as CycleSummary;
@@ -171,23 +217,46 @@ describe('payment safety drill: the bank answers late while the roster changes',
     expect((await drill.ledger()).counts.conflictsRefused).toBe(0);
 
     // Our books say what the bank says: settled where it settled, held only where it refused.
-    const books = await drill.world.deps.db.selectFrom('entitlements').select(['payment_id', 'payment_status', 'held_reason']).where('cycle_id', '=', cycleId).execute();
-    expect(books.filter((b) => b.payment_status === 'settled').map((b) => b.payment_id).sort()).toEqual([...settled.keys()].sort());
-    expect(books.filter((b) => b.payment_status === 'held')).toEqual([expect.objectContaining({ held_reason: 'account_closed' })]);
+    const books = await drill.world.deps.db
+      .selectFrom('entitlements')
+      .select(['payment_id', 'payment_status', 'held_reason'])
+      .where('cycle_id', '=', cycleId)
+      .execute();
+    expect(
+      books
+        .filter((b) => b.payment_status === 'settled')
+        .map((b) => b.payment_id)
+        .sort(),
+    ).toEqual([...settled.keys()].sort());
+    expect(books.filter((b) => b.payment_status === 'held')).toEqual([
+      expect.objectContaining({ held_reason: 'account_closed' }),
+    ]);
     expect(summary.bank).toMatchObject({ openBreaks: 0, notFinal: 0 });
     expect(summary.bank!.bankSettledFen).toBe(summary.bank!.booksSettledFen);
     expect(summary.balanced).toBe(true);
     // The in-doubt answers are on record.
-    const recorded = await drill.world.deps.db.selectFrom('events').select('type').where('stream_id', 'like', `${cycleId}:payment:%`).execute();
+    const recorded = await drill.world.deps.db
+      .selectFrom('events')
+      .select('type')
+      .where('stream_id', 'like', `${cycleId}:payment:%`)
+      .execute();
     expect(recorded.map((e) => e.type)).toContain('PaymentsInDoubt');
 
     // A settled payment is never re-issued; the held one is, once, even when asked twice at the same moment.
     const paid = books.find((b) => b.payment_status === 'settled')!;
-    const refused = await drill.call('POST', `/subsidy/payments/${paid.payment_id}/reissue`, 'administrator', { bankCode: 'ICBC', accountNo: '6222020200001111111' });
+    const refused = await drill.call('POST', `/subsidy/payments/${paid.payment_id}/reissue`, 'administrator', {
+      bankCode: 'ICBC',
+      accountNo: '6222020200001111111',
+    });
     expect(refused.status).toBe(409);
     const held = books.find((b) => b.payment_status === 'held')!;
     const both = await Promise.all(
-      [0, 1].map(() => drill.call('POST', `/subsidy/payments/${held.payment_id}/reissue`, 'administrator', { bankCode: 'ICBC', accountNo: '6222020200002222222' })),
+      [0, 1].map(() =>
+        drill.call('POST', `/subsidy/payments/${held.payment_id}/reissue`, 'administrator', {
+          bankCode: 'ICBC',
+          accountNo: '6222020200002222222',
+        }),
+      ),
     );
     expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(both.find((r) => r.status === 200)!.body).toMatchObject({ status: 'settled' });
@@ -203,43 +272,77 @@ describe('payment safety drill: the bank answers late while the roster changes',
 
     // A double settlement planted in the bank's ledger is found, naming the payment, and recorded as a break.
     const victim = books.find((b) => b.payment_status === 'settled' && b.payment_id !== held.payment_id)!;
-    const amount = await drill.world.deps.db.selectFrom('entitlements').select('amount_fen').where('payment_id', '=', victim.payment_id).executeTakeFirstOrThrow();
-    await drill.bank('POST', '/admin/ledger/plant-settlement', { idempotencyKey: `${victim.payment_id}#7`, amountFen: Number(amount.amount_fen), accountNo: '6222020200003333333', bankCode: 'ICBC' });
+    const amount = await drill.world.deps.db
+      .selectFrom('entitlements')
+      .select('amount_fen')
+      .where('payment_id', '=', victim.payment_id)
+      .executeTakeFirstOrThrow();
+    await drill.bank('POST', '/admin/ledger/plant-settlement', {
+      idempotencyKey: `${victim.payment_id}#7`,
+      amountFen: Number(amount.amount_fen),
+      accountNo: '6222020200003333333',
+      bankCode: 'ICBC',
+    });
     const planted = await compareWithStatement(drill.world.deps.db, drill.world.deps.bank, cycleId);
     expect(planted.breaks).toEqual([expect.objectContaining({ paymentId: victim.payment_id, kind: 'settled_twice' })]);
     // The auditors' command says so too, and fails.
     const auditCli = await collect(
-      spawnCli(['audit', 'reconcile', '--quarter', quarter], { DATABASE_URL: drill.world.testDb.url, BANK_GATEWAY_URL: drill.world.bankUrl, DATA_DIR: path.join(drill.world.workDir, 'cli'), LOG_LEVEL: 'silent' }),
+      spawnCli(['audit', 'reconcile', '--quarter', quarter], {
+        DATABASE_URL: drill.world.testDb.url,
+        BANK_GATEWAY_URL: drill.world.bankUrl,
+        DATA_DIR: path.join(drill.world.workDir, 'app/cli'),
+        LOG_LEVEL: 'silent',
+      }),
     ).exited;
     expect(auditCli.code, auditCli.stderr).toBe(1);
     expect(auditCli.stdout).toContain(`BREAK settled_twice payment ${victim.payment_id}`);
     expect(auditCli.stderr).toMatch(/reconciliation break/);
     const breaks = await drill.call('GET', `/subsidy/cycles/${quarter}/reconciliation-breaks`, 'finance');
     expect(breaks.body.breaks).toEqual([]);
-    const { reconcileWithBank } = await import('../../activities/subsidy/bank-reconciliation');
+    const { reconcileWithBank } = await import('../../subsidy/activities/bank-reconciliation');
     expect(await reconcileWithBank(drill.world.deps, { cycleId })).toMatchObject({ openBreaks: 1 });
     const open = await drill.call('GET', `/subsidy/cycles/${quarter}/reconciliation-breaks?status=open`, 'finance');
-    expect(open.body.breaks).toEqual([expect.objectContaining({ payment_id: victim.payment_id, kind: 'settled_twice', status: 'open' })]);
-    const resolved = await drill.call('POST', `/subsidy/reconciliation-breaks/${open.body.breaks[0].break_id}/resolve`, 'finance', { resolution: 'bank recalled the duplicate debit' });
+    expect(open.body.breaks).toEqual([
+      expect.objectContaining({ payment_id: victim.payment_id, kind: 'settled_twice', status: 'open' }),
+    ]);
+    const resolved = await drill.call(
+      'POST',
+      `/subsidy/reconciliation-breaks/${open.body.breaks[0].break_id}/resolve`,
+      'finance',
+      { resolution: 'bank recalled the duplicate debit' },
+    );
     expect(resolved.status).toBe(200);
     expect(await reconcileWithBank(drill.world.deps, { cycleId })).toMatchObject({ openBreaks: 0, breaks: 1 });
 
     // Every figure, breaks included, rebuilds from the events alone.
-    const { rebuildAndCompare } = await import('../../audit/rebuild');
-    const { allProjections } = await import('../../projections');
-    expect((await rebuildAndCompare(drill.world.deps.db, drill.world.deps.store, allProjections)).differences).toEqual([]);
+    const { rebuildAndCompare } = await import('../../app/audit/rebuild');
+    const { allProjections } = await import('../../app/projections');
+    expect((await rebuildAndCompare(drill.world.deps.db, drill.world.deps.store, allProjections)).differences).toEqual(
+      [],
+    );
 
     // Books that wrongly say "held" for a payment the bank settled: the re-issue asks the bank and refuses, naming the attempt.
-    const misbooked = books.find((b) => b.payment_status === 'settled' && b.payment_id !== victim.payment_id && b.payment_id !== held.payment_id)!;
+    const misbooked = books.find(
+      (b) => b.payment_status === 'settled' && b.payment_id !== victim.payment_id && b.payment_id !== held.payment_id,
+    )!;
     // (As books written by the old code could be: set in the query table directly, no event can undo a settlement.)
-    await drill.world.deps.db.updateTable('entitlements').set({ payment_status: 'held', held_reason: 'account_closed' }).where('payment_id', '=', misbooked.payment_id).execute();
-    const blocked = await drill.call('POST', `/subsidy/payments/${misbooked.payment_id}/reissue`, 'administrator', { bankCode: 'ICBC', accountNo: '6222020200005555555' });
+    await drill.world.deps.db
+      .updateTable('entitlements')
+      .set({ payment_status: 'held', held_reason: 'account_closed' })
+      .where('payment_id', '=', misbooked.payment_id)
+      .execute();
+    const blocked = await drill.call('POST', `/subsidy/payments/${misbooked.payment_id}/reissue`, 'administrator', {
+      bankCode: 'ICBC',
+      accountNo: '6222020200005555555',
+    });
     expect(blocked.status).toBe(409);
     expect(blocked.body.message).toContain(`${misbooked.payment_id}#1`);
     expect(blocked.body.message).toMatch(/settled at the bank/);
     expect((await drill.settledPerPayment()).get(misbooked.payment_id)).toBe(1);
     const found = await compareWithStatement(drill.world.deps.db, drill.world.deps.bank, cycleId);
-    expect(found.breaks).toContainEqual(expect.objectContaining({ paymentId: misbooked.payment_id, kind: 'settled_not_booked' }));
+    expect(found.breaks).toContainEqual(
+      expect.objectContaining({ paymentId: misbooked.payment_id, kind: 'settled_not_booked' }),
+    );
   }, 240_000);
 });
 
@@ -261,7 +364,11 @@ function oldBehaviour(deps: SubsidyDeps): BankGateway {
       const refs = await deps.db
         .selectFrom('entitlements')
         .select(['payment_id', 'person_ref'])
-        .where('payment_id', 'in', batch.payments.map((p) => p.idempotencyKey.slice(0, p.idempotencyKey.lastIndexOf('#'))))
+        .where(
+          'payment_id',
+          'in',
+          batch.payments.map((p) => p.idempotencyKey.slice(0, p.idempotencyKey.lastIndexOf('#'))),
+        )
         .execute();
       const vault = await deps.vault.getMany(refs.map((r) => r.person_ref));
       const personOf = new Map(refs.map((r) => [r.payment_id, vault.get(r.person_ref)]));
@@ -270,7 +377,12 @@ function oldBehaviour(deps: SubsidyDeps): BankGateway {
         return { ...p, bankCode: person?.bankCode ?? p.bankCode, accountNo: person?.accountNo ?? p.accountNo };
       });
       const answer = await real.submitBatch({ ...batch, payments: reread });
-      return { ...answer, results: answer.results.map((r) => (r.reason === 'idempotency_conflict' ? { ...r, reason: 'invalid_account' } : r)) };
+      return {
+        ...answer,
+        results: answer.results.map((r) =>
+          r.reason === 'idempotency_conflict' ? { ...r, reason: 'invalid_account' } : r,
+        ),
+      };
     },
   };
 }
@@ -299,7 +411,10 @@ describe('the same drill with the old behaviour injected', () => {
     const settledAtBank = await drill.settledPerPayment();
     const victim = held.map((h) => h.payment_id).find((id) => settledAtBank.get(id) === 1)!;
     expect(victim).toBeDefined();
-    const reissued = await drill.call('POST', `/subsidy/payments/${victim}/reissue`, 'administrator', { bankCode: 'ICBC', accountNo: '6222020200004444444' });
+    const reissued = await drill.call('POST', `/subsidy/payments/${victim}/reissue`, 'administrator', {
+      bankCode: 'ICBC',
+      accountNo: '6222020200004444444',
+    });
     expect(reissued.body).toMatchObject({ status: 'settled' });
     expect((await drill.settledPerPayment()).get(victim)).toBe(2);
 

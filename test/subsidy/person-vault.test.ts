@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PersonVault } from '../../db/person-vault';
-import { piiKeysFrom } from '../../stack/pii-key';
+import { PersonVault } from '../../platform/db/person-vault';
+import { piiKeysFrom } from '../../platform/security/pii-key';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let testDb: TestDatabase;
@@ -25,11 +25,18 @@ describe('person vault', () => {
 
   it('stores only ciphertext, and gives the secrets back to the key holder', async () => {
     const personRef = vault.personRef(idNumber);
-    await vault.putMany([{ personRef, secrets: { idNumber, name: '张桂兰', bankCode: 'ICBC', accountNo: '6222020200001234567' } }]);
-    const raw = await sql<{ dump: string }>`select encode(sealed, 'escape') || key_id as dump from person_vault`.execute(testDb.db);
+    await vault.putMany([
+      { personRef, secrets: { idNumber, name: '张桂兰', bankCode: 'ICBC', accountNo: '6222020200001234567' } },
+    ]);
+    const raw = await sql<{
+      dump: string;
+    }>`select encode(sealed, 'escape') || key_id as dump from person_vault`.execute(testDb.db);
     expect(raw.rows[0]!.dump).not.toContain(idNumber);
     expect(raw.rows[0]!.dump).not.toContain('6222020200001234567');
-    expect((await vault.getMany([personRef])).get(personRef)).toMatchObject({ idNumber, accountNo: '6222020200001234567' });
+    expect((await vault.getMany([personRef])).get(personRef)).toMatchObject({
+      idNumber,
+      accountNo: '6222020200001234567',
+    });
     await vault.update(personRef, { accountNo: '6222020200009999999' });
     expect((await vault.getMany([personRef])).get(personRef)?.accountNo).toBe('6222020200009999999');
   });

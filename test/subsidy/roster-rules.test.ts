@@ -2,13 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { storeUpload } from '../../activities/subsidy/uploads';
-import { buildApi } from '../../api/server';
-import { issueToken } from '../../security/tokens';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { subsidyCycleWorkflow } from '../../workflows';
-import type { CycleSummary } from '../../workflows/subsidy/definitions';
+import { buildApi } from '../../app/api/server';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { subsidyCycleWorkflow } from '../../app/workflows';
+import { issueToken } from '../../platform/security/tokens';
+import { storeUpload } from '../../subsidy/adapters/uploads';
+import type { CycleSummary } from '../../subsidy/contracts/definitions';
+import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -21,7 +21,8 @@ let worker: RunningWorker;
 let api: FastifyInstance;
 let dir: string;
 
-const HEADER = 'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on';
+const HEADER =
+  'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on';
 const P = {
   A: { id: idFor('1950-01-01', 201), name: '甲' },
   B: { id: idFor('1950-01-02', 202), name: '乙' },
@@ -39,7 +40,15 @@ const file = (name: string, lines: string[]) => {
 beforeAll(async () => {
   world = await createSubsidyWorld('roster_rules');
   worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: world.deps });
-  api = await buildApi({ db: world.deps.db, store: world.deps.store, temporal: world.client, taskQueue, logLevel: 'silent', subsidy: world.deps, tokenSecret: secret });
+  api = await buildApi({
+    db: world.deps.db,
+    store: world.deps.store,
+    temporal: world.client,
+    taskQueue,
+    logLevel: 'silent',
+    subsidy: world.deps,
+    tokenSecret: secret,
+  });
   dir = path.join(world.workDir, 'input');
   mkdirSync(dir, { recursive: true });
 });
@@ -52,20 +61,40 @@ afterAll(async () => {
 describe('annual roster and roster conflicts (DOMAIN.md decisions)', () => {
   it('exits the people its jurisdictions leave out on 1 January, refuses both lines of a conflict, and pays the rest', async () => {
     // Version 1, an update: A, B, D of 魏都区 411002; C of 建安区 411003.
-    const v1 = await importRoster(world.deps, file('update.csv', [HEADER, line(P.A, '411002', '6222000001'), line(P.B, '411002', '6222000002'), line(P.C, '411003', '6222000003'), line(P.D, '411002', '6222000004')]), 'test');
+    const v1 = await importRoster(
+      world.deps,
+      file('update.csv', [
+        HEADER,
+        line(P.A, '411002', '6222000001'),
+        line(P.B, '411002', '6222000002'),
+        line(P.C, '411003', '6222000003'),
+        line(P.D, '411002', '6222000004'),
+      ]),
+      'test',
+    );
     expect(v1).toMatchObject({ kind: 'update', entries: 4, conflicts: [], annualExits: [] });
 
     // The annual roster of 2026 names 411002 (and 禹州市 411081 through D's second line): B is missing and exits
     // on 2026-01-01; A's identical repeat (line 3) is one line; D on lines 4 and 5 differs → conflict; C (411003) untouched.
     const annual = await importRoster(
       world.deps,
-      file('annual-2026.csv', [HEADER, line(P.A, '411002', '6222000001'), line(P.A, '411002', '6222000001'), line(P.D, '411002', '6222000004'), line(P.D, '411081', '6222000004')]),
+      file('annual-2026.csv', [
+        HEADER,
+        line(P.A, '411002', '6222000001'),
+        line(P.A, '411002', '6222000001'),
+        line(P.D, '411002', '6222000004'),
+        line(P.D, '411081', '6222000004'),
+      ]),
       'test',
       { kind: 'annual', year: 2026 },
     );
     expect(annual).toMatchObject({ kind: 'annual', entries: 1, quarantined: [] });
-    expect(annual.conflicts).toEqual([{ personRef: world.deps.vault.personRef(P.D.id), lines: [4, 5], jurisdictions: ['411002', '411081'] }]);
-    expect(annual.annualExits).toEqual([{ personRef: world.deps.vault.personRef(P.B.id), jurisdiction: '411002', exitedOn: '2026-01-01' }]);
+    expect(annual.conflicts).toEqual([
+      { personRef: world.deps.vault.personRef(P.D.id), lines: [4, 5], jurisdictions: ['411002', '411081'] },
+    ]);
+    expect(annual.annualExits).toEqual([
+      { personRef: world.deps.vault.personRef(P.B.id), jurisdiction: '411002', exitedOn: '2026-01-01' },
+    ]);
 
     const extract = file('extract.csv', [
       'record_id,id_number,name,hospital,admission_date,discharge_date,exclusion',
@@ -80,11 +109,23 @@ describe('annual roster and roster conflicts (DOMAIN.md decisions)', () => {
     const summary = (await world.client.workflow.execute(subsidyCycleWorkflow, {
       taskQueue,
       workflowId: cycleId,
-      args: [{ quarter: '2026Q1', extractHash: upload.hash, autoApprove: true, timing: { pollInterval: 200, maxPollInterval: 1_000 } }],
+      args: [
+        {
+          quarter: '2026Q1',
+          extractHash: upload.hash,
+          autoApprove: true,
+          timing: { pollInterval: 200, maxPollInterval: 1_000 },
+        },
+      ],
     })) as CycleSummary;
     expect(summary.rows).toMatchObject({ total: 5, paid: 3, notEligible: 2, excluded: 0, quarantined: 0 });
 
-    const rows = await world.deps.db.selectFrom('row_outcomes').select(['record_id', 'outcome', 'reason', 'nights', 'amount_fen']).where('cycle_id', '=', cycleId).orderBy('record_id').execute();
+    const rows = await world.deps.db
+      .selectFrom('row_outcomes')
+      .select(['record_id', 'outcome', 'reason', 'nights', 'amount_fen'])
+      .where('cycle_id', '=', cycleId)
+      .orderBy('record_id')
+      .execute();
     expect(rows.map((r) => [r.record_id, r.outcome, r.reason, r.nights, Number(r.amount_fen)])).toEqual([
       ['R1', 'paid', null, 5, 50_000],
       ['R2', 'not_eligible', 'not_enrolled', 0, 0],
@@ -92,8 +133,21 @@ describe('annual roster and roster conflicts (DOMAIN.md decisions)', () => {
       ['R4', 'not_eligible', 'roster_conflict', 0, 0],
       ['R5', 'paid', null, 1, 10_000],
     ]);
-    const items = await world.deps.db.selectFrom('entitlements').select(['jurisdiction', 'kind', 'amount_fen', 'city_share_fen', 'county_share_fen']).where('cycle_id', '=', cycleId).orderBy('amount_fen').execute();
-    expect(items.map((i) => [i.jurisdiction, i.kind, Number(i.amount_fen), Number(i.city_share_fen), Number(i.county_share_fen)])).toEqual([
+    const items = await world.deps.db
+      .selectFrom('entitlements')
+      .select(['jurisdiction', 'kind', 'amount_fen', 'city_share_fen', 'county_share_fen'])
+      .where('cycle_id', '=', cycleId)
+      .orderBy('amount_fen')
+      .execute();
+    expect(
+      items.map((i) => [
+        i.jurisdiction,
+        i.kind,
+        Number(i.amount_fen),
+        Number(i.city_share_fen),
+        Number(i.county_share_fen),
+      ]),
+    ).toEqual([
       ['411003', 'regular', 10_000, 4_000, 6_000],
       ['411002', 'back_pay', 30_000, 12_000, 18_000],
       ['411002', 'regular', 50_000, 20_000, 30_000],
@@ -101,17 +155,45 @@ describe('annual roster and roster conflicts (DOMAIN.md decisions)', () => {
 
     // The county sees the exits as a list, and the open conflict with both line numbers.
     const reviewer = await issueToken(secret, { subject: 'r', role: 'county_reviewer', jurisdiction: '411002' });
-    const exits = await api.inject({ method: 'GET', url: '/subsidy/rosters/exits/411002?year=2026', headers: { authorization: `Bearer ${reviewer}` } });
+    const exits = await api.inject({
+      method: 'GET',
+      url: '/subsidy/rosters/exits/411002?year=2026',
+      headers: { authorization: `Bearer ${reviewer}` },
+    });
     expect(exits.statusCode).toBe(200);
-    expect(exits.json()).toMatchObject({ total: 1, exits: [{ person: { name: '乙' }, exitedOn: '2026-01-01', reason: 'not_in_annual_roster', year: 2026 }] });
-    expect((await api.inject({ method: 'GET', url: '/subsidy/rosters/exits/411003', headers: { authorization: `Bearer ${reviewer}` } })).statusCode).toBe(403);
-    const conflicts = await api.inject({ method: 'GET', url: '/subsidy/rosters/conflicts', headers: { authorization: `Bearer ${reviewer}` } });
-    expect(conflicts.json()).toMatchObject({ total: 1, conflicts: [{ person: { name: '丁' }, lines: [4, 5], jurisdictions: ['411002', '411081'], reason: 'roster_conflict' }] });
+    expect(exits.json()).toMatchObject({
+      total: 1,
+      exits: [{ person: { name: '乙' }, exitedOn: '2026-01-01', reason: 'not_in_annual_roster', year: 2026 }],
+    });
+    expect(
+      (
+        await api.inject({
+          method: 'GET',
+          url: '/subsidy/rosters/exits/411003',
+          headers: { authorization: `Bearer ${reviewer}` },
+        })
+      ).statusCode,
+    ).toBe(403);
+    const conflicts = await api.inject({
+      method: 'GET',
+      url: '/subsidy/rosters/conflicts',
+      headers: { authorization: `Bearer ${reviewer}` },
+    });
+    expect(conflicts.json()).toMatchObject({
+      total: 1,
+      conflicts: [
+        { person: { name: '丁' }, lines: [4, 5], jurisdictions: ['411002', '411081'], reason: 'roster_conflict' },
+      ],
+    });
 
     // An update with D on one line resolves the conflict; an update never exits anyone.
     const fix = await importRoster(world.deps, file('fix.csv', [HEADER, line(P.D, '411002', '6222000004')]), 'test');
     expect(fix).toMatchObject({ kind: 'update', changed: 1, conflicts: [], annualExits: [] });
-    const open = await world.deps.db.selectFrom('roster_conflicts').select('person_ref').where('resolved_version', 'is', null).execute();
+    const open = await world.deps.db
+      .selectFrom('roster_conflicts')
+      .select('person_ref')
+      .where('resolved_version', 'is', null)
+      .execute();
     expect(open).toEqual([]);
   }, 120_000);
 });

@@ -1,16 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { storeUpload } from '../../activities/subsidy/uploads';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { subsidyCycleWorkflow } from '../../app/workflows';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
-import { repoRoot } from '../../stack/config';
-import { subsidyCycleWorkflow } from '../../workflows';
-import type { CycleSummary } from '../../workflows/subsidy/definitions';
+import { repoRoot } from '../../platform/config';
+import { storeUpload } from '../../subsidy/adapters/uploads';
+import type { CycleSummary } from '../../subsidy/contracts/definitions';
+import { importRoster } from '../../subsidy/services/roster';
 import { waitForOutput } from '../support/stack-process';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -36,7 +36,7 @@ function startWorkerProcess(name: string): WorkerProcess {
   const home = path.join(world.workDir, name);
   const uploadsDir = path.join(home, 'uploads');
   mkdirSync(home, { recursive: true });
-  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'worker', 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'app/main/worker.ts')], {
     cwd: home,
     env: {
       ...process.env,
@@ -68,7 +68,12 @@ async function activitiesRun(client: Client, id: string) {
     if (scheduled) names.set(String(e.eventId), scheduled.activityType?.name ?? '?');
     const started = e.activityTaskStartedEventAttributes;
     if (started) {
-      runs.push({ workflowId: id, activity: names.get(String(started.scheduledEventId)) ?? '?', identity: started.identity ?? '', attempt: started.attempt ?? 1 });
+      runs.push({
+        workflowId: id,
+        activity: names.get(String(started.scheduledEventId)) ?? '?',
+        identity: started.identity ?? '',
+        attempt: started.attempt ?? 1,
+      });
     }
     const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
     if (child) children.push(child);
@@ -78,7 +83,13 @@ async function activitiesRun(client: Client, id: string) {
 
 beforeAll(async () => {
   world = await createSubsidyWorld('two_workers');
-  const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter, rows: 3_000, rosterSize: 600, seed: 23 });
+  const files = await writeSyntheticSubsidyData({
+    dir: path.join(world.workDir, 'input'),
+    quarter,
+    rows: 3_000,
+    rosterSize: 600,
+    seed: 23,
+  });
   await importRoster(world.deps, files.roster, 'test');
   const extract = await storeUpload(world.deps, files.hospitalizations);
   // Both workers poll before the cycle starts, so neither gets a head start on the work.
@@ -88,7 +99,9 @@ beforeAll(async () => {
   await world.client.workflow.start(subsidyCycleWorkflow, {
     taskQueue,
     workflowId,
-    args: [{ quarter, extractHash: extract.hash, autoApprove: true, timing: { pollInterval: 300, maxPollInterval: 2_000 } }],
+    args: [
+      { quarter, extractHash: extract.hash, autoApprove: true, timing: { pollInterval: 300, maxPollInterval: 2_000 } },
+    ],
   });
 }, 300_000);
 afterAll(async () => {
@@ -110,7 +123,9 @@ it('two shared-nothing worker processes split one cycle and do nothing twice', a
   for (const child of cycle.children) runs.push(...(await activitiesRun(world.client, child)).runs);
   const [a, b] = workers as [WorkerProcess, WorkerProcess];
   const ranOn = (w: WorkerProcess) => runs.filter((r) => r.identity.startsWith(`${w.child.pid}@`));
-  console.log(`activities: ${runs.length}, worker a ${ranOn(a).length}, worker b ${ranOn(b).length}, retried ${runs.filter((r) => r.attempt > 1).length}`);
+  console.log(
+    `activities: ${runs.length}, worker a ${ranOn(a).length}, worker b ${ranOn(b).length}, retried ${runs.filter((r) => r.attempt > 1).length}`,
+  );
   expect(runs.length).toBeGreaterThan(10);
   expect(ranOn(a).length, `activities per identity: ${JSON.stringify(runs.map((r) => r.identity))}`).toBeGreaterThan(0);
   expect(ranOn(b).length, `activities per identity: ${JSON.stringify(runs.map((r) => r.identity))}`).toBeGreaterThan(0);
@@ -132,7 +147,9 @@ it('two shared-nothing worker processes split one cycle and do nothing twice', a
 
   // Nothing twice, by the event store: no two events of one stream carry the same type and data.
   const duplicates = await sql<{ stream_id: string; type: string; n: string }>`
-    select stream_id, type, count(*) as n from events group by stream_id, type, data having count(*) > 1`.execute(world.testDb.db);
+    select stream_id, type, count(*) as n from events group by stream_id, type, data having count(*) > 1`.execute(
+    world.testDb.db,
+  );
   expect(duplicates.rows).toEqual([]);
 
   // Shared nothing: the extract came from PostgreSQL, so neither worker's upload folder holds a file.

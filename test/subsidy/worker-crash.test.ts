@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { importRoster } from '../../activities/subsidy/roster';
-import { storeUpload } from '../../activities/subsidy/uploads';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { subsidyCycleWorkflow } from '../../app/workflows';
 import { writeSyntheticSubsidyData } from '../../bench/synthetic';
-import { repoRoot } from '../../stack/config';
-import { subsidyCycleWorkflow } from '../../workflows';
-import type { CycleSummary } from '../../workflows/subsidy/definitions';
+import { repoRoot } from '../../platform/config';
+import { storeUpload } from '../../subsidy/adapters/uploads';
+import type { CycleSummary } from '../../subsidy/contracts/definitions';
+import { importRoster } from '../../subsidy/services/roster';
 import { waitForOutput } from '../support/stack-process';
 import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
 
@@ -20,7 +20,7 @@ const workers: ChildProcess[] = [];
 let workerOutput = '';
 
 function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'worker', 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'app/main/worker.ts')], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -43,13 +43,26 @@ function startWorkerProcess(): ChildProcess {
 beforeAll(async () => {
   // Slow settlement keeps payments pending long enough to kill the worker among them.
   world = await createSubsidyWorld('worker_crash', { settlementDelayMs: 1_500 });
-  const files = await writeSyntheticSubsidyData({ dir: path.join(world.workDir, 'input'), quarter: '2025Q2', rows: 3_000, rosterSize: 600, seed: 11 });
+  const files = await writeSyntheticSubsidyData({
+    dir: path.join(world.workDir, 'input'),
+    quarter: '2025Q2',
+    rows: 3_000,
+    rosterSize: 600,
+    seed: 11,
+  });
   await importRoster(world.deps, files.roster, 'test');
   const extract = await storeUpload(world.deps, files.hospitalizations);
   await world.client.workflow.start(subsidyCycleWorkflow, {
     taskQueue,
     workflowId: 'subsidy-cycle-2025Q2',
-    args: [{ quarter: '2025Q2', extractHash: extract.hash, autoApprove: true, timing: { pollInterval: 300, maxPollInterval: 2_000 } }],
+    args: [
+      {
+        quarter: '2025Q2',
+        extractHash: extract.hash,
+        autoApprove: true,
+        timing: { pollInterval: 300, maxPollInterval: 2_000 },
+      },
+    ],
   });
 });
 afterAll(async () => {
@@ -62,7 +75,9 @@ it('a worker killed with SIGKILL during payment pays nobody twice', async () => 
   await waitForOutput(first, /worker polling/);
   // Wait until the bank has accepted some payments, then kill the worker without warning.
   for (let i = 0; ; i++) {
-    const accepted = await sql<{ n: string }>`select count(*) as n from events where type = 'PaymentsAccepted'`.execute(world.testDb.db);
+    const accepted = await sql<{ n: string }>`select count(*) as n from events where type = 'PaymentsAccepted'`.execute(
+      world.testDb.db,
+    );
     if (Number(accepted.rows[0]!.n) > 0) break;
     if (i > 600) throw new Error(`payment never started; worker said:\n${workerOutput.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { createDb, migrateToLatest, type Db } from '../../db/database';
+import { createDb, type Db, migrateToLatest } from '../../platform/db/database';
 
 export interface TestDatabase {
   url: string;

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../../stack/config';
-import { ensurePostgres, embeddedUrl, type PostgresHandle } from '../../stack/postgres';
-import { ensureTemporal, type TemporalHandle } from '../../stack/temporal';
+import { embeddedUrl, ensurePostgres, type PostgresHandle } from '../../app/stack/postgres';
+import { ensureTemporal, type TemporalHandle } from '../../app/stack/temporal';
+import { loadConfig } from '../../platform/config';
 import { stackEnv } from './stack-process';
 
 declare module 'vitest' {

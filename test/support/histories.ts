@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
-import { repoRoot } from '../../stack/config';
+import { repoRoot } from '../../platform/config';
 
 /** Recorded workflow histories, committed and replayed in CI against the current workflow code. */
 export const historiesDir = path.join(repoRoot, 'test', 'histories');
@@ -32,7 +32,10 @@ export function loadRecordedHistories(): RecordedHistory[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
-      const raw = JSON.parse(readFileSync(path.join(historiesDir, f), 'utf8')) as { workflowId: string; history: unknown };
+      const raw = JSON.parse(readFileSync(path.join(historiesDir, f), 'utf8')) as {
+        workflowId: string;
+        history: unknown;
+      };
       return { name: f.replace(/\.json$/, ''), workflowId: raw.workflowId, history: historyFromJSON(raw.history) };
     });
 }

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../../stack/config';
+import { repoRoot } from '../../platform/config';
 import { freePort } from './ports';
 
 export interface StackEnv {
@@ -27,7 +27,7 @@ export async function stackEnv(dataDir: string): Promise<StackEnv> {
 
 /** Runs the CLI as a child process exactly as a user would (`npm run cli -- ...` without npm's wrapper). */
 export function spawnCli(args: string[], env: Partial<StackEnv> & Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'cli', 'main.ts'), ...args], {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'app/main/cli.ts'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +48,9 @@ export function collect(child: ChildProcess): { output: () => Finished; exited: 
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const output = () => ({ code: child.exitCode, signal: child.signalCode, stdout, stderr });
-  const exited = new Promise<Finished>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const exited = new Promise<Finished>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { output, exited };
 }
 
@@ -56,7 +58,10 @@ export function collect(child: ChildProcess): { output: () => Finished; exited: 
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 150_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${seen}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
       if (pattern.test(seen)) {

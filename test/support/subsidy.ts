@@ -4,14 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
-import type { SubsidyDeps } from '../../activities/subsidy';
-import { createBankClient } from '../../adapters/bank';
-import { PersonVault } from '../../db/person-vault';
-import { EventStore } from '../../eventstore';
-import { allProjections } from '../../projections';
+import { allProjections } from '../../app/projections';
+import { createBankClient } from '../../platform/adapters/bank';
+import { PersonVault } from '../../platform/db/person-vault';
+import { EventStore } from '../../platform/eventstore';
+import { piiKeysFrom } from '../../platform/security/pii-key';
+import { dataConverter } from '../../platform/temporal/client';
 import { startBankGateway } from '../../simulators/bank-gateway';
-import { piiKeysFrom } from '../../stack/pii-key';
-import { dataConverter } from '../../stack/temporal-client';
+import type { SubsidyDeps } from '../../subsidy/activities';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export interface SubsidyTestWorld {
@@ -26,7 +26,10 @@ export interface SubsidyTestWorld {
 }
 
 /** A real database, a real bank-gateway simulator and a Temporal client: what a subsidy test needs. */
-export async function createSubsidyWorld(name: string, bank: { settlementDelayMs?: number } = {}): Promise<SubsidyTestWorld> {
+export async function createSubsidyWorld(
+  name: string,
+  bank: { settlementDelayMs?: number } = {},
+): Promise<SubsidyTestWorld> {
   const testDb = await createTestDatabase(name);
   const workDir = mkdtempSync(path.join(os.tmpdir(), `xuchang-${name}-`));
   const simulator = await startBankGateway({
@@ -45,7 +48,10 @@ export async function createSubsidyWorld(name: string, bank: { settlementDelayMs
     databaseUrl: testDb.url,
     uploadsDir: path.join(workDir, 'uploads'),
   };
-  const client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: dataConverter() });
+  const client = new Client({
+    connection: await Connection.connect({ address: inject('temporalAddress') }),
+    dataConverter: dataConverter(),
+  });
   return {
     testDb,
     deps,

@@ -1,9 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { EventStore, verifyChain } from '../../eventstore';
-import { dataConverter } from '../../stack/temporal-client';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { systemCheckWorkflow } from '../../workflows';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { type RunningWorker, startWorker } from '../../app/worker/worker';
+import { systemCheckWorkflow } from '../../app/workflows';
+import { EventStore, verifyChain } from '../../platform/eventstore';
+import { dataConverter } from '../../platform/temporal/client';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordHistory } from '../support/histories';
 
@@ -15,8 +15,16 @@ let client: Client;
 beforeAll(async () => {
   testDb = await createTestDatabase('system_check');
   const store = new EventStore(testDb.db);
-  worker = await startWorker({ address: inject('temporalAddress'), namespace: 'default', taskQueue, deps: { store } as never });
-  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: dataConverter() });
+  worker = await startWorker({
+    address: inject('temporalAddress'),
+    namespace: 'default',
+    taskQueue,
+    deps: { store } as never,
+  });
+  client = new Client({
+    connection: await Connection.connect({ address: inject('temporalAddress') }),
+    dataConverter: dataConverter(),
+  });
 });
 afterAll(async () => {
   await worker?.shutdown();
@@ -26,7 +34,11 @@ afterAll(async () => {
 
 it('runs the system check: the activity appends a verifiable event', async () => {
   const workflowId = `system-check-test-${Date.now()}`;
-  const result = await client.workflow.execute(systemCheckWorkflow, { taskQueue, workflowId, args: [{ requestedBy: 'test' }] });
+  const result = await client.workflow.execute(systemCheckWorkflow, {
+    taskQueue,
+    workflowId,
+    args: [{ requestedBy: 'test' }],
+  });
   const store = new EventStore(testDb.db);
   const events = await store.readStream(result.streamId);
   expect(events).toHaveLength(1);

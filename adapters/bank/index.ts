@@ -1,2 +1,0 @@
-export { BankGatewayClient, createBankClient, type BankClientOptions } from './client';
-export * from './types';

@@ -1,5 +1,0 @@
-export * from './types';
-export * from './policy';
-export * from './screening';
-export * from './price';
-export * from './plan';

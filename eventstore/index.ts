@@ -1,4 +1,0 @@
-export * from './types';
-export * from './hash';
-export * from './store';
-export * from './verify';

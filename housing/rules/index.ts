@@ -1,0 +1,5 @@
+export * from './plan';
+export * from './policy';
+export * from './price';
+export * from './screening';
+export * from './types';

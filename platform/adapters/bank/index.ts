@@ -1,0 +1,2 @@
+export { type BankClientOptions, BankGatewayClient, createBankClient } from './client';
+export * from './types';

@@ -1,0 +1,4 @@
+export * from './hash';
+export * from './store';
+export * from './types';
+export * from './verify';

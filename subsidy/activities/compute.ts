@@ -1,0 +1,680 @@
+import type { NewEvent } from '../../platform/eventstore';
+import { activityMetadata, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
+import type { Actor, RunKind } from '../contracts/definitions';
+import type { EntitlementRecord, RowOutcomeRecord } from '../contracts/events';
+import { streams } from '../contracts/events';
+import {
+  type Category,
+  computePerson,
+  currentPolicy,
+  type RosterEntry,
+  removedByCorrection,
+  type Stay,
+} from '../rules';
+import { type BulkRun, connect, lockFor, startBulkRun } from './bulk';
+
+export interface ComputeInput {
+  cycleId: string;
+  quarter: string;
+  runKind: RunKind;
+  extractHash: string;
+}
+
+export interface ComputeResult {
+  rosterVersion: number;
+  policyVersion: string;
+  jurisdictions: { jurisdiction: string; items: number; amountFen: number }[];
+  rows: Record<'paid' | 'not_eligible' | 'excluded' | 'quarantined', number>;
+  /** Corrections whose removed nights are to be recovered (record_corrected): the cycle opens one recovery each. */
+  recoveries?: number;
+}
+
+/** A corrected record's removed nights, recovered from the payment that paid them (第十三条). */
+export interface CorrectionRecovery {
+  recoveryId: string;
+  paymentId: string;
+  amountFen: number;
+}
+
+const PERSONS_PER_BATCH = 2_000;
+const ROWS_PER_EVENT = 1_000;
+const ITEMS_PER_EVENT = 500;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function paymentIdFor(cycleId: string, jurisdiction: string, seq: number): string {
+  return `${cycleId}:${jurisdiction}:${seq}`;
+}
+
+export type CorrectionEvent = {
+  recordId: string;
+  personRef: string;
+  paymentId: string;
+  before: { admissionDate: string; dischargeDate: string };
+  after: { admissionDate: string; dischargeDate: string };
+  removedNights: string[];
+  recoveryFen: number;
+  recoveryId: string;
+};
+
+type ExtractRow = {
+  line_no: number;
+  record_id: string;
+  person_ref: string | null;
+  hospital: string | null;
+  admission_date: string | null;
+  discharge_date: string | null;
+  exclusion: string | null;
+};
+type RosterRow = {
+  person_ref: string;
+  jurisdiction: string;
+  category: string;
+  gender: string;
+  birth_date: string;
+  female_birth_date: string | null;
+  enrolled_on: string;
+  exited_on: string | null;
+};
+
+/** The rules core sees pseudonyms: the person reference stands where the ID number would. */
+function toRosterEntry(row: RosterRow): RosterEntry {
+  return {
+    idNumber: row.person_ref,
+    name: '',
+    gender: row.gender as RosterEntry['gender'],
+    birthDate: row.birth_date,
+    femaleBirthDate: row.female_birth_date,
+    jurisdiction: row.jurisdiction,
+    category: row.category as RosterEntry['category'],
+    bankCode: '',
+    accountNo: '',
+    enrolledOn: row.enrolled_on,
+    exitedOn: row.exited_on,
+  };
+}
+
+function toStay(row: ExtractRow): Stay {
+  return {
+    recordId: row.record_id,
+    idNumber: row.person_ref!,
+    name: '',
+    hospital: row.hospital ?? '',
+    admissionDate: row.admission_date!,
+    dischargeDate: row.discharge_date!,
+    exclusion: row.exclusion as Stay['exclusion'],
+  };
+}
+
+/** Loads what the rules need for a set of persons: their roster facts (at the frozen version) and nights already reserved by other cycles. */
+async function loadPersons(
+  deps: SubsidyDeps,
+  personRefs: string[],
+  rosterVersion: number,
+  excludeCycleId: string | null,
+) {
+  const roster = await deps.db
+    .selectFrom('roster_entries')
+    .select([
+      'person_ref',
+      'jurisdiction',
+      'category',
+      'gender',
+      'birth_date',
+      'female_birth_date',
+      'enrolled_on',
+      'exited_on',
+    ])
+    .where('person_ref', 'in', personRefs)
+    .where('valid_from_version', '<=', rosterVersion)
+    .where((eb) => eb.or([eb('valid_to_version', 'is', null), eb('valid_to_version', '>', rosterVersion)]))
+    .execute();
+  let reservedQuery = deps.db
+    .selectFrom('entitlements')
+    .select(['person_ref', 'night_dates'])
+    .where('person_ref', 'in', personRefs)
+    .where('review_status', 'in', ['pending', 'approved']);
+  if (excludeCycleId) reservedQuery = reservedQuery.where('cycle_id', '<>', excludeCycleId);
+  const reserved = await reservedQuery.execute();
+  const nights = new Map<string, string[]>();
+  for (const r of reserved) nights.set(r.person_ref, [...(nights.get(r.person_ref) ?? []), ...r.night_dates]);
+  const conflicts = await deps.db
+    .selectFrom('roster_conflicts')
+    .select('person_ref')
+    .where('person_ref', 'in', personRefs)
+    .where('version', '<=', rosterVersion)
+    .where((eb) => eb.or([eb('resolved_version', 'is', null), eb('resolved_version', '>', rosterVersion)]))
+    .execute();
+  return {
+    roster: new Map(roster.map((r) => [r.person_ref, toRosterEntry(r)])),
+    nights,
+    conflicts: new Set(conflicts.map((c) => c.person_ref)),
+  };
+}
+
+interface PaidRecord {
+  recordId: string;
+  personRef: string;
+  paymentId: string;
+  admissionDate: string;
+  dischargeDate: string;
+  exclusion: string | null;
+  category: string;
+  /** The nights the payment paid within this record's dates. */
+  paidNights: string[];
+}
+
+/** Records of these persons paid (approved) by other cycles, with the content they were paid on. */
+async function loadPaidRecords(
+  deps: SubsidyDeps,
+  personRefs: string[],
+  cycleId: string,
+): Promise<Map<string, PaidRecord[]>> {
+  const rows = await deps.db
+    .selectFrom('row_outcomes as ro')
+    .innerJoin('subsidy_cycles as c', 'c.cycle_id', 'ro.cycle_id')
+    .innerJoin('extract_rows as er', (join) =>
+      join.onRef('er.extract_hash', '=', 'c.extract_hash').onRef('er.line_no', '=', 'ro.line_no'),
+    )
+    .innerJoin('entitlements as e', 'e.payment_id', 'ro.payment_id')
+    .select([
+      'ro.record_id',
+      'ro.person_ref',
+      'ro.payment_id',
+      'er.admission_date',
+      'er.discharge_date',
+      'er.exclusion',
+      'e.category',
+      'e.night_dates',
+    ])
+    .where('ro.person_ref', 'in', personRefs)
+    .where('ro.outcome', '=', 'paid')
+    .where('ro.cycle_id', '<>', cycleId)
+    .where('ro.line_no', '>', 0)
+    .where('e.review_status', '=', 'approved')
+    .execute();
+  const out = new Map<string, PaidRecord[]>();
+  for (const r of rows) {
+    const last = r.admission_date === r.discharge_date ? r.discharge_date! : addDaysIso(r.discharge_date!, -1);
+    const record: PaidRecord = {
+      recordId: r.record_id,
+      personRef: r.person_ref!,
+      paymentId: r.payment_id!,
+      admissionDate: r.admission_date!,
+      dischargeDate: r.discharge_date!,
+      exclusion: r.exclusion,
+      category: r.category,
+      paidNights: r.night_dates.filter((n) => n >= r.admission_date! && n <= last),
+    };
+    out.set(record.personRef, [...(out.get(record.personRef) ?? []), record]);
+  }
+  return out;
+}
+
+function addDaysIso(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * Sorts a person's rows against what was paid before (DOMAIN.md): a paid record sent again unchanged
+ * is already processed; with other content it is a correction, computed again, and the paid nights
+ * it no longer covers become a recovery (record_corrected).
+ */
+function classifyResent(rows: ExtractRow[], paid: PaidRecord[] | undefined) {
+  const unchanged = new Set<string>();
+  const corrections = new Map<string, { admissionDate: string; dischargeDate: string }>();
+  const recoveries: { record: PaidRecord; after: ExtractRow; nights: string[]; amountFen: number }[] = [];
+  if (!paid) return { unchanged, corrections, recoveries };
+  for (const row of rows) {
+    const before = paid.find((p) => p.recordId === row.record_id);
+    if (!before) continue;
+    if (
+      before.admissionDate === row.admission_date &&
+      before.dischargeDate === row.discharge_date &&
+      (before.exclusion ?? null) === (row.exclusion ?? null)
+    ) {
+      unchanged.add(row.record_id);
+      continue;
+    }
+    corrections.set(row.record_id, { admissionDate: before.admissionDate, dischargeDate: before.dischargeDate });
+    const removed = removedByCorrection(
+      before.paidNights,
+      { admissionDate: row.admission_date!, dischargeDate: row.discharge_date!, excluded: row.exclusion !== null },
+      before.category as Category,
+      currentPolicy(),
+    );
+    if (removed.amountFen > 0)
+      recoveries.push({ record: before, after: row, nights: removed.nights, amountFen: removed.amountFen });
+  }
+  return { unchanged, corrections, recoveries };
+}
+
+/** Applies the rules to one person and turns the result into the records the events carry. */
+function evaluatePerson(
+  cycleId: string,
+  input: { quarter: string; runKind: RunKind },
+  person: RosterEntry | undefined,
+  rows: ExtractRow[],
+  alreadyPaidNights: string[],
+  nextSeq: (jurisdiction: string) => number,
+  rosterConflict = false,
+  resent: Pick<ReturnType<typeof classifyResent>, 'unchanged' | 'corrections'> = {
+    unchanged: new Set(),
+    corrections: new Map(),
+  },
+): { outcomes: RowOutcomeRecord[]; items: EntitlementRecord[] } {
+  const policy = currentPolicy();
+  const result = computePerson({
+    person,
+    rosterConflict,
+    stays: rows.map(toStay),
+    alreadyPaidNights,
+    alreadyPaidRecordIds: resent.unchanged,
+    corrections: resent.corrections,
+    quarter: input.quarter,
+    policy,
+  });
+  const items: EntitlementRecord[] = result.payments.map((p) => {
+    const seq = nextSeq(p.jurisdiction);
+    return {
+      paymentId: paymentIdFor(cycleId, p.jurisdiction, seq),
+      jurisdiction: p.jurisdiction,
+      seq,
+      personRef: p.idNumber,
+      category: p.category,
+      kind: input.runKind === 'back_pay' ? 'back_pay' : p.kind,
+      nights: p.nights,
+      amountFen: p.amountFen,
+      cityShareFen: p.cityShareFen,
+      countyShareFen: p.countyShareFen,
+      recordIds: p.recordIds,
+      nightDates: p.nightDates,
+      policyVersion: p.policyVersion,
+    };
+  });
+  const paymentOf = new Map<string, string>();
+  for (const item of items) for (const id of item.recordIds) if (!paymentOf.has(id)) paymentOf.set(id, item.paymentId);
+  const outcomes = result.rows.map(
+    (r, i): RowOutcomeRecord => ({
+      lineNo: rows[i]!.line_no,
+      recordId: r.recordId,
+      personRef: rows[i]!.person_ref,
+      jurisdiction: person?.jurisdiction ?? null,
+      outcome: r.outcome,
+      reason: r.reason,
+      nights: r.nights,
+      amountFen: r.amountFen,
+      paymentId: r.nights > 0 ? (paymentOf.get(r.recordId) ?? null) : null,
+      explanation: r.explanation,
+    }),
+  );
+  return { outcomes, items };
+}
+
+/**
+ * Computes a cycle: freezes its inputs (roster version, extract hash, policy version), then walks the
+ * extract person by person through the rules core, appending outcomes and entitlements as events
+ * in batches. Event ids come from (cycle, batch, chunk), so a retry after a crash re-appends nothing.
+ */
+export async function computeCycleEntitlements(deps: SubsidyDeps, input: ComputeInput): Promise<ComputeResult> {
+  const done = await deps.db
+    .selectFrom('subsidy_cycles')
+    .select(['status', 'summary', 'roster_version', 'policy_version'])
+    .where('cycle_id', '=', input.cycleId)
+    .executeTakeFirst();
+  if (done && done.status !== 'computing' && done.summary) {
+    const summary = done.summary as unknown as Pick<ComputeResult, 'jurisdictions' | 'rows' | 'recoveries'>;
+    return { rosterVersion: done.roster_version, policyVersion: done.policy_version, ...summary };
+  }
+
+  const metadata = activityMetadata(SYSTEM_ACTOR);
+  const stream = streams.cycle(input.cycleId);
+  const latest = await deps.db
+    .selectFrom('roster_versions')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .executeTakeFirst();
+  const frozen = await deps.store.append(
+    stream,
+    [
+      subsidyEvent(
+        'CycleInputsFrozen',
+        {
+          cycleId: input.cycleId,
+          quarter: input.quarter,
+          runKind: input.runKind,
+          extractHash: input.extractHash,
+          rosterVersion: Number(latest?.v ?? 0),
+          policyVersion: currentPolicy().version,
+        },
+        input.cycleId,
+        'frozen',
+      ),
+    ],
+    { metadata },
+  );
+  // On a retry the first freeze stands, whatever was loaded since (第十条: later edits go to the next cycle).
+  const rosterVersion = Number(frozen.events[0]!.data.rosterVersion);
+  const policyVersion = String(frozen.events[0]!.data.policyVersion);
+
+  // One attempt at a time per cycle; the lock goes with its connection (a dead worker's is released).
+  const run = startBulkRun<ComputeCheckpoint | undefined>(undefined);
+  const lock = await connect(deps.databaseUrl);
+  try {
+    await lockFor(lock, `compute:${input.cycleId}`, run.signal);
+    return await computeBatches(deps, input, { rosterVersion, policyVersion, stream, metadata }, run);
+  } finally {
+    run.stop();
+    await lock.end().catch(() => {});
+  }
+}
+
+/** Where a compute attempt stands after a committed batch: a retry resumes after `after`. */
+interface ComputeCheckpoint {
+  batch: number;
+  after: string;
+  counts: ComputeResult['rows'];
+  totals: [string, { items: number; amountFen: number }][];
+  seqs: [string, number][];
+  /** Corrections that removed paid nights so far (recoveries the cycle opens). */
+  recoveries?: number;
+}
+
+async function computeBatches(
+  deps: SubsidyDeps,
+  input: ComputeInput,
+  frozen: {
+    rosterVersion: number;
+    policyVersion: string;
+    stream: string;
+    metadata: ReturnType<typeof activityMetadata>;
+  },
+  run: BulkRun<ComputeCheckpoint | undefined>,
+): Promise<ComputeResult> {
+  const { rosterVersion, policyVersion, stream, metadata } = frozen;
+  const counts: ComputeResult['rows'] = { paid: 0, not_eligible: 0, excluded: 0, quarantined: 0 };
+  const totals = new Map<string, { items: number; amountFen: number }>();
+  const seqs = new Map<string, number>();
+  const nextSeq = (jurisdiction: string) => {
+    const seq = (seqs.get(jurisdiction) ?? 0) + 1;
+    seqs.set(jurisdiction, seq);
+    return seq;
+  };
+
+  // Quarantined rows: their outcome is already known from ingest.
+  const quarantined = await deps.db
+    .selectFrom('extract_rows')
+    .select(['line_no', 'record_id', 'person_ref', 'quarantine_reason', 'quarantine_detail'])
+    .where('extract_hash', '=', input.extractHash)
+    .where('quarantine_reason', 'is not', null)
+    .orderBy('line_no')
+    .execute();
+  counts.quarantined = quarantined.length;
+  // A quarantined row with a sound ID number is shown to the person's county (roster at the frozen version).
+  const quarantinedRefs = [...new Set(quarantined.flatMap((r) => (r.person_ref ? [r.person_ref] : [])))];
+  const quarantinedJurisdiction = new Map<string, string>();
+  for (const refs of chunk(quarantinedRefs, PERSONS_PER_BATCH)) {
+    for (const [ref, entry] of (await loadPersons(deps, refs, rosterVersion, input.cycleId)).roster)
+      quarantinedJurisdiction.set(ref, entry.jurisdiction);
+  }
+  const quarantineEvents: NewEvent[] = chunk(quarantined, ROWS_PER_EVENT).map((rows, i) =>
+    subsidyEvent(
+      'RowOutcomesRecorded',
+      {
+        cycleId: input.cycleId,
+        rows: rows.map((r) => ({
+          lineNo: r.line_no,
+          recordId: r.record_id,
+          personRef: r.person_ref,
+          jurisdiction: (r.person_ref && quarantinedJurisdiction.get(r.person_ref)) || null,
+          outcome: 'quarantined' as const,
+          reason: r.quarantine_reason,
+          nights: 0,
+          amountFen: 0,
+          paymentId: null,
+          explanation: [
+            {
+              kind: 'quarantined' as const,
+              reason: r.quarantine_reason!,
+              detail: `line ${r.line_no}: ${r.quarantine_detail ?? r.quarantine_reason}`,
+            },
+          ],
+        })),
+      },
+      input.cycleId,
+      'quarantined',
+      i,
+    ),
+  );
+  if (quarantineEvents.length > 0) await deps.store.append(stream, quarantineEvents, { metadata });
+
+  // Resume after the last batch the previous attempt reported appended; a batch appended after that
+  // report is computed again to the same event ids, and its append is a no-op.
+  let recoveries = 0;
+  let after = '';
+  let first = 0;
+  const resumed = run.resumedFrom;
+  if (resumed) {
+    ({ after } = resumed);
+    first = resumed.batch + 1;
+    Object.assign(counts, resumed.counts);
+    for (const [j, t] of resumed.totals) totals.set(j, t);
+    for (const [j, seq] of resumed.seqs) seqs.set(j, seq);
+    recoveries = resumed.recoveries ?? 0;
+  }
+  for (let batch = first; ; batch++) {
+    const persons = (
+      await deps.db
+        .selectFrom('extract_rows')
+        .select('person_ref')
+        .distinct()
+        .where('extract_hash', '=', input.extractHash)
+        .where('quarantine_reason', 'is', null)
+        .where('person_ref', '>', after)
+        .orderBy('person_ref')
+        .limit(PERSONS_PER_BATCH)
+        .execute()
+    ).map((r) => r.person_ref!);
+    if (persons.length === 0) break;
+    after = persons[persons.length - 1]!;
+
+    const rows = await deps.db
+      .selectFrom('extract_rows')
+      .select(['line_no', 'record_id', 'person_ref', 'hospital', 'admission_date', 'discharge_date', 'exclusion'])
+      .where('extract_hash', '=', input.extractHash)
+      .where('quarantine_reason', 'is', null)
+      .where('person_ref', 'in', persons)
+      .orderBy('person_ref')
+      .orderBy('line_no')
+      .execute();
+    const { roster, nights, conflicts } = await loadPersons(deps, persons, rosterVersion, input.cycleId);
+    const paidRecords = await loadPaidRecords(deps, persons, input.cycleId);
+
+    const outcomes: RowOutcomeRecord[] = [];
+    const items: EntitlementRecord[] = [];
+    const corrected: CorrectionEvent[] = [];
+    for (let start = 0; start < rows.length; ) {
+      let end = start;
+      while (end < rows.length && rows[end]!.person_ref === rows[start]!.person_ref) end++;
+      const ref = rows[start]!.person_ref!;
+      const personRows = rows.slice(start, end);
+      const resent = classifyResent(personRows, paidRecords.get(ref));
+      const evaluated = evaluatePerson(
+        input.cycleId,
+        input,
+        roster.get(ref),
+        personRows,
+        nights.get(ref) ?? [],
+        nextSeq,
+        conflicts.has(ref),
+        resent,
+      );
+      for (const r of resent.recoveries) {
+        corrected.push({
+          recordId: r.record.recordId,
+          personRef: ref,
+          paymentId: r.record.paymentId,
+          before: { admissionDate: r.record.admissionDate, dischargeDate: r.record.dischargeDate },
+          after: { admissionDate: r.after.admission_date!, dischargeDate: r.after.discharge_date! },
+          removedNights: r.nights,
+          recoveryFen: r.amountFen,
+          recoveryId: `recovery:${input.cycleId}:${r.record.paymentId}:${r.record.recordId}`,
+        });
+      }
+      outcomes.push(...evaluated.outcomes);
+      items.push(...evaluated.items);
+      start = end;
+    }
+    for (const o of outcomes) counts[o.outcome]++;
+    for (const item of items) {
+      const total = totals.get(item.jurisdiction) ?? { items: 0, amountFen: 0 };
+      total.items++;
+      total.amountFen += item.amountFen;
+      totals.set(item.jurisdiction, total);
+    }
+    const events = [
+      ...chunk(outcomes, ROWS_PER_EVENT).map((rowsChunk, i) =>
+        subsidyEvent(
+          'RowOutcomesRecorded',
+          { cycleId: input.cycleId, rows: rowsChunk },
+          input.cycleId,
+          'batch',
+          batch,
+          'rows',
+          i,
+        ),
+      ),
+      ...chunk(items, ITEMS_PER_EVENT).map((itemsChunk, i) =>
+        subsidyEvent(
+          'EntitlementsComputed',
+          { cycleId: input.cycleId, items: itemsChunk },
+          input.cycleId,
+          'batch',
+          batch,
+          'items',
+          i,
+        ),
+      ),
+      ...chunk(corrected, ITEMS_PER_EVENT).map((c, i) =>
+        subsidyEvent(
+          'RecordsCorrected',
+          { cycleId: input.cycleId, corrections: c },
+          input.cycleId,
+          'batch',
+          batch,
+          'corrected',
+          i,
+        ),
+      ),
+    ];
+    recoveries += corrected.length;
+    await deps.store.append(stream, events, { metadata });
+    run.checkpoint({
+      batch,
+      after,
+      counts: { ...counts },
+      totals: [...totals].map(([j, t]) => [j, { ...t }]),
+      seqs: [...seqs],
+      recoveries,
+    });
+  }
+
+  const jurisdictions = [...totals.entries()]
+    .map(([jurisdiction, t]) => ({ jurisdiction, items: t.items, amountFen: t.amountFen }))
+    .sort((a, b) => a.jurisdiction.localeCompare(b.jurisdiction));
+  await deps.store.append(
+    stream,
+    [
+      subsidyEvent(
+        'CycleComputed',
+        { cycleId: input.cycleId, jurisdictions, rows: counts, recoveries },
+        input.cycleId,
+        'computed',
+      ),
+    ],
+    { metadata },
+  );
+  return { rosterVersion, policyVersion, jurisdictions, rows: counts, recoveries };
+}
+
+/** The recoveries a cycle's corrections call for: ids and amounts, for the cycle to open one recovery workflow each. */
+export async function correctionRecoveries(
+  deps: SubsidyDeps,
+  input: { cycleId: string },
+): Promise<CorrectionRecovery[]> {
+  const events = await deps.store.readStream(streams.cycle(input.cycleId));
+  return events
+    .filter((e) => e.type === 'RecordsCorrected')
+    .flatMap((e) => (e.data as unknown as { corrections: CorrectionEvent[] }).corrections)
+    .map((c) => ({ recoveryId: c.recoveryId, paymentId: c.paymentId, amountFen: c.recoveryFen }));
+}
+
+/**
+ * A self-application of an uninsured person (未参保, 第七条), entered by the county with its documents:
+ * the same rules, counting every night already reserved — in this cycle too — against the cap.
+ */
+export async function computeSelfApplication(
+  deps: SubsidyDeps,
+  input: { cycleId: string; jurisdiction: string; applicationId: string; actor: Actor; nextSeq: number },
+): Promise<{ seq: number | null }> {
+  const [extractHash, lineText] = splitApplicationId(input.applicationId);
+  const row = await deps.db
+    .selectFrom('extract_rows')
+    .select(['line_no', 'record_id', 'person_ref', 'hospital', 'admission_date', 'discharge_date', 'exclusion'])
+    .where('extract_hash', '=', extractHash)
+    .where('line_no', '=', Number(lineText))
+    .executeTakeFirst();
+  if (!row?.person_ref) throw new Error(`unknown self-application ${input.applicationId}`);
+  const cycle = await deps.db
+    .selectFrom('subsidy_cycles')
+    .select(['roster_version', 'quarter'])
+    .where('cycle_id', '=', input.cycleId)
+    .executeTakeFirstOrThrow();
+  const { roster, nights, conflicts } = await loadPersons(deps, [row.person_ref], cycle.roster_version, null);
+  const person = roster.get(row.person_ref);
+  if (person && person.jurisdiction !== input.jurisdiction) {
+    throw new Error(`the applicant belongs to ${person.jurisdiction}, not ${input.jurisdiction}`);
+  }
+  let seq: number | null = null;
+  const evaluated = evaluatePerson(
+    input.cycleId,
+    { quarter: cycle.quarter, runKind: 'regular' },
+    person,
+    [row],
+    nights.get(row.person_ref) ?? [],
+    () => {
+      seq = input.nextSeq;
+      return seq;
+    },
+    conflicts.has(row.person_ref),
+  );
+  const item = evaluated.items[0] ?? null;
+  // Self-applications are numbered -1, -2, … in the cycle's row outcomes, apart from extract lines.
+  const outcome = { ...evaluated.outcomes[0]!, lineNo: -row.line_no };
+  await deps.store.append(
+    streams.review(input.cycleId, input.jurisdiction),
+    [
+      subsidyEvent(
+        'SelfApplicationComputed',
+        { cycleId: input.cycleId, applicationId: input.applicationId, actor: input.actor, row: outcome, item },
+        input.cycleId,
+        input.applicationId,
+      ),
+    ],
+    { metadata: activityMetadata(input.actor) },
+  );
+  return { seq: item ? item.seq : null };
+}
+
+export function selfApplicationSource(cycleId: string): string {
+  return `self:${cycleId}`;
+}
+
+function splitApplicationId(applicationId: string): [string, string] {
+  const at = applicationId.lastIndexOf('#');
+  if (at < 0) throw new Error(`bad application id ${applicationId}`);
+  return [applicationId.slice(0, at), applicationId.slice(at + 1)];
+}

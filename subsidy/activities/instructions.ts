@@ -1,0 +1,111 @@
+import type { Transaction } from 'kysely';
+import type { PaymentInstruction } from '../../platform/adapters/bank/types';
+import type { Database } from '../../platform/db/schema';
+import type { SubsidyDeps } from '../context';
+
+/** The bank's idempotency key of one attempt at one payment: a resubmission of the same attempt can never pay twice. */
+export function idempotencyKeyFor(paymentId: string, attempt: number): string {
+  return `${paymentId}#${attempt}`;
+}
+
+/** The payment an idempotency key belongs to (the key is `paymentId#attempt`). */
+export function paymentIdOfKey(key: string): { paymentId: string; attempt: number } | undefined {
+  const at = key.lastIndexOf('#');
+  if (at <= 0) return undefined;
+  const attempt = Number(key.slice(at + 1));
+  return Number.isInteger(attempt) && attempt > 0 ? { paymentId: key.slice(0, at), attempt } : undefined;
+}
+
+/** What is sealed in a frozen instruction: the account it pays and the name on it. */
+interface SealedAccount {
+  bankCode: string;
+  accountNo: string;
+  accountName: string;
+}
+
+export interface AttemptToFreeze {
+  paymentId: string;
+  attempt: number;
+  personRef: string;
+  amountFen: number;
+}
+
+/**
+ * Freezes the content of each attempt — account, name and amount — read from the person vault now,
+ * inside the caller's transaction (the one that appends the intent event). A row that exists already
+ * is kept as it is: an attempt's content is decided once, so a retry sends exactly what was frozen,
+ * whatever the roster or the vault says by then. Returns the digest of each attempt for the event.
+ */
+export async function freezeInstructions(
+  deps: Pick<SubsidyDeps, 'vault'>,
+  trx: Transaction<Database>,
+  attempts: readonly AttemptToFreeze[],
+): Promise<Map<string, string>> {
+  if (attempts.length === 0) return new Map();
+  const secrets = await deps.vault.getMany([...new Set(attempts.map((a) => a.personRef))]);
+  const rows = attempts.map((a) => {
+    const person = secrets.get(a.personRef);
+    const key = idempotencyKeyFor(a.paymentId, a.attempt);
+    const account: SealedAccount = {
+      bankCode: person?.bankCode ?? '',
+      accountNo: person?.accountNo ?? '',
+      accountName: person?.name ?? '',
+    };
+    return {
+      idempotency_key: key,
+      payment_id: a.paymentId,
+      attempt: a.attempt,
+      amount_fen: a.amountFen,
+      key_id: deps.vault.sealKeyId,
+      sealed: deps.vault.sealValue(account),
+      digest: deps.vault.digest(key, account.bankCode, account.accountNo, a.amountFen),
+    };
+  });
+  for (let i = 0; i < rows.length; i += 1_000) {
+    await trx
+      .insertInto('payment_instructions')
+      .values(rows.slice(i, i + 1_000))
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .execute();
+  }
+  const digests = new Map<string, string>();
+  const keys = rows.map((r) => r.idempotency_key);
+  for (let i = 0; i < keys.length; i += 5_000) {
+    const stored = await trx
+      .selectFrom('payment_instructions')
+      .select(['idempotency_key', 'digest'])
+      .where('idempotency_key', 'in', keys.slice(i, i + 5_000))
+      .execute();
+    for (const row of stored) digests.set(row.idempotency_key, row.digest);
+  }
+  return digests;
+}
+
+/** The frozen instructions of these attempts, ready to send; an attempt that was never frozen is an error. */
+export async function loadInstructions(
+  deps: Pick<SubsidyDeps, 'db' | 'vault'>,
+  keys: readonly string[],
+  memo: string,
+): Promise<Map<string, PaymentInstruction>> {
+  const out = new Map<string, PaymentInstruction>();
+  for (let i = 0; i < keys.length; i += 5_000) {
+    const rows = await deps.db
+      .selectFrom('payment_instructions')
+      .select(['idempotency_key', 'amount_fen', 'sealed'])
+      .where('idempotency_key', 'in', keys.slice(i, i + 5_000))
+      .execute();
+    for (const row of rows) {
+      const account = deps.vault.openValue<SealedAccount>(row.sealed);
+      out.set(row.idempotency_key, {
+        idempotencyKey: row.idempotency_key,
+        ...account,
+        amountFen: Number(row.amount_fen),
+        memo,
+      });
+    }
+  }
+  const unfrozen = keys.filter((k) => !out.has(k));
+  if (unfrozen.length > 0)
+    throw new Error(`${unfrozen.length} payment attempt(s) have no frozen instruction, e.g. ${unfrozen[0]}`);
+  return out;
+}

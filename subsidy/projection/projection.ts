@@ -1,0 +1,403 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../platform/db/schema';
+import type { Projection, StoredEvent } from '../../platform/eventstore';
+import type { EntitlementRecord, SubsidyEvent } from '../contracts/events';
+
+type Db = Kysely<Database>;
+type Handlers = {
+  [T in SubsidyEvent['type']]: (db: Db, data: Extract<SubsidyEvent, { type: T }>['data']) => Promise<void>;
+};
+
+const CHUNK = 1_000;
+async function inChunks<T>(items: readonly T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += CHUNK) await write(items.slice(i, i + CHUNK));
+}
+
+const VERDICT = { approve: 'approved', reject: 'rejected', exclude: 'excluded' } as const;
+
+/** How each subsidy event changes the query tables. Every write goes through `db`, so a rebuild can aim it at another schema. */
+const handlers: Handlers = {
+  RosterVersionLoaded: async (db, d) => {
+    await db
+      .insertInto('roster_versions')
+      .values({
+        version: d.version,
+        file_hash: d.fileHash,
+        entries: d.entries,
+        changed: d.changed,
+        quarantined: d.quarantined,
+        loaded_at: d.loadedAt,
+      })
+      .execute();
+  },
+  RosterEntriesRecorded: async (db, d) => {
+    await inChunks(d.entries, async (entries) => {
+      // A person on one line of a later roster resolves their conflict.
+      await db
+        .updateTable('roster_conflicts')
+        .set({ resolved_version: d.version })
+        .where(
+          'person_ref',
+          'in',
+          entries.map((e) => e.personRef),
+        )
+        .where('resolved_version', 'is', null)
+        .where('version', '<', d.version)
+        .execute();
+      await db
+        .updateTable('roster_entries')
+        .set({ valid_to_version: d.version })
+        .where(
+          'person_ref',
+          'in',
+          entries.map((e) => e.personRef),
+        )
+        .where('valid_to_version', 'is', null)
+        .execute();
+      await db
+        .insertInto('roster_entries')
+        .values(
+          entries.map((e) => ({
+            person_ref: e.personRef,
+            valid_from_version: d.version,
+            valid_to_version: null,
+            jurisdiction: e.jurisdiction,
+            category: e.category,
+            gender: e.gender,
+            birth_date: e.birthDate,
+            female_birth_date: e.femaleBirthDate,
+            enrolled_on: e.enrolledOn,
+            exited_on: e.exitedOn,
+          })),
+        )
+        .execute();
+    });
+  },
+  CycleInputsFrozen: async (db, d) => {
+    await db
+      .insertInto('subsidy_cycles')
+      .values({
+        cycle_id: d.cycleId,
+        quarter: d.quarter,
+        run_kind: d.runKind,
+        extract_hash: d.extractHash,
+        roster_version: d.rosterVersion,
+        policy_version: d.policyVersion,
+        status: 'computing',
+        summary: null,
+      })
+      .execute();
+  },
+  ExtractIngested: async () => {},
+  RowOutcomesRecorded: async (db, d) => {
+    await inChunks(d.rows, (rows) =>
+      db
+        .insertInto('row_outcomes')
+        .values(
+          rows.map((r) => ({
+            cycle_id: d.cycleId,
+            line_no: r.lineNo,
+            record_id: r.recordId,
+            person_ref: r.personRef,
+            jurisdiction: r.jurisdiction,
+            outcome: r.outcome,
+            reason: r.reason,
+            nights: r.nights,
+            amount_fen: r.amountFen,
+            payment_id: r.paymentId,
+            explanation: JSON.stringify(r.explanation),
+          })),
+        )
+        .execute(),
+    );
+  },
+  EntitlementsComputed: async (db, d) => {
+    await inChunks(d.items, (items) => insertEntitlements(db, d.cycleId, items));
+  },
+  CycleComputed: async (db, d) => {
+    await db
+      .updateTable('subsidy_cycles')
+      .set({
+        status: 'computed',
+        summary: JSON.stringify({
+          jurisdictions: d.jurisdictions,
+          rows: d.rows,
+          ...(d.recoveries ? { recoveries: d.recoveries } : {}),
+        }),
+      })
+      .where('cycle_id', '=', d.cycleId)
+      .execute();
+  },
+  SelfApplicationComputed: async (db, d) => {
+    await handlers.RowOutcomesRecorded(db, { cycleId: d.cycleId, rows: [d.row] });
+    if (d.item) await insertEntitlements(db, d.cycleId, [d.item]);
+  },
+  ReviewDecisionRecorded: async (db, d) => {
+    let query = db
+      .updateTable('entitlements')
+      .set({
+        review_status: VERDICT[d.decision],
+        review_reason: d.decision === 'exclude' ? d.exclusionCode : d.reason,
+        review_note: d.reason,
+        reviewed_by: d.actor.subject,
+      })
+      .where('cycle_id', '=', d.cycleId)
+      .where('jurisdiction', '=', d.jurisdiction);
+    if (d.selection.scope === 'items') {
+      query = query.where('seq', 'in', d.selection.seqs);
+    } else {
+      query = query.where('review_status', '=', 'pending');
+      const except = d.selection.except ?? [];
+      if (except.length > 0) query = query.where('seq', 'not in', except);
+    }
+    await query.execute();
+  },
+  ReviewSubmitted: async () => {},
+  FundingRequested: async (db, d) => {
+    await db
+      .insertInto('funding_requests')
+      .values({
+        cycle_id: d.cycleId,
+        jurisdiction: d.jurisdiction,
+        amount_fen: d.amountFen,
+        city_share_fen: d.cityShareFen,
+        county_share_fen: d.countyShareFen,
+        payments: d.payments,
+        status: 'requested',
+        confirmed_by: null,
+      })
+      .execute();
+  },
+  FundingConfirmed: async (db, d) => {
+    await db
+      .updateTable('funding_requests')
+      .set({ status: 'confirmed', confirmed_by: d.actor.subject })
+      .where('cycle_id', '=', d.cycleId)
+      .where('jurisdiction', '=', d.jurisdiction)
+      .execute();
+  },
+  PaymentsInstructed: async (db, d) => {
+    await inChunks(d.items, (items) =>
+      db
+        .updateTable('entitlements')
+        .set({ payment_status: 'instructed', attempt: sql<number>`attempt + 1` })
+        .where(
+          'payment_id',
+          'in',
+          items.map((i) => i.paymentId),
+        )
+        .execute(),
+    );
+  },
+  PaymentsInDoubt: async (db, d) => {
+    await updateEach(db, d.items, (i) => ({ payment_status: 'in_doubt', doubt_reason: i.reason }));
+  },
+  PaymentsAccepted: async (db, d) => {
+    await updateEach(db, d.items, (i) => ({ payment_status: 'accepted', bank_payment_id: i.bankPaymentId }));
+  },
+  PaymentsSettled: async (db, d) => {
+    await inChunks(d.items, (items) =>
+      db
+        .updateTable('entitlements')
+        .set({ payment_status: 'settled', held_reason: null, doubt_reason: null })
+        .where(
+          'payment_id',
+          'in',
+          items.map((i) => i.paymentId),
+        )
+        .execute(),
+    );
+  },
+  PaymentsHeld: async (db, d) => {
+    await updateEach(db, d.items, (i) => ({ payment_status: 'held', held_reason: i.reason }));
+  },
+  BeneficiaryAccountCorrected: async () => {},
+  PaymentReissued: async (db, d) => {
+    await db
+      .updateTable('entitlements')
+      .set({ payment_status: 'instructed', attempt: d.attempt, held_reason: null, doubt_reason: null })
+      .where('payment_id', '=', d.paymentId)
+      .execute();
+  },
+  CycleClosed: async (db, d) => {
+    await db
+      .updateTable('subsidy_cycles')
+      .set({ status: 'closed', summary: JSON.stringify(d.summary) })
+      .where('cycle_id', '=', d.cycleId)
+      .execute();
+  },
+  CycleNotice: async () => {},
+  BankStatementReconciled: async () => {},
+  ReconciliationBreakFound: async (db, d) => {
+    await db
+      .insertInto('reconciliation_breaks')
+      .values({
+        break_id: d.breakId,
+        cycle_id: d.cycleId,
+        payment_id: d.paymentId,
+        jurisdiction: d.jurisdiction,
+        kind: d.kind,
+        detail: JSON.stringify(d.detail),
+        status: 'open',
+        resolved_by: null,
+        resolution: null,
+      })
+      .onConflict((oc) => oc.column('break_id').doNothing())
+      .execute();
+  },
+  ReconciliationBreakResolved: async (db, d) => {
+    await db
+      .updateTable('reconciliation_breaks')
+      .set({ status: 'resolved', resolved_by: `${d.actor.role}:${d.actor.subject}`, resolution: d.resolution })
+      .where('break_id', '=', d.breakId)
+      .execute();
+  },
+  RecordsCorrected: async () => {}, // read from the cycle's stream; recoveries project as RecoveryOpened
+  AnnualRosterExitsRecorded: async (db, d) => {
+    await inChunks(d.exits, async (exits) => {
+      await db
+        .insertInto('roster_exits')
+        .values(
+          exits.map((e) => ({
+            person_ref: e.personRef,
+            version: d.version,
+            year: d.year,
+            jurisdiction: e.jurisdiction,
+            exited_on: e.exitedOn,
+            reason: e.reason,
+          })),
+        )
+        .execute();
+    });
+  },
+  RosterConflictsRecorded: async (db, d) => {
+    await inChunks(d.conflicts, async (conflicts) => {
+      await db
+        .insertInto('roster_conflicts')
+        .values(
+          conflicts.map((c) => ({
+            person_ref: c.personRef,
+            version: d.version,
+            lines: c.lines,
+            jurisdictions: c.jurisdictions,
+            resolved_version: null,
+          })),
+        )
+        .execute();
+    });
+  },
+  HolidayArrangementMissing: async () => {},
+  RecoveryOpened: async (db, d) => {
+    await db
+      .insertInto('recoveries')
+      .values({
+        recovery_id: d.recoveryId,
+        payment_id: d.paymentId,
+        amount_fen: d.amountFen,
+        reason: d.reason,
+        status: 'open',
+      })
+      .execute();
+  },
+  RecoveryRepaid: async (db, d) => {
+    await db
+      .updateTable('recoveries')
+      .set({
+        repaid_fen: sql`repaid_fen + ${d.amountFen}` as never,
+        status: sql<string>`case when repaid_fen + ${d.amountFen} >= amount_fen then 'repaid' else 'open' end`,
+      })
+      .where('recovery_id', '=', d.recoveryId)
+      .execute();
+  },
+};
+
+async function insertEntitlements(db: Db, cycleId: string, items: readonly EntitlementRecord[]) {
+  if (items.length === 0) return;
+  await db
+    .insertInto('entitlements')
+    .values(
+      items.map((i) => ({
+        payment_id: i.paymentId,
+        cycle_id: cycleId,
+        jurisdiction: i.jurisdiction,
+        seq: i.seq,
+        person_ref: i.personRef,
+        category: i.category,
+        kind: i.kind,
+        nights: i.nights,
+        amount_fen: i.amountFen,
+        city_share_fen: i.cityShareFen,
+        county_share_fen: i.countyShareFen,
+        record_ids: i.recordIds,
+        night_dates: i.nightDates,
+        policy_version: i.policyVersion,
+        review_reason: null,
+        reviewed_by: null,
+        bank_payment_id: null,
+        held_reason: null,
+      })),
+    )
+    .execute();
+}
+
+/** Per-row values differ (bank ids, reasons): one UPDATE per chunk with a CASE over the payment ids. */
+async function updateEach<T extends { paymentId: string }>(
+  db: Db,
+  items: readonly T[],
+  values: (item: T) => {
+    payment_status: string;
+    bank_payment_id?: string;
+    held_reason?: string;
+    doubt_reason?: string;
+  },
+): Promise<void> {
+  await inChunks(items, async (chunk) => {
+    const rows = chunk.map((item) => ({ id: item.paymentId, ...values(item) }));
+    const caseOf = (pick: (r: (typeof rows)[number]) => string | null | undefined, otherwise: ReturnType<typeof sql>) =>
+      sql`case payment_id ${sql.join(
+        rows.map((r) => sql`when ${r.id} then ${pick(r) ?? null}::text`),
+        sql` `,
+      )} else ${otherwise} end`;
+    await db
+      .updateTable('entitlements')
+      .set({
+        payment_status: caseOf((r) => r.payment_status, sql`payment_status`) as never,
+        bank_payment_id: sql`coalesce(${caseOf((r) => r.bank_payment_id, sql`null`)}, bank_payment_id)` as never,
+        held_reason: caseOf((r) => r.held_reason, sql`null`) as never,
+        doubt_reason: caseOf((r) => r.doubt_reason, sql`null`) as never,
+      })
+      .where(
+        'payment_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      // Settled is final: a late answer (accepted, in doubt) recorded after it never takes it back.
+      .where('payment_status', '<>', 'settled')
+      .execute();
+  });
+}
+
+const SUBSIDY_TYPES = new Set(Object.keys(handlers));
+
+export const subsidyProjection: Projection = {
+  name: 'subsidy',
+  tables: [
+    'roster_versions',
+    'roster_entries',
+    'roster_exits',
+    'roster_conflicts',
+    'subsidy_cycles',
+    'row_outcomes',
+    'entitlements',
+    'funding_requests',
+    'recoveries',
+    'reconciliation_breaks',
+  ],
+  async apply(db, events: readonly StoredEvent[]) {
+    for (const event of events) {
+      if (!SUBSIDY_TYPES.has(event.type)) continue;
+      const handler = handlers[event.type as SubsidyEvent['type']] as (db: Db, data: unknown) => Promise<void>;
+      await handler(db, event.data);
+    }
+  },
+};

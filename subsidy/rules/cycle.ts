@@ -1,0 +1,179 @@
+import type { IsoDate } from '../../platform/common/dates';
+import { compareRecordIds, computePerson } from './compute';
+import { classifyDuplicates, stayContent } from './duplicates';
+import type { ExplanationFact } from './explain';
+import type { Policy } from './policy';
+import { type RawRecord, validateRosterRow, validateStayRow } from './rows';
+import type { Payment, QuarantineReason, RosterEntry, RowOutcome, Stay } from './types';
+
+// Whole-cycle conveniences over computePerson, for tests, the CLI and the benchmark. The workflow's
+// activities do the same per batch of persons from the database.
+
+export interface CycleCounts {
+  rowsIn: number;
+  paid: number;
+  not_eligible: number;
+  excluded: number;
+  quarantined: number;
+}
+
+export interface CycleResult {
+  /** One per input stay, in input order. */
+  rows: RowOutcome[];
+  /** Ordered by jurisdiction, then id number, then kind (CONTRACT.md payments.csv). */
+  payments: Payment[];
+  counts: CycleCounts;
+}
+
+export function comparePayments(a: Payment, b: Payment): number {
+  if (a.jurisdiction !== b.jurisdiction) return a.jurisdiction < b.jurisdiction ? -1 : 1;
+  if (a.idNumber !== b.idNumber) return a.idNumber < b.idNumber ? -1 : 1;
+  return a.kind === b.kind ? 0 : a.kind < b.kind ? -1 : 1;
+}
+
+/**
+ * Computes a cycle over valid rows: groups stays by person (the first roster entry of an id number
+ * counts), runs computePerson for each, and counts outcomes.
+ */
+export function computeCycle(
+  roster: readonly RosterEntry[],
+  stays: readonly Stay[],
+  alreadyPaid: ReadonlyMap<string, readonly IsoDate[]>,
+  quarter: string,
+  policy: Policy,
+  options: { alreadyPaidRecordIds?: ReadonlySet<string> } = {},
+): CycleResult {
+  const people = new Map<string, RosterEntry>();
+  for (const entry of roster) if (!people.has(entry.idNumber)) people.set(entry.idNumber, entry);
+  const byPerson = new Map<string, number[]>();
+  stays.forEach((stay, i) => {
+    const list = byPerson.get(stay.idNumber);
+    if (list) list.push(i);
+    else byPerson.set(stay.idNumber, [i]);
+  });
+  const rows: RowOutcome[] = new Array(stays.length);
+  const payments: Payment[] = [];
+  for (const [idNumber, indices] of byPerson) {
+    const result = computePerson({
+      person: people.get(idNumber),
+      stays: indices.map((i) => stays[i]!),
+      alreadyPaidNights: alreadyPaid.get(idNumber) ?? [],
+      ...(options.alreadyPaidRecordIds ? { alreadyPaidRecordIds: options.alreadyPaidRecordIds } : {}),
+      quarter,
+      policy,
+    });
+    result.rows.forEach((row, k) => (rows[indices[k]!] = row));
+    payments.push(...result.payments);
+  }
+  payments.sort(comparePayments);
+  const counts: CycleCounts = { rowsIn: stays.length, paid: 0, not_eligible: 0, excluded: 0, quarantined: 0 };
+  for (const row of rows) counts[row.outcome]++;
+  return { rows, payments, counts };
+}
+
+/** A report line (CONTRACT.md report.csv) for any input row, quarantined ones included. */
+export interface ReportRow {
+  /** 1-based data line index within the input (the order rows were given). */
+  index: number;
+  recordId: string;
+  outcome: RowOutcome['outcome'] | 'quarantined';
+  reason: string | null;
+  nights: number;
+  amountFen: number;
+  explanation: ExplanationFact[];
+}
+
+export interface RecordsCycleResult {
+  report: ReportRow[];
+  payments: Payment[];
+  counts: CycleCounts;
+  rosterQuarantined: { index: number; reason: QuarantineReason | 'duplicate_person'; detail: string }[];
+}
+
+/**
+ * The whole pipeline in memory, from raw records: validate the roster and the extract, classify
+ * duplicates (duplicates.ts), compute the valid rows. Every extract row ends in exactly one outcome.
+ */
+export function computeCycleFromRecords(input: {
+  rosterRecords: readonly RawRecord[];
+  stayRecords: readonly RawRecord[];
+  today: IsoDate;
+  quarter: string;
+  policy: Policy;
+  alreadyPaid?: ReadonlyMap<string, readonly IsoDate[]>;
+}): RecordsCycleResult {
+  const roster: RosterEntry[] = [];
+  const seen = new Set<string>();
+  const rosterQuarantined: RecordsCycleResult['rosterQuarantined'] = [];
+  input.rosterRecords.forEach((raw, i) => {
+    const checked = validateRosterRow(raw, { today: input.today });
+    if (!checked.ok) rosterQuarantined.push({ index: i + 1, reason: checked.reason, detail: checked.detail });
+    else if (seen.has(checked.row.idNumber))
+      rosterQuarantined.push({
+        index: i + 1,
+        reason: 'duplicate_person',
+        detail: 'id_number: already on an earlier line of this roster',
+      });
+    else {
+      seen.add(checked.row.idNumber);
+      roster.push(checked.row);
+    }
+  });
+
+  const checked = input.stayRecords.map((raw) => validateStayRow(raw, { today: input.today }));
+  const duplicates = classifyDuplicates(
+    input.stayRecords.map((raw, i) => ({
+      recordId: raw.record_id ?? '',
+      content: stayContent(raw),
+      quarantined: !checked[i]!.ok,
+      line: i + 1,
+    })),
+  );
+  const report: (ReportRow | undefined)[] = new Array(checked.length);
+  const valid: Stay[] = [];
+  const validIndex: number[] = [];
+  checked.forEach((c, i) => {
+    const recordId = (input.stayRecords[i]!.record_id ?? '').trim();
+    const verdict = c.ok ? duplicates[i] : c;
+    if (verdict) {
+      report[i] = {
+        index: i + 1,
+        recordId,
+        outcome: 'quarantined',
+        reason: verdict.reason,
+        nights: 0,
+        amountFen: 0,
+        explanation: [{ kind: 'quarantined', reason: verdict.reason, detail: verdict.detail }],
+      };
+    } else if (c.ok) {
+      valid.push(c.row);
+      validIndex.push(i);
+    }
+  });
+  const computed = computeCycle(roster, valid, input.alreadyPaid ?? new Map(), input.quarter, input.policy);
+  computed.rows.forEach((row, k) => {
+    const i = validIndex[k]!;
+    report[i] = {
+      index: i + 1,
+      recordId: row.recordId,
+      outcome: row.outcome,
+      reason: row.reason,
+      nights: row.nights,
+      amountFen: row.amountFen,
+      explanation: row.explanation,
+    };
+  });
+  const counts: CycleCounts = { rowsIn: checked.length, paid: 0, not_eligible: 0, excluded: 0, quarantined: 0 };
+  for (const row of report) counts[row!.outcome]++;
+  return { report: report as ReportRow[], payments: computed.payments, counts, rosterQuarantined };
+}
+
+/** Bad input (DOMAIN.md §1): rows in = paid + not eligible + excluded + quarantined. */
+export function reconciles(counts: CycleCounts): boolean {
+  return counts.rowsIn === counts.paid + counts.not_eligible + counts.excluded + counts.quarantined;
+}
+
+/** Sorts record ids the way the rules do (compareRecordIds). */
+export function sortRecordIds(ids: readonly string[]): string[] {
+  return [...ids].sort(compareRecordIds);
+}

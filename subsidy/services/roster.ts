@@ -1,0 +1,275 @@
+import { readRecords } from '../adapters/files';
+import { storeUpload } from '../adapters/uploads';
+import { activityMetadata, type SubsidyDeps, subsidyEvent } from '../context';
+import { type RosterFacts, streams } from '../contracts/events';
+import { validateRosterRow } from '../rules';
+
+export type RosterKind = { kind: 'update' } | { kind: 'annual'; year: number };
+
+export interface RosterImport {
+  kind: 'update' | 'annual';
+  version: number;
+  fileHash: string;
+  entries: number;
+  changed: number;
+  quarantined: { line: number; reason: string; detail: string }[];
+  /** One person on two lines with different content: neither line taken (reason roster_conflict). */
+  conflicts: { personRef: string; lines: number[]; jurisdictions: string[] }[];
+  /** Annual roster: people of its jurisdictions missing from it, exiting on 1 January (not_in_annual_roster). */
+  annualExits: { personRef: string; jurisdiction: string; exitedOn: string }[];
+  /** False when this very file was already loaded (nothing changed). */
+  loaded: boolean;
+}
+
+const ENTRIES_PER_EVENT = 1_000;
+
+function sameFacts(a: RosterFacts, b: RosterFacts): boolean {
+  return (
+    a.jurisdiction === b.jurisdiction &&
+    a.category === b.category &&
+    a.gender === b.gender &&
+    a.birthDate === b.birthDate &&
+    a.femaleBirthDate === b.femaleBirthDate &&
+    a.enrolledOn === b.enrolledOn &&
+    a.exitedOn === b.exitedOn
+  );
+}
+
+type Secrets = { idNumber: string; name: string; bankCode: string; accountNo: string };
+
+/**
+ * Loads the county-confirmed roster (扶助对象名单, 第二条/第六条/第十一条) as a new roster version.
+ * Personal data goes to the vault; the roster's facts (category, dates, jurisdiction) become events
+ * under the person reference. Only entries that changed are recorded. An *update* leaves a person
+ * missing from the file as they were (an exit is explicit, with its date); an *annual* roster of a
+ * year is authoritative for every jurisdiction in it (第六条): an enrolled person of such a
+ * jurisdiction who is missing from it exits on 1 January of that year (not_in_annual_roster).
+ * One person on two lines with different content is a conflict: neither line is taken. An identical
+ * repeat is one line. The same file twice is one version.
+ */
+export async function importRoster(
+  deps: SubsidyDeps,
+  source: string,
+  actor: string,
+  kind: RosterKind = { kind: 'update' },
+): Promise<RosterImport> {
+  const upload = await storeUpload(deps, source);
+  const known = await deps.db
+    .selectFrom('roster_versions')
+    .selectAll()
+    .where('file_hash', '=', upload.hash)
+    .executeTakeFirst();
+  if (known) {
+    return {
+      kind: kind.kind,
+      version: known.version,
+      fileHash: upload.hash,
+      entries: known.entries,
+      changed: known.changed,
+      quarantined: [],
+      conflicts: [],
+      annualExits: [],
+      loaded: false,
+    };
+  }
+
+  const facts = new Map<string, RosterFacts>();
+  const secretsOf = new Map<string, Secrets>();
+  const linesOf = new Map<string, number[]>();
+  const conflicted = new Map<string, Set<string>>(); // personRef → jurisdictions of its lines
+  const jurisdictions = new Set<string>();
+  const quarantined: RosterImport['quarantined'] = [];
+  for await (const { line, record } of readRecords(source, upload.kind, 'roster')) {
+    const checked = validateRosterRow(record);
+    if (!checked.ok) {
+      quarantined.push({ line, reason: checked.reason, detail: checked.detail });
+      continue;
+    }
+    const row = checked.row;
+    jurisdictions.add(row.jurisdiction);
+    const personRef = deps.vault.personRef(row.idNumber);
+    const entry: RosterFacts = {
+      personRef,
+      jurisdiction: row.jurisdiction,
+      category: row.category,
+      gender: row.gender,
+      birthDate: row.birthDate,
+      femaleBirthDate: row.femaleBirthDate,
+      enrolledOn: row.enrolledOn,
+      exitedOn: row.exitedOn,
+    };
+    const secrets: Secrets = {
+      idNumber: row.idNumber,
+      name: row.name,
+      bankCode: row.bankCode,
+      accountNo: row.accountNo,
+    };
+    const first = facts.get(personRef);
+    linesOf.set(personRef, [...(linesOf.get(personRef) ?? []), line]);
+    if (conflicted.has(personRef)) {
+      conflicted.get(personRef)!.add(row.jurisdiction);
+      continue;
+    }
+    if (first) {
+      const same = sameFacts(first, entry) && JSON.stringify(secretsOf.get(personRef)) === JSON.stringify(secrets);
+      if (same) {
+        linesOf.get(personRef)!.pop(); // an identical repeat is one line
+        continue;
+      }
+      conflicted.set(personRef, new Set([first.jurisdiction, row.jurisdiction]));
+      facts.delete(personRef);
+      secretsOf.delete(personRef);
+      continue;
+    }
+    facts.set(personRef, entry);
+    secretsOf.set(personRef, secrets);
+  }
+  const secretRows = [...secretsOf].map(([personRef, secrets]) => ({ personRef, secrets }));
+  for (let i = 0; i < secretRows.length; i += 5_000) await deps.vault.putMany(secretRows.slice(i, i + 5_000));
+  const conflicts = [...conflicted].map(([personRef, js]) => ({
+    personRef,
+    lines: linesOf.get(personRef)!,
+    jurisdictions: [...js].sort(),
+  }));
+  const current = await deps.db
+    .selectFrom('roster_entries')
+    .selectAll()
+    .where('valid_to_version', 'is', null)
+    .execute();
+  const before = new Map(
+    current.map((r) => [
+      r.person_ref,
+      {
+        personRef: r.person_ref,
+        jurisdiction: r.jurisdiction,
+        category: r.category,
+        gender: r.gender,
+        birthDate: r.birth_date,
+        femaleBirthDate: r.female_birth_date,
+        enrolledOn: r.enrolled_on,
+        exitedOn: r.exited_on,
+      } satisfies RosterFacts,
+    ]),
+  );
+  // A person whose earlier conflict this file resolves is recorded again, so the conflict closes.
+  const openConflicts = new Set(
+    (
+      await deps.db.selectFrom('roster_conflicts').select('person_ref').where('resolved_version', 'is', null).execute()
+    ).map((r) => r.person_ref),
+  );
+  const changed = [...facts.values()].filter((f) => {
+    const old = before.get(f.personRef);
+    return !old || !sameFacts(old, f) || openConflicts.has(f.personRef);
+  });
+  const annualExits: RosterImport['annualExits'] = [];
+  if (kind.kind === 'annual') {
+    const newYear = `${kind.year}-01-01`;
+    for (const old of before.values()) {
+      // Enrolled on 1 January, of a jurisdiction in this roster, and missing from it (conflicts are not missing: they are in it, undecided).
+      if (!jurisdictions.has(old.jurisdiction) || facts.has(old.personRef) || conflicted.has(old.personRef)) continue;
+      if (old.enrolledOn > newYear || (old.exitedOn !== null && old.exitedOn <= newYear)) continue;
+      changed.push({ ...old, exitedOn: newYear });
+      annualExits.push({ personRef: old.personRef, jurisdiction: old.jurisdiction, exitedOn: newYear });
+    }
+  }
+
+  const streamVersion = await deps.store.version(streams.roster);
+  const latest = await deps.db
+    .selectFrom('roster_versions')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .executeTakeFirst();
+  const version = Number(latest?.v ?? 0) + 1;
+  const events = [
+    subsidyEvent(
+      'RosterVersionLoaded',
+      {
+        version,
+        fileHash: upload.hash,
+        entries: facts.size,
+        changed: changed.length,
+        quarantined: quarantined.length,
+        loadedAt: new Date().toISOString(),
+        kind: kind.kind,
+        ...(kind.kind === 'annual' ? { year: kind.year } : {}),
+      },
+      'roster',
+      upload.hash,
+    ),
+  ];
+  for (let i = 0; i < changed.length; i += ENTRIES_PER_EVENT) {
+    events.push(
+      subsidyEvent(
+        'RosterEntriesRecorded',
+        { version, entries: changed.slice(i, i + ENTRIES_PER_EVENT) },
+        'roster',
+        upload.hash,
+        i,
+      ),
+    );
+  }
+  for (let i = 0; i < annualExits.length; i += ENTRIES_PER_EVENT) {
+    events.push(
+      subsidyEvent(
+        'AnnualRosterExitsRecorded',
+        {
+          version,
+          year: kind.kind === 'annual' ? kind.year : 0,
+          jurisdictions: [...jurisdictions].sort(),
+          exits: annualExits
+            .slice(i, i + ENTRIES_PER_EVENT)
+            .map((e) => ({ ...e, reason: 'not_in_annual_roster' as const })),
+        },
+        'roster-exits',
+        upload.hash,
+        i,
+      ),
+    );
+  }
+  for (let i = 0; i < conflicts.length; i += ENTRIES_PER_EVENT) {
+    events.push(
+      subsidyEvent(
+        'RosterConflictsRecorded',
+        { version, conflicts: conflicts.slice(i, i + ENTRIES_PER_EVENT) },
+        'roster-conflicts',
+        upload.hash,
+        i,
+      ),
+    );
+  }
+  // Expected version: two imports racing cannot both become version N.
+  const appended = await deps.store.append(streams.roster, events, {
+    expectedVersion: streamVersion,
+    metadata: { ...activityMetadata(actor) },
+  });
+  if (!appended.appended) {
+    // Another command loaded the same file meanwhile (the append is idempotent by event id): report
+    // the version it recorded, not the one computed here, which does not exist.
+    const stored = await deps.db
+      .selectFrom('roster_versions')
+      .selectAll()
+      .where('file_hash', '=', upload.hash)
+      .executeTakeFirstOrThrow();
+    return {
+      kind: kind.kind,
+      version: stored.version,
+      fileHash: upload.hash,
+      entries: stored.entries,
+      changed: stored.changed,
+      quarantined,
+      conflicts,
+      annualExits,
+      loaded: false,
+    };
+  }
+  return {
+    kind: kind.kind,
+    version,
+    fileHash: upload.hash,
+    entries: facts.size,
+    changed: changed.length,
+    quarantined,
+    conflicts,
+    annualExits,
+    loaded: true,
+  };
+}
