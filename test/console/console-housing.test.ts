@@ -5,6 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertUser } from '../../app/api/console/users';
 import { type ListingOutcome, listingWorkflowId } from '../../housing/contracts/definitions';
+import { idFor } from '../domain/fixtures';
 import { call, createHousingWorld, eventually, type HousingWorld } from '../housing/world';
 
 // The housing task force's board in a real browser: the appraiser files the survey, one member makes
@@ -65,7 +66,7 @@ beforeAll(async () => {
     askingFen: 80_000_000,
     certificates: ['property_certificate'],
     documents: ['doc://deed/1'],
-    seller: { idNumber: '411002197001010011', name: '业主1', bankCode: 'ICBC', accountNo: '6222020200001230001' },
+    seller: { idNumber: idFor('1970-01-01', 11), name: '业主1', bankCode: 'ICBC', accountNo: '6222020200001230001' },
   });
   expect(registered.status).toBe(201);
   listingId = registered.body.listingId;
