@@ -105,7 +105,10 @@ async function waitForCycle(
   handle: WorkflowHandle<typeof subsidyCycleWorkflow>,
   extract: { hash: string; file: string },
 ): Promise<CycleSummary> {
-  const result = handle.result().then(
+  // The result's long poll is cancelled before this command gives up on it: a call left pending on a
+  // connection that is then closed surfaces as an uncaught 'Channel has been shut down'.
+  const abandon = new AbortController();
+  const result = handle.client.withAbortSignal(abandon.signal, () => handle.result()).then(
     (summary) => ({ summary }),
     (error: unknown) => ({ error }),
   );
@@ -115,6 +118,8 @@ async function waitForCycle(
     if (outcome) throw outcome.error;
     const now = await handle.query(cycleProgressQuery).catch(() => undefined);
     if (now?.stage === 'extract_rejected' && now.rejection?.extractHash === extract.hash) {
+      abandon.abort();
+      await result;
       throw new CliError(
         `${extract.file}: ${now.rejection.reason} — nothing paid; cycle ${handle.workflowId} waits for a corrected file (run this command again with it)`,
       );
