@@ -108,10 +108,12 @@ async function waitForCycle(
   // The result's long poll is cancelled before this command gives up on it: a call left pending on a
   // connection that is then closed surfaces as an uncaught 'Channel has been shut down'.
   const abandon = new AbortController();
-  const result = handle.client.withAbortSignal(abandon.signal, () => handle.result()).then(
-    (summary) => ({ summary }),
-    (error: unknown) => ({ error }),
-  );
+  const result = handle.client
+    .withAbortSignal(abandon.signal, () => handle.result())
+    .then(
+      (summary) => ({ summary }),
+      (error: unknown) => ({ error }),
+    );
   for (;;) {
     const outcome = await Promise.race([result, delay(1_000).then(() => undefined)]);
     if (outcome && 'summary' in outcome) return outcome.summary;
