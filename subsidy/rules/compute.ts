@@ -120,7 +120,12 @@ function notEligible(recordId: string, reason: NotEligibleReason, fact: Explanat
  * the paid row says so, so the reviewer checks it before approving. Nothing about the money changes.
  */
 function noteOverlappingExclusions(stays: readonly Stay[], adm: number[], dis: number[], rows: RowOutcome[]): void {
-  const excluded = stays.map((s, j) => j).filter((j) => stays[j]!.exclusion);
+  // In the order of the overlap rule (earliest admission, then lowest record id), never the input's:
+  // the same rows must explain themselves the same way however the bureau sorted its file.
+  const excluded = stays
+    .map((_, j) => j)
+    .filter((j) => stays[j]!.exclusion)
+    .sort((x, y) => adm[x]! - adm[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId));
   if (excluded.length === 0) return;
   rows.forEach((row, i) => {
     if (row.outcome !== 'paid') return;
