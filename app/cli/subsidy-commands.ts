@@ -148,6 +148,13 @@ function printSummary(summary: CycleSummary): void {
       ? 'reconciliation balanced: approved = instructed = settled + held'
       : 'reconciliation NOT balanced',
   );
+  // The bank has the last word: its statement, payment by payment, against our books.
+  if (summary.bank) {
+    const b = summary.bank;
+    console.log(
+      `bank statement: ${b.entries} payments booked, ${formatYuan(b.bankSettledFen)} yuan; our books ${formatYuan(b.booksSettledFen)} yuan; ${b.openBreaks} open break(s)${b.openBreaks > 0 ? ' — see npm run cli -- audit reconcile' : ''}`,
+    );
+  }
 }
 
 export function registerSubsidyCommands(program: Command): void {
