@@ -247,16 +247,9 @@ export class PaymentLedger {
 
   /** The payment under a key, as the payer may see it; undefined when the bank never accepted one. */
   status(key: string): PaymentView | undefined {
-    const e = this.entries.get(key);
-    if (!e || e.status === 'rejected') return undefined;
-    return {
-      idempotencyKey: e.key,
-      paymentId: e.paymentId,
-      status: e.status,
-      ...(e.reason !== undefined ? { reason: e.reason } : {}),
-      amountFen: e.amountFen,
-      ...(e.settledAt !== undefined ? { settledAt: e.settledAt } : {}),
-    };
+    // A refusal at submission is no payment: the payer learns of it through an inquiry.
+    const found = this.inquire(key);
+    return found?.status === 'rejected' ? undefined : (found as PaymentView | undefined);
   }
 
   /** Inquiry: the status of the instruction under a key, a refusal at submission included; undefined if never received. */

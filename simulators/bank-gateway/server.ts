@@ -174,7 +174,12 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
     return reply;
   });
 
-  app.post('/v1/payments/query', async (request, reply) => {
+  /** Looks every key up with `find`: the known ones, and the keys it does not know. */
+  async function lookUp(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    find: (key: string) => object | undefined,
+  ): Promise<FastifyReply> {
     const parsed = querySchema.safeParse(request.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
     const effect = await faultBefore(request, reply, 'query');
@@ -182,31 +187,19 @@ export async function startBankGateway(options: BankGatewayOptions): Promise<Ban
     const payments = [];
     const missing = [];
     for (const key of parsed.data.idempotencyKeys) {
-      const status = ledger.status(key);
+      const status = find(key);
       if (status) payments.push(status);
       else missing.push(key);
     }
     await answer(request, reply, effect, { payments, missing });
     return reply;
-  });
+  }
+
+  app.post('/v1/payments/query', (request, reply) => lookUp(request, reply, (key) => ledger.status(key)));
 
   // Inquiry (a status report, as ISO 20022 pain.002 gives): every key the bank received, refusals
   // included, and the keys it never received — what a payer needs to decide whether to send again.
-  app.post('/v1/payments/inquiry', async (request, reply) => {
-    const parsed = querySchema.safeParse(request.body);
-    if (!parsed.success) return badRequest(reply, parsed.error);
-    const effect = await faultBefore(request, reply, 'query');
-    if (effect === 'answered') return reply;
-    const payments = [];
-    const missing = [];
-    for (const key of parsed.data.idempotencyKeys) {
-      const status = ledger.inquire(key);
-      if (status) payments.push(status);
-      else missing.push(key);
-    }
-    await answer(request, reply, effect, { payments, missing });
-    return reply;
-  });
+  app.post('/v1/payments/inquiry', (request, reply) => lookUp(request, reply, (key) => ledger.inquire(key)));
 
   // The payer account's statement (camt.053-like): what the bank actually booked, by value date.
   app.get('/v1/statements', async (request, reply) => {

@@ -67,7 +67,9 @@ export async function compareWithStatement(
   const byPayment = new Map<string, StatementEntry[]>();
   for (const entry of statement) {
     const paymentId = paymentIdOfKey(entry.endToEndId)?.paymentId ?? entry.endToEndId;
-    byPayment.set(paymentId, [...(byPayment.get(paymentId) ?? []), entry]);
+    const entries = byPayment.get(paymentId);
+    if (entries) entries.push(entry);
+    else byPayment.set(paymentId, [entry]);
   }
   const books = await db
     .selectFrom('entitlements')
@@ -151,7 +153,11 @@ export async function reconcileWithBank(deps: SubsidyDeps, input: { cycleId: str
   const found = await compareWithStatement(deps.db, deps.bank, input.cycleId, today);
   heartbeat({ entries: found.entries });
   const byJurisdiction = new Map<string, StatementComparison['toBook']>();
-  for (const b of found.toBook) byJurisdiction.set(b.jurisdiction, [...(byJurisdiction.get(b.jurisdiction) ?? []), b]);
+  for (const b of found.toBook) {
+    const items = byJurisdiction.get(b.jurisdiction);
+    if (items) items.push(b);
+    else byJurisdiction.set(b.jurisdiction, [b]);
+  }
   for (const [jurisdiction, items] of byJurisdiction) {
     await deps.store.append(
       streams.payments(input.cycleId, jurisdiction),

@@ -80,7 +80,7 @@ async function recordOutcomes(
 }
 
 /** Sorts the bank's answer to an inquiry about one attempt into what our books record. */
-function classifyInquiry(outcomes: Outcomes, paymentId: string, status: InquiryStatus): void {
+function classifyInquiry(outcomes: Outcomes, paymentId: string, attempt: number, status: InquiryStatus): void {
   switch (status.status) {
     case 'pending':
       outcomes.accepted.push({ paymentId, bankPaymentId: status.paymentId });
@@ -93,7 +93,7 @@ function classifyInquiry(outcomes: Outcomes, paymentId: string, status: InquiryS
       return;
     case 'rejected':
       if (DEFINITE_REFUSALS.has(status.reason ?? '')) outcomes.held.push({ paymentId, reason: status.reason! });
-      else outcomes.inDoubt.push({ paymentId, attempt: 0, reason: status.reason ?? 'rejected_without_reason' });
+      else outcomes.inDoubt.push({ paymentId, attempt, reason: status.reason ?? 'rejected_without_reason' });
       return;
   }
 }
@@ -127,9 +127,8 @@ async function resolveWithBank(
     const byKey = new Map(inquiry.payments.map((p) => [p.idempotencyKey, p]));
     for (const c of chunk) {
       const status = byKey.get(keyOf(c.payment_id));
-      if (status) classifyInquiry(outcomes, c.payment_id, status);
+      if (status) classifyInquiry(outcomes, c.payment_id, c.attempt, status);
     }
-    for (const d of outcomes.inDoubt) d.attempt = attemptOf.get(d.paymentId)!;
     await recordOutcomes(deps, stream, cycleId, keyOf, outcomes, ':inquiry');
 
     // 2. Send what the bank never received, exactly as frozen (legacy attempts are frozen now, once).
