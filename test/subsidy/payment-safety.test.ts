@@ -305,6 +305,9 @@ describe('payment safety drill: the bank answers late while the roster changes',
     expect(open.body.breaks).toEqual([
       expect.objectContaining({ payment_id: victim.payment_id, kind: 'settled_twice', status: 'open' }),
     ]);
+    // The console's needs-attention list counts it for finance.
+    const { bankAttention } = await import('../../app/api/console/data');
+    expect(await bankAttention({ db: drill.world.deps.db } as never, quarter)).toEqual({ inDoubt: 0, openBreaks: 1 });
     const resolved = await drill.call(
       'POST',
       `/subsidy/reconciliation-breaks/${open.body.breaks[0].break_id}/resolve`,

@@ -249,3 +249,24 @@ export async function housingBoard(deps: ApiDeps) {
     listings: listings.map((l) => ({ ...l, asking_fen: Number(l.asking_fen) })),
   }));
 }
+
+/** Payments the bank has not answered definitely, and breaks against its statement still open, of a cycle. */
+export async function bankAttention(deps: ApiDeps, quarter: string, jurisdiction?: string) {
+  const cycleId = cycleIdFor(quarter);
+  let doubt = deps.db
+    .selectFrom('entitlements')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('cycle_id', '=', cycleId)
+    .where('payment_status', '=', 'in_doubt');
+  let breaks = deps.db
+    .selectFrom('reconciliation_breaks')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('cycle_id', '=', cycleId)
+    .where('status', '=', 'open');
+  if (jurisdiction) {
+    doubt = doubt.where('jurisdiction', '=', jurisdiction);
+    breaks = breaks.where('jurisdiction', '=', jurisdiction);
+  }
+  const [d, b] = await Promise.all([doubt.executeTakeFirstOrThrow(), breaks.executeTakeFirstOrThrow()]);
+  return { inDoubt: Number(d.n), openBreaks: Number(b.n) };
+}

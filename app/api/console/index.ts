@@ -357,20 +357,34 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
             text: `${held.length} ${tr.t('heldAttention')}`,
             href: `/console/finance?quarter=${quarter}#held`,
           });
+        // The bank is the authority: what it has not confirmed, and where its statement and our books differ.
+        if (['finance', 'city_health_commission', 'administrator'].includes(actor.role)) {
+          const bank = await data.bankAttention(deps, quarter, scope);
+          if (bank.inDoubt > 0)
+            attention.push({
+              text: `${quarter} ${bank.inDoubt} ${tr.t('inDoubtAttention')}`,
+              href: `/console/finance?quarter=${quarter}`,
+            });
+          if (bank.openBreaks > 0)
+            attention.push({
+              text: `${quarter} ${bank.openBreaks} ${tr.t('breaksAttention')}`,
+              href: `/console/finance?quarter=${quarter}`,
+            });
+        }
       }
       if (['city_health_commission', 'administrator'].includes(actor.role)) {
         // A cycle waiting for its extract has no row in the query tables yet: ask Temporal which cycles run.
         for (const cycle of await runningCycles()) {
-          if (cycle.stage === 'extract')
+          if (cycle.stage === 'extract' || cycle.stage === 'extract_rejected')
             attention.push({
-              text: `${cycle.quarter} ${tr.t('extractWaiting')}`,
+              text: `${cycle.quarter} ${tr.t(cycle.stage === 'extract' ? 'extractWaiting' : 'extractRejected')}`,
               href: `/console/city?quarter=${cycle.quarter}`,
             });
         }
       }
       if (['housing_task_force', 'administrator'].includes(actor.role)) {
         const waiting = (await data.housingBoard(deps))
-          .filter((s) => s.stage === 'awaiting_decision' || s.stage === 'approval')
+          .filter((s) => s.stage === 'awaiting_decision' || s.stage === 'approval' || s.stage === 'payment_held')
           .reduce((n, s) => n + s.listings.length, 0);
         if (waiting > 0) attention.push({ text: `${waiting} ${tr.t('listingsWaiting')}`, href: '/console/housing' });
       }
