@@ -190,6 +190,12 @@ export async function stopOrphanedBackends(dataDir: string, log: (line: string) 
 }
 
 /** Starts the postmaster in its own session (Ctrl-C in the terminal does not reach it: we stop it in order). */
+/**
+ * Settings for bulk work (a cycle writes millions of rows in minutes): buffers beyond the 128 MB
+ * default, and WAL room so a large cycle is not interrupted by a checkpoint every gigabyte.
+ */
+const SERVER_SETTINGS = ['shared_buffers=512MB', 'max_wal_size=8GB', 'checkpoint_timeout=15min', 'work_mem=32MB'];
+
 async function startPostmaster(config: Config, log: (line: string) => void): Promise<number> {
   const paths = dataPaths(config);
   const logFile = path.join(paths.logs, 'postgres.log');
@@ -208,6 +214,7 @@ async function startPostmaster(config: Config, log: (line: string) => void): Pro
       'listen_addresses=127.0.0.1',
       '-c',
       'max_connections=200',
+      ...SERVER_SETTINGS.flatMap((setting) => ['-c', setting]),
     ],
     { detached: true, stdio: ['ignore', fd, fd], ...(user ?? {}), env: { ...process.env, LC_MESSAGES: 'C' } },
   );

@@ -143,14 +143,30 @@ export class EventStore {
       return row;
     });
 
+    // Only the positions come back: the rest is what was just written (a large event is not read back).
     const stored: StoredEvent[] = [];
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const inserted = await trx
         .insertInto('events')
         .values(rows.slice(i, i + INSERT_CHUNK))
-        .returningAll()
+        .returning(['position', 'event_id'])
         .execute();
-      stored.push(...inserted.map(toStoredEvent));
+      const positions = new Map(inserted.map((row) => [row.event_id, String(row.position)]));
+      rows.slice(i, i + INSERT_CHUNK).forEach((written, k) => {
+        const event = events[i + k]!;
+        stored.push({
+          position: positions.get(event.eventId)!,
+          eventId: event.eventId,
+          streamId,
+          streamVersion: written.stream_version,
+          type: event.type,
+          data: event.data,
+          metadata,
+          recordedAt,
+          prevHash: written.prev_hash,
+          hash: written.hash,
+        });
+      });
     }
     for (const projection of this.projections) await projection.apply(trx, stored);
     return { appended: true, version: current + events.length, events: stored };

@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import type { NewEvent } from '../../platform/eventstore';
 import { activityMetadata, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
 import type { Actor, RunKind } from '../contracts/definitions';
@@ -110,10 +111,21 @@ function toStay(row: ExtractRow): Stay {
   };
 }
 
+/** Persons by reference, or every person in a range of references (a batch of the extract in person order). */
+type PersonScope = { refs: string[] } | { from: string; to: string };
+
+/** The condition "this column's person is in scope", for the batch queries. */
+function personIn(column: string, scope: PersonScope): RawBuilder<boolean> {
+  const ref = sql.ref(column);
+  return 'refs' in scope
+    ? sql<boolean>`${ref} = any(${scope.refs}::text[])`
+    : sql<boolean>`${ref} between ${scope.from} and ${scope.to}`;
+}
+
 /** Loads what the rules need for a set of persons: their roster facts (at the frozen version) and nights already reserved by other cycles. */
 async function loadPersons(
   deps: SubsidyDeps,
-  personRefs: string[],
+  scope: PersonScope,
   rosterVersion: number,
   excludeCycleId: string | null,
 ) {
@@ -129,25 +141,29 @@ async function loadPersons(
       'enrolled_on',
       'exited_on',
     ])
-    .where('person_ref', 'in', personRefs)
     .where('valid_from_version', '<=', rosterVersion)
     .where((eb) => eb.or([eb('valid_to_version', 'is', null), eb('valid_to_version', '>', rosterVersion)]))
+    .where(personIn('person_ref', scope))
     .execute();
   let reservedQuery = deps.db
     .selectFrom('entitlements')
     .select(['person_ref', 'night_dates'])
-    .where('person_ref', 'in', personRefs)
-    .where('review_status', 'in', ['pending', 'approved']);
+    .where('review_status', 'in', ['pending', 'approved'])
+    .where(personIn('person_ref', scope));
   if (excludeCycleId) reservedQuery = reservedQuery.where('cycle_id', '<>', excludeCycleId);
   const reserved = await reservedQuery.execute();
   const nights = new Map<string, string[]>();
-  for (const r of reserved) nights.set(r.person_ref, [...(nights.get(r.person_ref) ?? []), ...r.night_dates]);
+  for (const r of reserved) {
+    const list = nights.get(r.person_ref);
+    if (list) list.push(...r.night_dates);
+    else nights.set(r.person_ref, [...r.night_dates]);
+  }
   const conflicts = await deps.db
     .selectFrom('roster_conflicts')
     .select('person_ref')
-    .where('person_ref', 'in', personRefs)
     .where('version', '<=', rosterVersion)
     .where((eb) => eb.or([eb('resolved_version', 'is', null), eb('resolved_version', '>', rosterVersion)]))
+    .where(personIn('person_ref', scope))
     .execute();
   return {
     roster: new Map(roster.map((r) => [r.person_ref, toRosterEntry(r)])),
@@ -171,10 +187,10 @@ interface PaidRecord {
 /** Records of these persons paid (approved) by other cycles, with the content they were paid on. */
 async function loadPaidRecords(
   deps: SubsidyDeps,
-  personRefs: string[],
+  scope: PersonScope,
   cycleId: string,
 ): Promise<Map<string, PaidRecord[]>> {
-  const rows = await deps.db
+  const query = deps.db
     .selectFrom('row_outcomes as ro')
     .innerJoin('subsidy_cycles as c', 'c.cycle_id', 'ro.cycle_id')
     .innerJoin('extract_rows as er', (join) =>
@@ -191,12 +207,12 @@ async function loadPaidRecords(
       'e.category',
       'e.night_dates',
     ])
-    .where('ro.person_ref', 'in', personRefs)
     .where('ro.outcome', '=', 'paid')
     .where('ro.cycle_id', '<>', cycleId)
     .where('ro.line_no', '>', 0)
     .where('e.review_status', '=', 'approved')
-    .execute();
+    .where(personIn('ro.person_ref', scope));
+  const rows = await query.execute();
   const out = new Map<string, PaidRecord[]>();
   for (const r of rows) {
     const last = r.admission_date === r.discharge_date ? r.discharge_date! : addDaysIso(r.discharge_date!, -1);
@@ -210,7 +226,9 @@ async function loadPaidRecords(
       category: r.category,
       paidNights: r.night_dates.filter((n) => n >= r.admission_date! && n <= last),
     };
-    out.set(record.personRef, [...(out.get(record.personRef) ?? []), record]);
+    const list = out.get(record.personRef);
+    if (list) list.push(record);
+    else out.set(record.personRef, [record]);
   }
   return out;
 }
@@ -372,6 +390,35 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
   }
 }
 
+/** Extract rows per batch (whole persons: a batch ends at a person boundary). */
+const ROWS_PER_BATCH = 20_000;
+
+/**
+ * The next batch of valid rows in person order after `after`, cut at a person boundary. Keyset
+ * paging on (extract_hash, person_ref) reads each row once, whatever the size of the extract.
+ */
+async function readPersonRows(deps: SubsidyDeps, extractHash: string, after: string): Promise<ExtractRow[]> {
+  const select = () =>
+    deps.db
+      .selectFrom('extract_rows')
+      .select(['line_no', 'record_id', 'person_ref', 'hospital', 'admission_date', 'discharge_date', 'exclusion'])
+      .where('extract_hash', '=', extractHash)
+      .where('quarantine_reason', 'is', null);
+  const rows = await select()
+    .where('person_ref', '>', after)
+    .orderBy('person_ref')
+    .orderBy('line_no')
+    .limit(ROWS_PER_BATCH)
+    .execute();
+  if (rows.length < ROWS_PER_BATCH) return rows;
+  // The last person may go on past the limit: drop them here (the next batch starts with them),
+  // unless they are the only one, whose rows are then read whole.
+  const last = rows[rows.length - 1]!.person_ref;
+  const whole = rows.filter((r) => r.person_ref !== last);
+  if (whole.length > 0) return whole;
+  return select().where('person_ref', '=', last).orderBy('line_no').execute();
+}
+
 /** Where a compute attempt stands after a committed batch: a retry resumes after `after`. */
 interface ComputeCheckpoint {
   batch: number;
@@ -417,7 +464,7 @@ async function computeBatches(
   const quarantinedRefs = [...new Set(quarantined.flatMap((r) => (r.person_ref ? [r.person_ref] : [])))];
   const quarantinedJurisdiction = new Map<string, string>();
   for (const refs of chunk(quarantinedRefs, PERSONS_PER_BATCH)) {
-    for (const [ref, entry] of (await loadPersons(deps, refs, rosterVersion, input.cycleId)).roster)
+    for (const [ref, entry] of (await loadPersons(deps, { refs }, rosterVersion, input.cycleId)).roster)
       quarantinedJurisdiction.set(ref, entry.jurisdiction);
   }
   const quarantineEvents: NewEvent[] = chunk(quarantined, ROWS_PER_EVENT).map((rows, i) =>
@@ -465,33 +512,19 @@ async function computeBatches(
     for (const [j, seq] of resumed.seqs) seqs.set(j, seq);
     recoveries = resumed.recoveries ?? 0;
   }
+  // Batches of whole persons, read in person order; each batch's append runs while the next one is
+  // read and computed (the database works while this process computes), and its checkpoint is
+  // reported only once it has committed.
+  let pending: Promise<void> = Promise.resolve();
   for (let batch = first; ; batch++) {
-    const persons = (
-      await deps.db
-        .selectFrom('extract_rows')
-        .select('person_ref')
-        .distinct()
-        .where('extract_hash', '=', input.extractHash)
-        .where('quarantine_reason', 'is', null)
-        .where('person_ref', '>', after)
-        .orderBy('person_ref')
-        .limit(PERSONS_PER_BATCH)
-        .execute()
-    ).map((r) => r.person_ref!);
-    if (persons.length === 0) break;
-    after = persons[persons.length - 1]!;
-
-    const rows = await deps.db
-      .selectFrom('extract_rows')
-      .select(['line_no', 'record_id', 'person_ref', 'hospital', 'admission_date', 'discharge_date', 'exclusion'])
-      .where('extract_hash', '=', input.extractHash)
-      .where('quarantine_reason', 'is', null)
-      .where('person_ref', 'in', persons)
-      .orderBy('person_ref')
-      .orderBy('line_no')
-      .execute();
-    const { roster, nights, conflicts } = await loadPersons(deps, persons, rosterVersion, input.cycleId);
-    const paidRecords = await loadPaidRecords(deps, persons, input.cycleId);
+    const rows = await readPersonRows(deps, input.extractHash, after);
+    if (rows.length === 0) break;
+    const scope = { from: rows[0]!.person_ref!, to: rows[rows.length - 1]!.person_ref! };
+    after = scope.to;
+    const [{ roster, nights, conflicts }, paidRecords] = await Promise.all([
+      loadPersons(deps, scope, rosterVersion, input.cycleId),
+      loadPaidRecords(deps, scope, input.cycleId),
+    ]);
 
     const outcomes: RowOutcomeRecord[] = [];
     const items: EntitlementRecord[] = [];
@@ -524,8 +557,8 @@ async function computeBatches(
           recoveryId: `recovery:${input.cycleId}:${r.record.paymentId}:${r.record.recordId}`,
         });
       }
-      outcomes.push(...evaluated.outcomes);
-      items.push(...evaluated.items);
+      for (const outcome of evaluated.outcomes) outcomes.push(outcome);
+      for (const item of evaluated.items) items.push(item);
       start = end;
     }
     for (const o of outcomes) counts[o.outcome]++;
@@ -571,16 +604,19 @@ async function computeBatches(
       ),
     ];
     recoveries += corrected.length;
-    await deps.store.append(stream, events, { metadata });
-    run.checkpoint({
+    const checkpoint: ComputeCheckpoint = {
       batch,
       after,
       counts: { ...counts },
       totals: [...totals].map(([j, t]) => [j, { ...t }]),
       seqs: [...seqs],
       recoveries,
-    });
+    };
+    await pending;
+    pending = deps.store.append(stream, events, { metadata }).then(() => run.checkpoint(checkpoint));
+    pending.catch(() => {}); // a failure surfaces at the next await of `pending`, not as an unhandled rejection
   }
+  await pending;
 
   const jurisdictions = [...totals.entries()]
     .map(([jurisdiction, t]) => ({ jurisdiction, items: t.items, amountFen: t.amountFen }))
@@ -633,7 +669,7 @@ export async function computeSelfApplication(
     .select(['roster_version', 'quarter'])
     .where('cycle_id', '=', input.cycleId)
     .executeTakeFirstOrThrow();
-  const { roster, nights, conflicts } = await loadPersons(deps, [row.person_ref], cycle.roster_version, null);
+  const { roster, nights, conflicts } = await loadPersons(deps, { refs: [row.person_ref] }, cycle.roster_version, null);
   const person = roster.get(row.person_ref);
   if (person && person.jurisdiction !== input.jurisdiction) {
     throw new Error(`the applicant belongs to ${person.jurisdiction}, not ${input.jurisdiction}`);

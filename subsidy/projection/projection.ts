@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../platform/db/schema';
 import type { Projection, StoredEvent } from '../../platform/eventstore';
-import type { EntitlementRecord, SubsidyEvent } from '../contracts/events';
+import type { EntitlementRecord, RowOutcomeRecord, SubsidyEvent } from '../contracts/events';
 
 type Db = Kysely<Database>;
 type Handlers = {
@@ -90,29 +90,10 @@ const handlers: Handlers = {
   },
   ExtractIngested: async () => {},
   RowOutcomesRecorded: async (db, d) => {
-    await inChunks(d.rows, (rows) =>
-      db
-        .insertInto('row_outcomes')
-        .values(
-          rows.map((r) => ({
-            cycle_id: d.cycleId,
-            line_no: r.lineNo,
-            record_id: r.recordId,
-            person_ref: r.personRef,
-            jurisdiction: r.jurisdiction,
-            outcome: r.outcome,
-            reason: r.reason,
-            nights: r.nights,
-            amount_fen: r.amountFen,
-            payment_id: r.paymentId,
-            explanation: JSON.stringify(r.explanation),
-          })),
-        )
-        .execute(),
-    );
+    await insertRowOutcomes(db, d.cycleId, d.rows);
   },
   EntitlementsComputed: async (db, d) => {
-    await inChunks(d.items, (items) => insertEntitlements(db, d.cycleId, items));
+    await insertEntitlements(db, d.cycleId, d.items);
   },
   CycleComputed: async (db, d) => {
     await db
@@ -311,31 +292,97 @@ const handlers: Handlers = {
   },
 };
 
+/**
+ * Bulk rows travel as one JSON document that PostgreSQL unpacks (jsonb_to_recordset): one statement
+ * per event instead of thousands of bound parameters, so a million-row cycle projects at COPY-like speed.
+ */
+async function insertRowOutcomes(db: Db, cycleId: string, rows: readonly RowOutcomeRecord[]) {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('row_outcomes')
+    .columns([
+      'cycle_id',
+      'line_no',
+      'record_id',
+      'person_ref',
+      'jurisdiction',
+      'outcome',
+      'reason',
+      'nights',
+      'amount_fen',
+      'payment_id',
+      'explanation',
+    ])
+    .expression(
+      db
+        .selectFrom(
+          sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`.as<'r'>(
+            sql`r("lineNo" int, "recordId" text, "personRef" text, "jurisdiction" text, "outcome" text,
+              "reason" text, "nights" int, "amountFen" bigint, "paymentId" text, "explanation" jsonb)`,
+          ),
+        )
+        .select([
+          sql.val(cycleId).as('cycle_id'),
+          sql.ref('r.lineNo').as('line_no'),
+          sql.ref('r.recordId').as('record_id'),
+          sql.ref('r.personRef').as('person_ref'),
+          sql.ref('r.jurisdiction').as('jurisdiction'),
+          sql.ref('r.outcome').as('outcome'),
+          sql.ref('r.reason').as('reason'),
+          sql.ref('r.nights').as('nights'),
+          sql.ref('r.amountFen').as('amount_fen'),
+          sql.ref('r.paymentId').as('payment_id'),
+          sql.ref('r.explanation').as('explanation'),
+        ]),
+    )
+    .execute();
+}
+
 async function insertEntitlements(db: Db, cycleId: string, items: readonly EntitlementRecord[]) {
   if (items.length === 0) return;
   await db
     .insertInto('entitlements')
-    .values(
-      items.map((i) => ({
-        payment_id: i.paymentId,
-        cycle_id: cycleId,
-        jurisdiction: i.jurisdiction,
-        seq: i.seq,
-        person_ref: i.personRef,
-        category: i.category,
-        kind: i.kind,
-        nights: i.nights,
-        amount_fen: i.amountFen,
-        city_share_fen: i.cityShareFen,
-        county_share_fen: i.countyShareFen,
-        record_ids: i.recordIds,
-        night_dates: i.nightDates,
-        policy_version: i.policyVersion,
-        review_reason: null,
-        reviewed_by: null,
-        bank_payment_id: null,
-        held_reason: null,
-      })),
+    .columns([
+      'payment_id',
+      'cycle_id',
+      'jurisdiction',
+      'seq',
+      'person_ref',
+      'category',
+      'kind',
+      'nights',
+      'amount_fen',
+      'city_share_fen',
+      'county_share_fen',
+      'record_ids',
+      'night_dates',
+      'policy_version',
+    ])
+    .expression(
+      db
+        .selectFrom(
+          sql`jsonb_to_recordset(${JSON.stringify(items)}::jsonb)`.as<'i'>(
+            sql`i("paymentId" text, "jurisdiction" text, "seq" int, "personRef" text, "category" text, "kind" text,
+              "nights" int, "amountFen" bigint, "cityShareFen" bigint, "countyShareFen" bigint, "recordIds" text[],
+              "nightDates" date[], "policyVersion" text)`,
+          ),
+        )
+        .select([
+          sql.ref('i.paymentId').as('payment_id'),
+          sql.val(cycleId).as('cycle_id'),
+          sql.ref('i.jurisdiction').as('jurisdiction'),
+          sql.ref('i.seq').as('seq'),
+          sql.ref('i.personRef').as('person_ref'),
+          sql.ref('i.category').as('category'),
+          sql.ref('i.kind').as('kind'),
+          sql.ref('i.nights').as('nights'),
+          sql.ref('i.amountFen').as('amount_fen'),
+          sql.ref('i.cityShareFen').as('city_share_fen'),
+          sql.ref('i.countyShareFen').as('county_share_fen'),
+          sql.ref('i.recordIds').as('record_ids'),
+          sql.ref('i.nightDates').as('night_dates'),
+          sql.ref('i.policyVersion').as('policy_version'),
+        ]),
     )
     .execute();
 }

@@ -7,6 +7,7 @@ import * as uploads from './0005_uploads';
 import * as rosterRules from './0006_roster_rules';
 import * as housingIdentity from './0007_housing_identity';
 import * as consoleUsers from './0008_console_users';
+import * as cycleScale from './0010_cycle_scale';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_roster_rules': rosterRules,
   '0007_housing_identity': housingIdentity,
   '0008_console_users': consoleUsers,
+  '0010_cycle_scale': cycleScale,
 };
