@@ -3,7 +3,7 @@ import type { NewEvent } from '../../platform/eventstore';
 import { activityMetadata, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
 import type { Actor, RunKind } from '../contracts/definitions';
 import type { EntitlementRecord, RowOutcomeRecord } from '../contracts/events';
-import { streams } from '../contracts/events';
+import { streams, toOutcomeColumns } from '../contracts/events';
 import {
   type Category,
   computePerson,
@@ -472,24 +472,26 @@ async function computeBatches(
       'RowOutcomesRecorded',
       {
         cycleId: input.cycleId,
-        rows: rows.map((r) => ({
-          lineNo: r.line_no,
-          recordId: r.record_id,
-          personRef: r.person_ref,
-          jurisdiction: (r.person_ref && quarantinedJurisdiction.get(r.person_ref)) || null,
-          outcome: 'quarantined' as const,
-          reason: r.quarantine_reason,
-          nights: 0,
-          amountFen: 0,
-          paymentId: null,
-          explanation: [
-            {
-              kind: 'quarantined' as const,
-              reason: r.quarantine_reason!,
-              detail: `line ${r.line_no}: ${r.quarantine_detail ?? r.quarantine_reason}`,
-            },
-          ],
-        })),
+        columns: toOutcomeColumns(
+          rows.map((r) => ({
+            lineNo: r.line_no,
+            recordId: r.record_id,
+            personRef: r.person_ref,
+            jurisdiction: (r.person_ref && quarantinedJurisdiction.get(r.person_ref)) || null,
+            outcome: 'quarantined' as const,
+            reason: r.quarantine_reason,
+            nights: 0,
+            amountFen: 0,
+            paymentId: null,
+            explanation: [
+              {
+                kind: 'quarantined' as const,
+                reason: r.quarantine_reason!,
+                detail: `line ${r.line_no}: ${r.quarantine_detail ?? r.quarantine_reason}`,
+              },
+            ],
+          })),
+        ),
       },
       input.cycleId,
       'quarantined',
@@ -572,7 +574,7 @@ async function computeBatches(
       ...chunk(outcomes, ROWS_PER_EVENT).map((rowsChunk, i) =>
         subsidyEvent(
           'RowOutcomesRecorded',
-          { cycleId: input.cycleId, rows: rowsChunk },
+          { cycleId: input.cycleId, columns: toOutcomeColumns(rowsChunk) },
           input.cycleId,
           'batch',
           batch,

@@ -135,11 +135,13 @@ async function resolveWithBank(
     const missing = new Set(inquiry.missing);
     const unsent = chunk.filter((c) => missing.has(keyOf(c.payment_id)));
     if (unsent.length === 0) continue;
+    // Attempts recorded by this very activity were frozen with their intent; only older ones may not be.
+    const unfrozen = unsent.filter((c) => !neverSent.has(c.payment_id));
     await deps.db.transaction().execute((trx) =>
       freezeInstructions(
         deps,
         trx,
-        unsent.map((c) => ({
+        unfrozen.map((c) => ({
           paymentId: c.payment_id,
           attempt: c.attempt,
           personRef: c.person_ref,

@@ -31,6 +31,28 @@ export interface RowOutcomeRecord {
   explanation: ExplanationLine[];
 }
 
+/**
+ * Row outcomes column by column (one array per field, aligned by index): the shape written since
+ * 2026-12 — half the bytes of one object per row, and far cheaper to hash canonically. Events
+ * written before carry `rows`; both shapes project the same table.
+ */
+export type RowOutcomeColumns = { [K in keyof RowOutcomeRecord]: RowOutcomeRecord[K][] };
+
+export function toOutcomeColumns(rows: readonly RowOutcomeRecord[]): RowOutcomeColumns {
+  return {
+    lineNo: rows.map((r) => r.lineNo),
+    recordId: rows.map((r) => r.recordId),
+    personRef: rows.map((r) => r.personRef),
+    jurisdiction: rows.map((r) => r.jurisdiction),
+    outcome: rows.map((r) => r.outcome),
+    reason: rows.map((r) => r.reason),
+    nights: rows.map((r) => r.nights),
+    amountFen: rows.map((r) => r.amountFen),
+    paymentId: rows.map((r) => r.paymentId),
+    explanation: rows.map((r) => r.explanation),
+  };
+}
+
 export interface EntitlementRecord {
   paymentId: string;
   jurisdiction: string;
@@ -97,7 +119,10 @@ export type SubsidyEvent =
         quarantined: number;
       };
     }
-  | { type: 'RowOutcomesRecorded'; data: { cycleId: string; rows: RowOutcomeRecord[] } }
+  | {
+      type: 'RowOutcomesRecorded';
+      data: { cycleId: string; rows: RowOutcomeRecord[] } | { cycleId: string; columns: RowOutcomeColumns };
+    }
   | { type: 'EntitlementsComputed'; data: { cycleId: string; items: EntitlementRecord[] } }
   | {
       type: 'CycleComputed';

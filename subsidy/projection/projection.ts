@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../platform/db/schema';
 import type { Projection, StoredEvent } from '../../platform/eventstore';
-import type { EntitlementRecord, RowOutcomeRecord, SubsidyEvent } from '../contracts/events';
+import type { EntitlementRecord, RowOutcomeColumns, RowOutcomeRecord, SubsidyEvent } from '../contracts/events';
 
 type Db = Kysely<Database>;
 type Handlers = {
@@ -90,7 +90,8 @@ const handlers: Handlers = {
   },
   ExtractIngested: async () => {},
   RowOutcomesRecorded: async (db, d) => {
-    await insertRowOutcomes(db, d.cycleId, d.rows);
+    if ('columns' in d) await insertOutcomeColumns(db, d.cycleId, d.columns);
+    else await insertRowOutcomes(db, d.cycleId, d.rows);
   },
   EntitlementsComputed: async (db, d) => {
     await insertEntitlements(db, d.cycleId, d.items);
@@ -338,6 +339,56 @@ async function insertRowOutcomes(db: Db, cycleId: string, rows: readonly RowOutc
     .execute();
 }
 
+/** The column-wise shape: the arrays become a table with unnest, each row's explanation taken by its index. */
+async function insertOutcomeColumns(db: Db, cycleId: string, columns: RowOutcomeColumns) {
+  if (columns.lineNo.length === 0) return;
+  await db
+    .insertInto('row_outcomes')
+    .columns([
+      'cycle_id',
+      'line_no',
+      'record_id',
+      'person_ref',
+      'jurisdiction',
+      'outcome',
+      'reason',
+      'nights',
+      'amount_fen',
+      'payment_id',
+      'explanation',
+    ])
+    .expression(
+      db
+        .selectFrom(
+          sql`jsonb_to_record(${JSON.stringify(columns)}::jsonb)`.as<'c'>(
+            sql`c("lineNo" int[], "recordId" text[], "personRef" text[], "jurisdiction" text[], "outcome" text[],
+              "reason" text[], "nights" int[], "amountFen" bigint[], "paymentId" text[], "explanation" jsonb)`,
+          ),
+        )
+        .innerJoin(
+          sql`unnest(c."lineNo", c."recordId", c."personRef", c."jurisdiction", c."outcome", c."reason", c."nights",
+            c."amountFen", c."paymentId") with ordinality`.as<'r'>(
+            sql`r(line_no, record_id, person_ref, jurisdiction, outcome, reason, nights, amount_fen, payment_id, n)`,
+          ),
+          (join) => join.on(sql<boolean>`true`),
+        )
+        .select([
+          sql.val(cycleId).as('cycle_id'),
+          sql.ref('r.line_no').as('line_no'),
+          sql.ref('r.record_id').as('record_id'),
+          sql.ref('r.person_ref').as('person_ref'),
+          sql.ref('r.jurisdiction').as('jurisdiction'),
+          sql.ref('r.outcome').as('outcome'),
+          sql.ref('r.reason').as('reason'),
+          sql.ref('r.nights').as('nights'),
+          sql.ref('r.amount_fen').as('amount_fen'),
+          sql.ref('r.payment_id').as('payment_id'),
+          sql`c."explanation" -> (r.n - 1)::int`.as('explanation'),
+        ]),
+    )
+    .execute();
+}
+
 async function insertEntitlements(db: Db, cycleId: string, items: readonly EntitlementRecord[]) {
   if (items.length === 0) return;
   await db
@@ -388,6 +439,10 @@ async function insertEntitlements(db: Db, cycleId: string, items: readonly Entit
 }
 
 /** Per-row values differ (bank ids, reasons): one UPDATE per chunk with a CASE over the payment ids. */
+/**
+ * Per-row values differ (bank ids, reasons): one UPDATE per event joined to the values as a table
+ * (jsonb_to_recordset), linear in the items — a CASE with a branch per payment was quadratic.
+ */
 async function updateEach<T extends { paymentId: string }>(
   db: Db,
   items: readonly T[],
@@ -398,30 +453,25 @@ async function updateEach<T extends { paymentId: string }>(
     doubt_reason?: string;
   },
 ): Promise<void> {
-  await inChunks(items, async (chunk) => {
-    const rows = chunk.map((item) => ({ id: item.paymentId, ...values(item) }));
-    const caseOf = (pick: (r: (typeof rows)[number]) => string | null | undefined, otherwise: ReturnType<typeof sql>) =>
-      sql`case payment_id ${sql.join(
-        rows.map((r) => sql`when ${r.id} then ${pick(r) ?? null}::text`),
-        sql` `,
-      )} else ${otherwise} end`;
-    await db
-      .updateTable('entitlements')
-      .set({
-        payment_status: caseOf((r) => r.payment_status, sql`payment_status`) as never,
-        bank_payment_id: sql`coalesce(${caseOf((r) => r.bank_payment_id, sql`null`)}, bank_payment_id)` as never,
-        held_reason: caseOf((r) => r.held_reason, sql`null`) as never,
-        doubt_reason: caseOf((r) => r.doubt_reason, sql`null`) as never,
-      })
-      .where(
-        'payment_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      // Settled is final: a late answer (accepted, in doubt) recorded after it never takes it back.
-      .where('payment_status', '<>', 'settled')
-      .execute();
-  });
+  if (items.length === 0) return;
+  const rows = items.map((item) => ({ id: item.paymentId, ...values(item) }));
+  await db
+    .updateTable('entitlements')
+    .from(
+      sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`.as<'v'>(
+        sql`v(id text, payment_status text, bank_payment_id text, held_reason text, doubt_reason text)`,
+      ),
+    )
+    .set({
+      payment_status: sql`v.payment_status`,
+      bank_payment_id: sql`coalesce(v.bank_payment_id, entitlements.bank_payment_id)`,
+      held_reason: sql`v.held_reason`,
+      doubt_reason: sql`v.doubt_reason`,
+    })
+    .where(sql.ref('entitlements.payment_id'), '=', sql.ref('v.id'))
+    // Settled is final: a late answer (accepted, in doubt) recorded after it never takes it back.
+    .where('entitlements.payment_status', '<>', 'settled')
+    .execute();
 }
 
 const SUBSIDY_TYPES = new Set(Object.keys(handlers));
