@@ -6,7 +6,8 @@ import type { EntitlementRecord, RowOutcomeRecord } from '../contracts/events';
 import { streams, toOutcomeColumns } from '../contracts/events';
 import {
   type Category,
-  computePerson,
+  type CycleFacts,
+  computePersons,
   currentPolicy,
   type RosterEntry,
   removedByCorrection,
@@ -238,17 +239,16 @@ function addDaysIso(date: string, days: number): string {
 }
 
 /**
- * Sorts a person's rows against what was paid before (DOMAIN.md): a paid record sent again unchanged
- * is already processed; with other content it is a correction, computed again, and the paid nights
- * it no longer covers become a recovery (record_corrected).
+ * Sorts rows against what was paid before (DOMAIN.md): a paid record sent again unchanged is already
+ * processed; with other content it is a correction, computed again, and the paid nights it no
+ * longer covers become a recovery (record_corrected).
  */
-function classifyResent(rows: ExtractRow[], paid: PaidRecord[] | undefined) {
+function classifyResent(rows: readonly ExtractRow[], paidByPerson: ReadonlyMap<string, PaidRecord[]>) {
   const unchanged = new Set<string>();
   const corrections = new Map<string, { admissionDate: string; dischargeDate: string }>();
   const recoveries: { record: PaidRecord; after: ExtractRow; nights: string[]; amountFen: number }[] = [];
-  if (!paid) return { unchanged, corrections, recoveries };
   for (const row of rows) {
-    const before = paid.find((p) => p.recordId === row.record_id);
+    const before = paidByPerson.get(row.person_ref!)?.find((p) => p.recordId === row.record_id);
     if (!before) continue;
     if (
       before.admissionDate === row.admission_date &&
@@ -271,31 +271,28 @@ function classifyResent(rows: ExtractRow[], paid: PaidRecord[] | undefined) {
   return { unchanged, corrections, recoveries };
 }
 
-/** Applies the rules to one person and turns the result into the records the events carry. */
-function evaluatePerson(
+/**
+ * Applies the rules (computePersons, the same code a whole cycle in memory runs) to a batch of rows
+ * in person order, and turns the result into the records the events carry: payments numbered per
+ * jurisdiction in person order, each row pointing at the payment that paid it.
+ */
+function evaluateBatch(
   cycleId: string,
   input: { quarter: string; runKind: RunKind },
-  person: RosterEntry | undefined,
-  rows: ExtractRow[],
-  alreadyPaidNights: string[],
+  roster: ReadonlyMap<string, RosterEntry>,
+  rows: readonly ExtractRow[],
+  alreadyPaidNights: ReadonlyMap<string, readonly string[]>,
   nextSeq: (jurisdiction: string) => number,
-  rosterConflict = false,
-  resent: Pick<ReturnType<typeof classifyResent>, 'unchanged' | 'corrections'> = {
-    unchanged: new Set(),
-    corrections: new Map(),
-  },
+  facts: CycleFacts = {},
 ): { outcomes: RowOutcomeRecord[]; items: EntitlementRecord[] } {
-  const policy = currentPolicy();
-  const result = computePerson({
-    person,
-    rosterConflict,
-    stays: rows.map(toStay),
+  const result = computePersons(
+    roster.values(),
+    rows.map(toStay),
     alreadyPaidNights,
-    alreadyPaidRecordIds: resent.unchanged,
-    corrections: resent.corrections,
-    quarter: input.quarter,
-    policy,
-  });
+    input.quarter,
+    currentPolicy(),
+    facts,
+  );
   const items: EntitlementRecord[] = result.payments.map((p) => {
     const seq = nextSeq(p.jurisdiction);
     return {
@@ -321,7 +318,7 @@ function evaluatePerson(
       lineNo: rows[i]!.line_no,
       recordId: r.recordId,
       personRef: rows[i]!.person_ref,
-      jurisdiction: person?.jurisdiction ?? null,
+      jurisdiction: roster.get(rows[i]!.person_ref!)?.jurisdiction ?? null,
       outcome: r.outcome,
       reason: r.reason,
       nights: r.nights,
@@ -528,41 +525,22 @@ async function computeBatches(
       loadPaidRecords(deps, scope, input.cycleId),
     ]);
 
-    const outcomes: RowOutcomeRecord[] = [];
-    const items: EntitlementRecord[] = [];
-    const corrected: CorrectionEvent[] = [];
-    for (let start = 0; start < rows.length; ) {
-      let end = start;
-      while (end < rows.length && rows[end]!.person_ref === rows[start]!.person_ref) end++;
-      const ref = rows[start]!.person_ref!;
-      const personRows = rows.slice(start, end);
-      const resent = classifyResent(personRows, paidRecords.get(ref));
-      const evaluated = evaluatePerson(
-        input.cycleId,
-        input,
-        roster.get(ref),
-        personRows,
-        nights.get(ref) ?? [],
-        nextSeq,
-        conflicts.has(ref),
-        resent,
-      );
-      for (const r of resent.recoveries) {
-        corrected.push({
-          recordId: r.record.recordId,
-          personRef: ref,
-          paymentId: r.record.paymentId,
-          before: { admissionDate: r.record.admissionDate, dischargeDate: r.record.dischargeDate },
-          after: { admissionDate: r.after.admission_date!, dischargeDate: r.after.discharge_date! },
-          removedNights: r.nights,
-          recoveryFen: r.amountFen,
-          recoveryId: `recovery:${input.cycleId}:${r.record.paymentId}:${r.record.recordId}`,
-        });
-      }
-      for (const outcome of evaluated.outcomes) outcomes.push(outcome);
-      for (const item of evaluated.items) items.push(item);
-      start = end;
-    }
+    const resent = classifyResent(rows, paidRecords);
+    const { outcomes, items } = evaluateBatch(input.cycleId, input, roster, rows, nights, nextSeq, {
+      alreadyPaidRecordIds: resent.unchanged,
+      corrections: resent.corrections,
+      rosterConflicts: conflicts,
+    });
+    const corrected: CorrectionEvent[] = resent.recoveries.map((r) => ({
+      recordId: r.record.recordId,
+      personRef: r.record.personRef,
+      paymentId: r.record.paymentId,
+      before: { admissionDate: r.record.admissionDate, dischargeDate: r.record.dischargeDate },
+      after: { admissionDate: r.after.admission_date!, dischargeDate: r.after.discharge_date! },
+      removedNights: r.nights,
+      recoveryFen: r.amountFen,
+      recoveryId: `recovery:${input.cycleId}:${r.record.paymentId}:${r.record.recordId}`,
+    }));
     for (const o of outcomes) counts[o.outcome]++;
     for (const item of items) {
       const total = totals.get(item.jurisdiction) ?? { items: 0, amountFen: 0 };
@@ -677,17 +655,17 @@ export async function computeSelfApplication(
     throw new Error(`the applicant belongs to ${person.jurisdiction}, not ${input.jurisdiction}`);
   }
   let seq: number | null = null;
-  const evaluated = evaluatePerson(
+  const evaluated = evaluateBatch(
     input.cycleId,
     { quarter: cycle.quarter, runKind: 'regular' },
-    person,
+    roster,
     [row],
-    nights.get(row.person_ref) ?? [],
+    nights,
     () => {
       seq = input.nextSeq;
       return seq;
     },
-    conflicts.has(row.person_ref),
+    { rosterConflicts: conflicts },
   );
   const item = evaluated.items[0] ?? null;
   // Self-applications are numbered -1, -2, … in the cycle's row outcomes, apart from extract lines.

@@ -56,19 +56,36 @@ const handlers: Handlers = {
         .execute();
       await db
         .insertInto('roster_entries')
-        .values(
-          entries.map((e) => ({
-            person_ref: e.personRef,
-            valid_from_version: d.version,
-            valid_to_version: null,
-            jurisdiction: e.jurisdiction,
-            category: e.category,
-            gender: e.gender,
-            birth_date: e.birthDate,
-            female_birth_date: e.femaleBirthDate,
-            enrolled_on: e.enrolledOn,
-            exited_on: e.exitedOn,
-          })),
+        .columns([
+          'person_ref',
+          'valid_from_version',
+          'jurisdiction',
+          'category',
+          'gender',
+          'birth_date',
+          'female_birth_date',
+          'enrolled_on',
+          'exited_on',
+        ])
+        .expression(
+          db
+            .selectFrom(
+              sql`jsonb_to_recordset(${JSON.stringify(entries)}::jsonb)`.as<'e'>(
+                sql`e("personRef" text, "jurisdiction" text, "category" text, "gender" text, "birthDate" date,
+                  "femaleBirthDate" date, "enrolledOn" date, "exitedOn" date)`,
+              ),
+            )
+            .select([
+              sql.ref('e.personRef').as('person_ref'),
+              sql.val(d.version).as('valid_from_version'),
+              sql.ref('e.jurisdiction').as('jurisdiction'),
+              sql.ref('e.category').as('category'),
+              sql.ref('e.gender').as('gender'),
+              sql.ref('e.birthDate').as('birth_date'),
+              sql.ref('e.femaleBirthDate').as('female_birth_date'),
+              sql.ref('e.enrolledOn').as('enrolled_on'),
+              sql.ref('e.exitedOn').as('exited_on'),
+            ]),
         )
         .execute();
     });

@@ -6,8 +6,8 @@ import type { Policy } from './policy';
 import { type RawRecord, validateRosterRow, validateStayRow } from './rows';
 import type { Payment, QuarantineReason, RosterEntry, RowOutcome, Stay } from './types';
 
-// Whole-cycle conveniences over computePerson, for tests, the CLI and the benchmark. The workflow's
-// activities do the same per batch of persons from the database.
+// Many persons at once over computePerson: the compute activity's batches and whole cycles in memory
+// (tests, property checks) go through the same computePersons.
 
 export interface CycleCounts {
   rowsIn: number;
@@ -31,18 +31,30 @@ export function comparePayments(a: Payment, b: Payment): number {
   return a.kind === b.kind ? 0 : a.kind < b.kind ? -1 : 1;
 }
 
+/** What a cycle knows of its persons beyond their roster entries and stays (all optional). */
+export interface CycleFacts {
+  /** Records already paid by other cycles and sent again unchanged. */
+  alreadyPaidRecordIds?: ReadonlySet<string>;
+  /** Paid records sent again with other content: record id → the dates paid before. */
+  corrections?: ReadonlyMap<string, { admissionDate: IsoDate; dischargeDate: IsoDate }>;
+  /** Persons on two different lines of a roster, unresolved at the frozen version. */
+  rosterConflicts?: ReadonlySet<string>;
+}
+
 /**
- * Computes a cycle over valid rows: groups stays by person (the first roster entry of an id number
- * counts), runs computePerson for each, and counts outcomes.
+ * Computes the stays of many persons — a whole cycle, or one batch of it (the compute activity calls
+ * this batch by batch): groups stays by person in order of first appearance (the first roster entry
+ * of an id number counts) and runs computePerson for each. Rows come back in input order, payments
+ * person by person (regular before back-pay), which is the order the activity numbers them in.
  */
-export function computeCycle(
-  roster: readonly RosterEntry[],
+export function computePersons(
+  roster: Iterable<RosterEntry>,
   stays: readonly Stay[],
   alreadyPaid: ReadonlyMap<string, readonly IsoDate[]>,
   quarter: string,
   policy: Policy,
-  options: { alreadyPaidRecordIds?: ReadonlySet<string> } = {},
-): CycleResult {
+  facts: CycleFacts = {},
+): { rows: RowOutcome[]; payments: Payment[] } {
   const people = new Map<string, RosterEntry>();
   for (const entry of roster) if (!people.has(entry.idNumber)) people.set(entry.idNumber, entry);
   const byPerson = new Map<string, number[]>();
@@ -56,15 +68,30 @@ export function computeCycle(
   for (const [idNumber, indices] of byPerson) {
     const result = computePerson({
       person: people.get(idNumber),
+      rosterConflict: facts.rosterConflicts?.has(idNumber) ?? false,
       stays: indices.map((i) => stays[i]!),
       alreadyPaidNights: alreadyPaid.get(idNumber) ?? [],
-      ...(options.alreadyPaidRecordIds ? { alreadyPaidRecordIds: options.alreadyPaidRecordIds } : {}),
+      ...(facts.alreadyPaidRecordIds ? { alreadyPaidRecordIds: facts.alreadyPaidRecordIds } : {}),
+      ...(facts.corrections ? { corrections: facts.corrections } : {}),
       quarter,
       policy,
     });
     result.rows.forEach((row, k) => (rows[indices[k]!] = row));
-    payments.push(...result.payments);
+    for (const payment of result.payments) payments.push(payment);
   }
+  return { rows, payments };
+}
+
+/** A whole cycle over valid rows: computePersons, with payments in CONTRACT order and the outcome counts. */
+export function computeCycle(
+  roster: readonly RosterEntry[],
+  stays: readonly Stay[],
+  alreadyPaid: ReadonlyMap<string, readonly IsoDate[]>,
+  quarter: string,
+  policy: Policy,
+  facts: CycleFacts = {},
+): CycleResult {
+  const { rows, payments } = computePersons(roster, stays, alreadyPaid, quarter, policy, facts);
   payments.sort(comparePayments);
   const counts: CycleCounts = { rowsIn: stays.length, paid: 0, not_eligible: 0, excluded: 0, quarantined: 0 };
   for (const row of rows) counts[row.outcome]++;
