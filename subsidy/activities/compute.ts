@@ -9,6 +9,8 @@ import {
   type CycleFacts,
   computePersons,
   currentPolicy,
+  firstDayOfQuarter,
+  lastDayOfQuarter,
   type RosterEntry,
   removedByCorrection,
   type Stay,
@@ -387,6 +389,70 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
   }
 }
 
+/** Carried-forward rows are numbered from here down (-1_000_000_001, …), apart from extract lines and self-applications. */
+const CARRIED_LINE_BASE = 1_000_000_000;
+
+/** A stored row of an earlier extract, discharged in this cycle's quarter (DOMAIN.md: carried-forward records). */
+type CarriedRow = ExtractRow & { fromQuarter: string; sourceLine: number };
+
+/**
+ * The records earlier cycles kept because they were discharged after their quarter, and whose
+ * discharge falls in this quarter: computed here from the stored row, whether or not this extract
+ * sends them again — a copy in this extract is the same record, and that copy stands. Of several
+ * stored copies the latest extract's counts. In person order, numbered below every extract line.
+ */
+async function loadCarriedForward(deps: SubsidyDeps, input: ComputeInput): Promise<CarriedRow[]> {
+  if (input.runKind !== 'regular') return [];
+  const rows = await deps.db
+    .selectFrom('row_outcomes as ro')
+    .innerJoin('subsidy_cycles as c', 'c.cycle_id', 'ro.cycle_id')
+    .innerJoin('extract_rows as er', (join) =>
+      join.onRef('er.extract_hash', '=', 'c.extract_hash').onRef('er.line_no', '=', 'ro.line_no'),
+    )
+    .select([
+      'er.line_no',
+      'er.record_id',
+      'er.person_ref',
+      'er.hospital',
+      'er.admission_date',
+      'er.discharge_date',
+      'er.exclusion',
+      'c.quarter',
+    ])
+    .where('ro.reason', '=', 'discharged_after_quarter')
+    .where('ro.cycle_id', '<>', input.cycleId)
+    .where('er.discharge_date', '>=', firstDayOfQuarter(input.quarter))
+    .where('er.discharge_date', '<=', lastDayOfQuarter(input.quarter))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('extract_rows as copy')
+            .select('copy.line_no')
+            .where('copy.extract_hash', '=', input.extractHash)
+            .whereRef('copy.record_id', '=', 'er.record_id'),
+        ),
+      ),
+    )
+    .orderBy('er.person_ref')
+    .orderBy('er.record_id')
+    .orderBy('c.quarter', 'desc')
+    .orderBy('er.line_no')
+    .execute();
+  const seen = new Set<string>();
+  const carried: CarriedRow[] = [];
+  for (const row of rows) {
+    if (seen.has(row.record_id)) continue;
+    seen.add(row.record_id);
+    carried.push({
+      ...row,
+      line_no: -(CARRIED_LINE_BASE + carried.length + 1),
+      fromQuarter: row.quarter,
+      sourceLine: row.line_no,
+    });
+  }
+  return carried;
+}
+
 /** Extract rows per batch (whole persons: a batch ends at a person boundary). */
 const ROWS_PER_BATCH = 20_000;
 
@@ -515,10 +581,24 @@ async function computeBatches(
   // read and computed (the database works while this process computes), and its checkpoint is
   // reported only once it has committed.
   let pending: Promise<void> = Promise.resolve();
+  const carried = await loadCarriedForward(deps, input);
+  const carriedFrom = new Map(carried.map((r) => [r.line_no, r]));
+  let nextCarried = carried.findIndex((r) => r.person_ref! > after);
+  if (nextCarried < 0) nextCarried = carried.length;
   for (let batch = first; ; batch++) {
-    const rows = await readPersonRows(deps, input.extractHash, after);
+    const rows: ExtractRow[] = await readPersonRows(deps, input.extractHash, after);
+    // Carried-forward rows join the batch of their person's range (or the last batch, after the extract's persons).
+    const last = rows.length > 0 ? rows[rows.length - 1]!.person_ref! : undefined;
+    while (nextCarried < carried.length && (last === undefined || carried[nextCarried]!.person_ref! <= last))
+      rows.push(carried[nextCarried++]!);
     if (rows.length === 0) break;
-    const scope = { from: rows[0]!.person_ref!, to: rows[rows.length - 1]!.person_ref! };
+    let from = rows[0]!.person_ref!;
+    let to = from;
+    for (const row of rows) {
+      if (row.person_ref! < from) from = row.person_ref!;
+      if (row.person_ref! > to) to = row.person_ref!;
+    }
+    const scope = { from, to };
     after = scope.to;
     const [{ roster, nights, conflicts }, paidRecords] = await Promise.all([
       loadPersons(deps, scope, rosterVersion, input.cycleId),
@@ -541,6 +621,11 @@ async function computeBatches(
       recoveryFen: r.amountFen,
       recoveryId: `recovery:${input.cycleId}:${r.record.paymentId}:${r.record.recordId}`,
     }));
+    for (const o of outcomes) {
+      const source = o.lineNo <= -CARRIED_LINE_BASE ? carriedFrom.get(o.lineNo) : undefined;
+      if (source)
+        o.explanation.unshift({ kind: 'carried_forward', fromQuarter: source.fromQuarter, line: source.sourceLine });
+    }
     for (const o of outcomes) counts[o.outcome]++;
     for (const item of items) {
       const total = totals.get(item.jurisdiction) ?? { items: 0, amountFen: 0 };

@@ -27,6 +27,7 @@ export type ExplanationFact =
   | { kind: 'excluded'; code: ExclusionCode }
   | { kind: 'record_already_paid' }
   | { kind: 'discharged_after_quarter'; dischargeDate: IsoDate; quarter: string }
+  | { kind: 'carried_forward'; fromQuarter: string; line: number }
   | { kind: 'not_on_roster' }
   | { kind: 'roster_conflict' }
   | {
@@ -117,6 +118,8 @@ function en(f: ExplanationFact): string {
       return 'not paid again: this record was already paid by an earlier cycle';
     case 'discharged_after_quarter':
       return `discharged ${f.dischargeDate}, after ${f.quarter}: paid by the cycle of its discharge quarter (第十条)`;
+    case 'carried_forward':
+      return `carried forward: stored from line ${f.line} of the ${f.fromQuarter} extract, computed by the cycle of its discharge quarter`;
     case 'not_on_roster':
       return 'not paid: the person is not on the county-confirmed beneficiary roster (第二条, 第六条)';
     case 'roster_conflict':
@@ -152,6 +155,8 @@ function zh(f: ExplanationFact): string {
       return '不再支付：该记录已由以前周期支付';
     case 'discharged_after_quarter':
       return `出院日期 ${f.dischargeDate} 晚于 ${f.quarter}：由出院所在季度的周期计算支付（第十条）`;
+    case 'carried_forward':
+      return `结转记录：来自 ${f.fromQuarter} 医保数据第 ${f.line} 行，按出院所在季度由本周期计算`;
     case 'not_on_roster':
       return '不予支付：不在县级卫健部门确认的扶助对象名单中（第二条、第六条）';
     case 'roster_conflict':
