@@ -1,8 +1,8 @@
 import { dayAgeReached, dayOf, dayOfYmd, type IsoDate, isoOf, yearOf } from '../../platform/common/dates';
 import { formatYuan, fundingSplit } from '../../platform/common/money';
-import type { ExplanationFact } from './explain';
 import { annualCap, dailyRateFen, entryOn, type Policy, type PolicyEntry } from './policy';
 import { parseQuarter, type Quarter } from './quarter';
+import type { ExplanationFact } from './types';
 import {
   type Category,
   type ExclusionCode,
