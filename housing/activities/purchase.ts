@@ -4,9 +4,11 @@ import { LoanDrawRefusedError } from '../adapters/lending';
 import { type HousingDeps, housingEvent, listingHistory, need, pollUntil, WORKER_ACTOR } from '../context';
 import type { HousingActor } from '../contracts/definitions';
 import { type HousingEvent, housingStreams } from '../contracts/events';
+import { decideListing } from '../decide/listing';
 import { contractFunding } from '../rules/plan';
 import { currentHousingPolicy, housingEntryOn } from '../rules/policy';
-import { deedTaxFen, type Funding, offerRefusal, priceCap } from '../rules/price';
+import { deedTaxFen, type Funding, priceCap } from '../rules/price';
+import { decideOnListing, inStep } from './decide';
 
 // The purchase steps after admission (组织实施(四)): survey, appraisal, offers and approval, contract,
 // registration and deed tax (工作任务(四)), loan, the seller's payment, handover. Each reads the facts
@@ -188,31 +190,21 @@ export async function submitAppraisal(
 }
 
 /** An offer; the workflow's validator already refused one above the cap — this is the last line. */
+/** An offer, decided on the listing's stream: never above the cap nor the asking price, one agreed price at a time. */
 export async function recordOffer(
   deps: HousingDeps,
   input: { listingId: string; offerNo: number; priceFen: number; sellerAccepted: boolean; actor: HousingActor },
 ): Promise<void> {
   const { listingId, offerNo, priceFen, sellerAccepted, actor } = input;
-  const history = await listingHistory(deps.store, listingId);
-  const cap = need(history.PriceCapSet, `price cap of ${listingId}`);
-  const refusal = offerRefusal(priceFen, cap.capFen, need(history.ListingRegistered, listingId).askingFen);
-  if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'OfferAboveCap');
-  await append(
-    deps,
-    listingId,
-    [
-      housingEvent(
-        'OfferMade',
-        { listingId, offerNo, priceFen, capFen: cap.capFen, sellerAccepted, by: actor.subject },
-        listingId,
-        offerNo,
-      ),
-    ],
-    actor,
+  await decideOnListing(deps, listingId, actor, (state) =>
+    // A retry after the append committed finds its offer on the stream.
+    state.offers >= offerNo
+      ? []
+      : inStep(listingId, decideListing(state, { kind: 'offer', actor, priceFen, sellerAccepted }), offerNo),
   );
 }
 
-/** Four eyes (保障措施(三)): the approver of an agreed price is never its negotiator. */
+/** Four eyes (保障措施(三)), decided on the listing's stream: the approver of an agreed price is never its negotiator. */
 export async function recordApproval(
   deps: HousingDeps,
   input: {
@@ -225,24 +217,11 @@ export async function recordApproval(
     actor: HousingActor;
   },
 ): Promise<void> {
-  const { listingId, offerNo, priceFen, negotiator, approved, reason, actor } = input;
-  if (actor.subject === negotiator)
-    throw ApplicationFailure.nonRetryable(
-      `${actor.subject} negotiated offer ${offerNo} and may not approve it`,
-      'FourEyes',
-    );
-  await append(
-    deps,
-    listingId,
-    [
-      housingEvent(
-        'PriceApprovalDecided',
-        { listingId, offerNo, priceFen, approved, reason, by: actor.subject, negotiator },
-        listingId,
-        offerNo,
-      ),
-    ],
-    actor,
+  const { listingId, offerNo, approved, reason, actor } = input;
+  await decideOnListing(deps, listingId, actor, (state) =>
+    state.approvalDecidedFor >= offerNo
+      ? []
+      : inStep(listingId, decideListing(state, { kind: 'approval', actor, approved, reason }), offerNo),
   );
 }
 
