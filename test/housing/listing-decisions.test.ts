@@ -20,11 +20,11 @@ const li = { subject: 'li', role: 'housing_task_force' };
 
 describe('decide and evolve (pure)', () => {
   const open = negotiationOpened(openListing('HL-1'), { capFen: 1_000_000, askingFen: 1_200_000 });
-  const after = (state: ListingDecisionState, ...events: ReturnType<typeof decideListing>) =>
+  const folded = (state: ListingDecisionState, ...events: ReturnType<typeof decideListing>) =>
     events.reduce(evolveListing, state);
 
   it('an offer under the cap the seller accepts awaits a second person; its negotiator may not approve it', () => {
-    const offered = after(
+    const offered = folded(
       open,
       ...decideListing(open, { kind: 'offer', actor: zhang, priceFen: 900_000, sellerAccepted: true }),
     );
@@ -35,7 +35,7 @@ describe('decide and evolve (pure)', () => {
     expect(() => decideListing(offered, { kind: 'approval', actor: zhang, approved: true, reason: '' })).toThrow(
       'zhang negotiated this price and may not approve it',
     );
-    const refused = after(
+    const refused = folded(
       offered,
       ...decideListing(offered, { kind: 'approval', actor: li, approved: false, reason: 'too high' }),
     );
