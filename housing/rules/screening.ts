@@ -1,7 +1,7 @@
 import { type HousingPolicy, housingEntryOn, regionOf, requiredCertificates } from './policy';
 import type { Check, ListingFacts, PendingDecision, ScreeningDecisions, ScreeningVerdict } from './types';
 
-const m2 = (dm2: number) => `${Math.floor(dm2 / 100)}.${String(dm2 % 100).padStart(2, '0')} m²`;
+const squareMetres = (dm2: number) => `${Math.floor(dm2 / 100)}.${String(dm2 % 100).padStart(2, '0')} m²`;
 
 /**
  * Screens a listing against the Plan. Hard failures (certificates, registrability, unknown region,
@@ -20,7 +20,9 @@ export function screenListing(
   const pending: PendingDecision[] = [];
 
   // 工作任务(三): 五证齐备 for new stock; a second-hand home has its property certificate.
-  const missing = requiredCertificates(entry, listing.kind).filter((c) => !listing.certificates.includes(c));
+  const missing = requiredCertificates(entry, listing.kind).filter(
+    (certificate) => !listing.certificates.includes(certificate),
+  );
   checks.push({
     rule: 'certificates',
     passed: missing.length === 0,
@@ -46,21 +48,22 @@ export function screenListing(
     checks.push({
       rule: 'floor_area',
       passed: true,
-      reason: `组织实施(二): ${m2(listing.floorAreaDm2)} ≤ ${m2(entry.maxFloorAreaDm2)}`,
+      reason: `组织实施(二): ${squareMetres(listing.floorAreaDm2)} ≤ ${squareMetres(entry.maxFloorAreaDm2)}`,
     });
   } else if (decisions.areaException) {
-    const d = decisions.areaException;
+    const exception = decisions.areaException;
+    const verdict = exception.granted ? 'granted' : 'refused';
     checks.push({
       rule: 'floor_area',
-      passed: d.granted,
-      reason: `组织实施(二): ${m2(listing.floorAreaDm2)} > ${m2(entry.maxFloorAreaDm2)}; exception ${d.granted ? 'granted' : 'refused'} by ${d.by}: ${d.reason}`,
+      passed: exception.granted,
+      reason: `组织实施(二): ${squareMetres(listing.floorAreaDm2)} > ${squareMetres(entry.maxFloorAreaDm2)}; exception ${verdict} by ${exception.by}: ${exception.reason}`,
     });
   } else {
     pending.push('area_exception');
     checks.push({
       rule: 'floor_area',
       passed: false,
-      reason: `组织实施(二): ${m2(listing.floorAreaDm2)} > ${m2(entry.maxFloorAreaDm2)}; needs an exception`,
+      reason: `组织实施(二): ${squareMetres(listing.floorAreaDm2)} > ${squareMetres(entry.maxFloorAreaDm2)}; needs an exception`,
     });
   }
 
@@ -71,11 +74,12 @@ export function screenListing(
   } else if (region.core) {
     checks.push({ rule: 'region', passed: true, reason: `组织实施(一): core area ${region.name}` });
   } else if (decisions.caseByCase) {
-    const d = decisions.caseByCase;
+    const caseByCase = decisions.caseByCase;
+    const verdict = caseByCase.granted ? 'approved' : 'refused';
     checks.push({
       rule: 'region',
-      passed: d.granted,
-      reason: `组织实施(一): ${region.name} outside the core areas; 一事一议 ${d.granted ? 'approved' : 'refused'} by ${d.by}: ${d.reason}`,
+      passed: caseByCase.granted,
+      reason: `组织实施(一): ${region.name} outside the core areas; 一事一议 ${verdict} by ${caseByCase.by}: ${caseByCase.reason}`,
     });
   } else {
     pending.push('case_by_case');
@@ -96,7 +100,7 @@ export function screenListing(
         : `组织实施(二) 以需定购: no unmet demand in ${listing.region}`,
   });
 
-  const hardFailure = checks.some((c) => !c.passed && !isPending(c, pending));
+  const hardFailure = checks.some((check) => !check.passed && !isPending(check, pending));
   if (hardFailure) return { verdict: 'rejected', checks };
   if (pending.length > 0) {
     if (decisions.expired) {

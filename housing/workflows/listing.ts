@@ -152,8 +152,8 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   });
   const area = screeningDecision('area_exception');
   setHandler(decideAreaExceptionUpdate, area.handler, { validator: area.validator });
-  const region = screeningDecision('case_by_case');
-  setHandler(decideCaseByCaseUpdate, region.handler, { validator: region.validator });
+  const caseByCase = screeningDecision('case_by_case');
+  setHandler(decideCaseByCaseUpdate, caseByCase.handler, { validator: caseByCase.validator });
 
   // --- survey (组织实施(四): 实地勘验) ---
   setHandler(

@@ -53,7 +53,7 @@ function rangeEn(from: IsoDate, to: IsoDate): string {
 function rangeZh(from: IsoDate, to: IsoDate): string {
   return from === to ? from : `${from}至${to}`;
 }
-const nightsEn = (n: number) => (n === 1 ? '1 night' : `${n} nights`);
+const nightsEn = (nights: number) => (nights === 1 ? '1 night' : `${nights} nights`);
 function nightCount(from: IsoDate, to: IsoDate): number {
   return Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
 }
