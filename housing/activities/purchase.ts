@@ -29,16 +29,15 @@ function append(
   return deps.store.append(housingStreams.listing(listingId), events, { metadata: activityMetadata(actor) });
 }
 
+/** The survey report (组织实施(四) 实地勘验), decided on the listing's stream: one report, a failed one names its defects. */
 export async function recordSurvey(
   deps: HousingDeps,
   input: { listingId: string; passed: boolean; defects: string[]; photoRefs: string[]; actor: HousingActor },
 ): Promise<void> {
   const { listingId, passed, defects, photoRefs, actor } = input;
-  await append(
-    deps,
-    listingId,
-    [housingEvent('SurveyReportFiled', { listingId, passed, defects, photoRefs, by: actor.subject }, listingId)],
-    actor,
+  await decideOnListing(deps, listingId, actor, (state) =>
+    // Already on the stream: a retry after the append committed.
+    state.surveyFiled ? [] : decideListing(state, { kind: 'survey', actor, passed, defects, photoRefs }),
   );
 }
 
@@ -189,7 +188,6 @@ export async function submitAppraisal(
   return recordAppraisalReport(deps, listingId, report, actor);
 }
 
-/** An offer; the workflow's validator already refused one above the cap — this is the last line. */
 /** An offer, decided on the listing's stream: never above the cap nor the asking price, one agreed price at a time. */
 export async function recordOffer(
   deps: HousingDeps,

@@ -1,4 +1,4 @@
-import { type HousingActor, TASK_FORCE_ROLES } from '../contracts/definitions';
+import { type HousingActor, SURVEY_ROLES, TASK_FORCE_ROLES } from '../contracts/definitions';
 import type { HousingEvent } from '../contracts/events';
 import { offerRefusal } from '../rules/price';
 import type { PendingDecision } from '../rules/types';
@@ -12,6 +12,7 @@ export interface ListingDecisionState {
   listingId: string;
   /** Screening decisions already taken (组织实施(一)(二)). */
   screeningDecided: ReadonlySet<PendingDecision>;
+  surveyFiled: boolean;
   askingFen?: number;
   /** The price cap, once set: negotiation is open. */
   capFen?: number;
@@ -25,6 +26,7 @@ export interface ListingDecisionState {
 
 export type ListingCommand =
   | { kind: 'screening_decision'; decision: PendingDecision; actor: HousingActor; granted: boolean; reason: string }
+  | { kind: 'survey'; actor: HousingActor; passed: boolean; defects: string[]; photoRefs: string[] }
   | { kind: 'offer'; actor: HousingActor; priceFen: number; sellerAccepted: boolean }
   | { kind: 'approval'; actor: HousingActor; approved: boolean; reason: string };
 
@@ -32,6 +34,7 @@ type EventOf<T extends HousingEvent['type']> = Extract<HousingEvent, { type: T }
 export type ListingDecided =
   | EventOf<'AreaExceptionDecided'>
   | EventOf<'CaseByCaseDecided'>
+  | EventOf<'SurveyReportFiled'>
   | EventOf<'OfferMade'>
   | EventOf<'PriceApprovalDecided'>;
 
@@ -47,7 +50,14 @@ export class ListingRefused extends Error {
 }
 
 export function openListing(listingId: string): ListingDecisionState {
-  return { listingId, screeningDecided: new Set(), offers: 0, approvalDecidedFor: 0, approved: false };
+  return {
+    listingId,
+    screeningDecided: new Set(),
+    surveyFiled: false,
+    offers: 0,
+    approvalDecidedFor: 0,
+    approved: false,
+  };
 }
 
 /** What the workflow learns with the price cap: the stream's ListingRegistered and PriceCapSet, as far as decided here. */
@@ -69,6 +79,8 @@ export function evolveListing(state: ListingDecisionState, event: HousingEvent):
       return { ...state, screeningDecided: new Set([...state.screeningDecided, 'area_exception']) };
     case 'CaseByCaseDecided':
       return { ...state, screeningDecided: new Set([...state.screeningDecided, 'case_by_case']) };
+    case 'SurveyReportFiled':
+      return { ...state, surveyFiled: true };
     case 'PriceCapSet':
       return { ...state, capFen: event.data.capFen };
     case 'OfferMade': {
@@ -103,6 +115,14 @@ export function decideListing(state: ListingDecisionState, command: ListingComma
         throw new ListingRefused('AlreadyDecided', `the ${decision} decision on ${listingId} is already recorded`);
       if (!reason.trim()) throw new ListingRefused('ReasonMissing', 'a decision needs its reason');
       return [{ type: SCREENING_EVENT[decision], data: { listingId, granted, reason, by: actor.subject } }];
+    }
+    case 'survey': {
+      const { actor, passed, defects, photoRefs } = command;
+      checkRole(actor, SURVEY_ROLES, 'file a survey report');
+      if (state.surveyFiled) throw new ListingRefused('AlreadyFiled', `${listingId} awaits no survey report`);
+      if (!passed && defects.length === 0)
+        throw new ListingRefused('DefectsMissing', 'a failed survey names its defects');
+      return [{ type: 'SurveyReportFiled', data: { listingId, passed, defects, photoRefs, by: actor.subject } }];
     }
     case 'offer': {
       const { actor, priceFen, sellerAccepted } = command;

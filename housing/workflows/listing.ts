@@ -160,7 +160,9 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
     fileSurveyReportUpdate,
     (report) =>
       lock.run(async () => {
+        const events = decide({ kind: 'survey', ...report });
         await steps.recordSurvey({ listingId, ...report });
+        apply(events);
         survey = report;
         return progress;
       }),
@@ -168,7 +170,7 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
       validator: (report) => {
         checkRole(report.actor, SURVEY_ROLES, 'file a survey report');
         if (progress.stage !== 'survey' || survey) throw new Error(`${listingId} awaits no survey report`);
-        if (!report.passed && report.defects.length === 0) throw new Error('a failed survey names its defects');
+        decideListing(decisions, { kind: 'survey', ...report });
       },
     },
   );

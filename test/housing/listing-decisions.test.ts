@@ -44,6 +44,17 @@ describe('decide and evolve (pure)', () => {
     expect(second[0]).toMatchObject({ type: 'OfferMade', data: { offerNo: 2, by: 'li' } });
   });
 
+  it('one survey report, by a surveying role; a failed one names its defects', () => {
+    const listing = openListing('HL-2');
+    const survey = { kind: 'survey' as const, actor: zhang, passed: false, defects: [], photoRefs: [] };
+    expect(() => decideListing(listing, survey)).toThrow('a failed survey names its defects');
+    const filed = folded(listing, ...decideListing(listing, { ...survey, passed: true }));
+    expect(() => decideListing(filed, { ...survey, passed: true })).toThrow('HL-2 awaits no survey report');
+    expect(() => decideListing(listing, { ...survey, actor: { subject: 'x', role: 'finance' } })).toThrow(
+      'x (finance) may not file a survey report',
+    );
+  });
+
   it('refuses an offer above the cap, before the cap, and by a role that may not negotiate', () => {
     expect(() =>
       decideListing(open, { kind: 'offer', actor: zhang, priceFen: 1_000_001, sellerAccepted: true }),
