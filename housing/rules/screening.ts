@@ -1,6 +1,11 @@
 import { type HousingPolicy, housingEntryOn, regionOf, requiredCertificates } from './policy';
 import type { Check, ListingFacts, PendingDecision, ScreeningDecisions, ScreeningVerdict } from './types';
 
+/** A recorded decision as the check's reason reads it: "granted by li: …". */
+function decidedBy(decision: { granted: boolean; by: string; reason: string }, grantedWord: string): string {
+  return `${decision.granted ? grantedWord : 'refused'} by ${decision.by}: ${decision.reason}`;
+}
+
 const squareMetres = (dm2: number) => `${Math.floor(dm2 / 100)}.${String(dm2 % 100).padStart(2, '0')} m²`;
 
 /**
@@ -50,20 +55,16 @@ export function screenListing(
       passed: true,
       reason: `组织实施(二): ${squareMetres(listing.floorAreaDm2)} ≤ ${squareMetres(entry.maxFloorAreaDm2)}`,
     });
-  } else if (decisions.areaException) {
-    const exception = decisions.areaException;
-    const verdict = exception.granted ? 'granted' : 'refused';
-    checks.push({
-      rule: 'floor_area',
-      passed: exception.granted,
-      reason: `组织实施(二): ${squareMetres(listing.floorAreaDm2)} > ${squareMetres(entry.maxFloorAreaDm2)}; exception ${verdict} by ${exception.by}: ${exception.reason}`,
-    });
   } else {
-    pending.push('area_exception');
+    const overLimit = `组织实施(二): ${squareMetres(listing.floorAreaDm2)} > ${squareMetres(entry.maxFloorAreaDm2)}`;
+    const exception = decisions.areaException;
+    if (!exception) pending.push('area_exception');
     checks.push({
       rule: 'floor_area',
-      passed: false,
-      reason: `组织实施(二): ${squareMetres(listing.floorAreaDm2)} > ${squareMetres(entry.maxFloorAreaDm2)}; needs an exception`,
+      passed: exception?.granted ?? false,
+      reason: exception
+        ? `${overLimit}; exception ${decidedBy(exception, 'granted')}`
+        : `${overLimit}; needs an exception`,
     });
   }
 
@@ -73,20 +74,16 @@ export function screenListing(
     checks.push({ rule: 'region', passed: false, reason: `组织实施(一): unknown region ${listing.region}` });
   } else if (region.core) {
     checks.push({ rule: 'region', passed: true, reason: `组织实施(一): core area ${region.name}` });
-  } else if (decisions.caseByCase) {
-    const caseByCase = decisions.caseByCase;
-    const verdict = caseByCase.granted ? 'approved' : 'refused';
-    checks.push({
-      rule: 'region',
-      passed: caseByCase.granted,
-      reason: `组织实施(一): ${region.name} outside the core areas; 一事一议 ${verdict} by ${caseByCase.by}: ${caseByCase.reason}`,
-    });
   } else {
-    pending.push('case_by_case');
+    const outside = `组织实施(一): ${region.name} outside the core areas`;
+    const caseByCase = decisions.caseByCase;
+    if (!caseByCase) pending.push('case_by_case');
     checks.push({
       rule: 'region',
-      passed: false,
-      reason: `组织实施(一): ${region.name} outside the core areas; needs a case-by-case decision (一事一议)`,
+      passed: caseByCase?.granted ?? false,
+      reason: caseByCase
+        ? `${outside}; 一事一议 ${decidedBy(caseByCase, 'approved')}`
+        : `${outside}; needs a case-by-case decision (一事一议)`,
     });
   }
 
