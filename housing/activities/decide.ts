@@ -29,9 +29,9 @@ export async function decideOnListing(
   listingId: string,
   actor: HousingActor,
   decide: (state: ListingDecisionState) => ListingDecided[],
-): Promise<void> {
+): Promise<ListingDecisionState> {
   try {
-    await decideOnStream(
+    const { state } = await decideOnStream(
       deps.store,
       housingStreams.listing(listingId),
       {
@@ -41,6 +41,7 @@ export async function decideOnListing(
       },
       activityMetadata(actor),
     );
+    return state;
   } catch (error) {
     if (error instanceof ListingRefused) throw ApplicationFailure.nonRetryable(error.message, error.code);
     throw error;

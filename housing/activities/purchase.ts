@@ -167,22 +167,18 @@ export async function submitAppraisal(
     actor: HousingActor;
   },
 ): Promise<CapFacts> {
-  const { listingId, actor } = input;
-  const commissioned = need(
-    (await listingHistory(deps.store, listingId)).AppraisalCommissioned,
-    `appraisal commission of ${listingId}`,
-  );
-  if (actor.role !== 'appraiser' || actor.subject !== commissioned.firm) {
-    throw ApplicationFailure.nonRetryable(
-      `${actor.subject} (${actor.role}) is not the firm commissioned for ${listingId}`,
-      'NotCommissioned',
-    );
-  }
+  const { listingId, actor, valueFen, marketRentFen, reportRef } = input;
+  // Decided on the stream (the commissioned firm, one report); a retry after the cap was set returns that cap.
+  const state = await decideOnListing(deps, listingId, actor, (listing) => {
+    if (listing.capFen === undefined)
+      decideListing(listing, { kind: 'appraisal', actor, valueFen, marketRentFen, reportRef });
+    return [];
+  });
   const report = {
-    reportId: input.reportRef,
-    firm: commissioned.firm,
-    valueFen: input.valueFen,
-    marketRentFen: input.marketRentFen,
+    reportId: reportRef,
+    firm: need(state.appraisalFirm, `appraisal commission of ${listingId}`),
+    valueFen,
+    marketRentFen,
     appraisedOn: input.appraisedOn,
   };
   return recordAppraisalReport(deps, listingId, report, actor);

@@ -13,6 +13,8 @@ export interface ListingDecisionState {
   /** Screening decisions already taken (组织实施(一)(二)). */
   screeningDecided: ReadonlySet<PendingDecision>;
   surveyFiled: boolean;
+  /** The firm commissioned for the appraisal (工作任务(三)). */
+  appraisalFirm?: string;
   askingFen?: number;
   /** The price cap, once set: negotiation is open. */
   capFen?: number;
@@ -27,6 +29,7 @@ export interface ListingDecisionState {
 export type ListingCommand =
   | { kind: 'screening_decision'; decision: PendingDecision; actor: HousingActor; granted: boolean; reason: string }
   | { kind: 'survey'; actor: HousingActor; passed: boolean; defects: string[]; photoRefs: string[] }
+  | { kind: 'appraisal'; actor: HousingActor; valueFen: number; marketRentFen: number; reportRef: string }
   | { kind: 'offer'; actor: HousingActor; priceFen: number; sellerAccepted: boolean }
   | { kind: 'approval'; actor: HousingActor; approved: boolean; reason: string };
 
@@ -60,6 +63,11 @@ export function openListing(listingId: string): ListingDecisionState {
   };
 }
 
+/** What the workflow learns when the appraisal is commissioned: the stream's AppraisalCommissioned. */
+export function appraisalCommissioned(state: ListingDecisionState, firm: string): ListingDecisionState {
+  return { ...state, appraisalFirm: firm };
+}
+
 /** What the workflow learns with the price cap: the stream's ListingRegistered and PriceCapSet, as far as decided here. */
 export function negotiationOpened(
   state: ListingDecisionState,
@@ -81,6 +89,8 @@ export function evolveListing(state: ListingDecisionState, event: HousingEvent):
       return { ...state, screeningDecided: new Set([...state.screeningDecided, 'case_by_case']) };
     case 'SurveyReportFiled':
       return { ...state, surveyFiled: true };
+    case 'AppraisalCommissioned':
+      return { ...state, appraisalFirm: event.data.firm };
     case 'PriceCapSet':
       return { ...state, capFen: event.data.capFen };
     case 'OfferMade': {
@@ -123,6 +133,20 @@ export function decideListing(state: ListingDecisionState, command: ListingComma
       if (!passed && defects.length === 0)
         throw new ListingRefused('DefectsMissing', 'a failed survey names its defects');
       return [{ type: 'SurveyReportFiled', data: { listingId, passed, defects, photoRefs, by: actor.subject } }];
+    }
+    case 'appraisal': {
+      // Accepted, not yet recorded: the activity computes the report's price cap from the policy.
+      const { actor, valueFen, marketRentFen, reportRef } = command;
+      checkRole(actor, ['appraiser'], 'submit an appraisal');
+      if (!state.appraisalFirm || state.capFen !== undefined)
+        throw new ListingRefused('NothingToAppraise', `${listingId} awaits no appraisal`);
+      if (actor.subject !== state.appraisalFirm)
+        throw new ListingRefused('NotCommissioned', `${actor.subject} is not the firm commissioned for ${listingId}`);
+      const fen = (value: number) => Number.isSafeInteger(value) && value > 0;
+      if (!fen(valueFen) || !fen(marketRentFen))
+        throw new ListingRefused('AppraisalInvalid', 'value and market rent are positive whole numbers of fen');
+      if (!reportRef.trim()) throw new ListingRefused('AppraisalInvalid', "an appraisal names its report's reference");
+      return [];
     }
     case 'offer': {
       const { actor, priceFen, sellerAccepted } = command;

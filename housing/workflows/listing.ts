@@ -41,6 +41,7 @@ import {
 } from '../contracts/definitions';
 import type { ListingOutcomeKind } from '../contracts/events';
 import {
+  appraisalCommissioned,
   checkRole,
   decideListing,
   evolveListing,
@@ -227,18 +228,8 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
     {
       validator: ({ actor, valueFen, marketRentFen, reportRef }) => {
         checkRole(actor, ['appraiser'], 'submit an appraisal');
-        if (progress.stage !== 'appraisal' || !progress.appraisalFirm || firmCap)
-          throw new Error(`${listingId} awaits no appraisal`);
-        if (actor.subject !== progress.appraisalFirm)
-          throw new Error(`${actor.subject} is not the firm commissioned for ${listingId}`);
-        if (
-          !Number.isSafeInteger(valueFen) ||
-          valueFen <= 0 ||
-          !Number.isSafeInteger(marketRentFen) ||
-          marketRentFen <= 0
-        )
-          throw new Error('value and market rent are positive whole numbers of fen');
-        if (!reportRef.trim()) throw new Error("an appraisal names its report's reference");
+        if (progress.stage !== 'appraisal' || firmCap) throw new Error(`${listingId} awaits no appraisal`);
+        decideListing(decisions, { kind: 'appraisal', actor, valueFen, marketRentFen, reportRef });
       },
     },
   );
@@ -344,6 +335,7 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
         // The bureau commissions a firm; the simulator answers at once, any other firm through its role.
         const commission = await steps.commissionAppraisal({ listingId });
         progress.appraisalFirm = commission.firm;
+        decisions = appraisalCommissioned(decisions, commission.firm);
         if (commission.cap) cap = commission.cap;
         else {
           await condition(() => firmCap !== undefined);

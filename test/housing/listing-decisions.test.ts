@@ -4,6 +4,7 @@ import { recordApproval, recordOffer } from '../../housing/activities/purchase';
 import type { HousingDeps } from '../../housing/context';
 import { housingStreams } from '../../housing/contracts/events';
 import {
+  appraisalCommissioned,
   decideListing,
   evolveListing,
   type ListingDecisionState,
@@ -53,6 +54,26 @@ describe('decide and evolve (pure)', () => {
     expect(() => decideListing(listing, { ...survey, actor: { subject: 'x', role: 'finance' } })).toThrow(
       'x (finance) may not file a survey report',
     );
+  });
+
+  it('only the commissioned firm submits the appraisal, once', () => {
+    const firm = { subject: 'firm-a', role: 'appraiser' };
+    const report = {
+      kind: 'appraisal' as const,
+      actor: firm,
+      valueFen: 900_000,
+      marketRentFen: 2_000,
+      reportRef: 'R-1',
+    };
+    expect(() => decideListing(openListing('HL-3'), report)).toThrow('HL-3 awaits no appraisal');
+    const commissioned = appraisalCommissioned(openListing('HL-3'), 'firm-a');
+    expect(decideListing(commissioned, report)).toEqual([]);
+    expect(() => decideListing(commissioned, { ...report, actor: { subject: 'firm-b', role: 'appraiser' } })).toThrow(
+      'firm-b is not the firm commissioned for HL-3',
+    );
+    expect(() => decideListing(commissioned, { ...report, valueFen: 0 })).toThrow('positive whole numbers of fen');
+    const capped = negotiationOpened(commissioned, { capFen: 900_000, askingFen: 1_000_000 });
+    expect(() => decideListing(capped, report)).toThrow('HL-3 awaits no appraisal');
   });
 
   it('refuses an offer above the cap, before the cap, and by a role that may not negotiate', () => {
