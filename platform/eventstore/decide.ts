@@ -1,5 +1,4 @@
-import type { EventStore } from './store';
-import { foldEvents } from './store';
+import { type EventStore, foldEvents } from './store';
 import { ConcurrencyError, type EventMetadata, type NewEvent, type StoredEvent } from './types';
 
 /** How a small stream decides: its state folded from its events, and a decision on that state. */
