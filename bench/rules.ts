@@ -1,7 +1,8 @@
 // `npm run bench:rules`: the rules core at Xuchang scale, in one process on one core. Writes a synthetic
 // extract (1,000,000 hospitalization rows, 100,000 roster entries, ~1 % bad rows) to a temp dir, then
-// streams it through parse + validate (+ duplicate classification) and computes every person, printing
-// rows/s per phase and peak RSS. Targets: the whole million under 20 s, peak RSS under 500 MB.
+// streams it through parse + validate and computes every person, printing
+// rows/s per phase and peak RSS. Duplicate records are classified only in SQL during ingest (one implementation;
+// `npm run bench:ingest` measures it). Targets: the whole million under 20 s, peak RSS under 500 MB.
 //
 // Valid rows are kept in columns (typed arrays and shared strings), not as a million objects, and
 // regrouped by person with a counting sort — the same shape the database path gets from SQL.
@@ -16,13 +17,11 @@ import { readRecords } from '../subsidy/adapters/files';
 import {
   computePerson,
   currentPolicy,
-  DuplicateClassifier,
   EXCLUSION_CODES,
   type ExclusionCode,
   parseQuarter,
   type RosterEntry,
   type Stay,
-  stayContent,
   validateRosterRow,
   validateStayRow,
 } from '../subsidy/rules';
@@ -40,20 +39,6 @@ const SEED = Number(option('seed', '20250618'));
 const KEEP = process.argv.includes('--keep');
 // The day the extract is read: two weeks after the quarter (第十条: within the first 5 working days).
 const TODAY = isoOf(parseQuarter(QUARTER).end + 14);
-
-/** cyrb53: a 53-bit hash standing in for a row's content in duplicate classification (collision odds ~1e-16 per pair). */
-function contentHash(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} rows/s`;
@@ -153,19 +138,12 @@ try {
     valid = widen(valid, (n) => new Uint8Array(n));
     recordNo = widen(recordNo, (n) => new Float64Array(n));
   };
-  const duplicates = new DuplicateClassifier();
   const quarantineReasons = new Map<string, number>();
   let rowsIn = 0;
   for await (const { line, record } of readRecords(files.hospitalizations, 'csv', 'hospitalizations')) {
     const i = rowsIn++;
     if (i >= capacity) grow();
     const checked = validateStayRow(record, { today: TODAY });
-    duplicates.add({
-      recordId: record.record_id ?? '',
-      content: contentHash(stayContent(record)),
-      quarantined: !checked.ok,
-      line,
-    });
     if (!checked.ok) {
       quarantineReasons.set(checked.reason, (quarantineReasons.get(checked.reason) ?? 0) + 1);
       continue;
@@ -188,16 +166,12 @@ try {
     exclusion[i] = row.exclusion ? EXCLUSION_CODES.indexOf(row.exclusion) + 1 : 0;
     valid[i] = 1;
   }
-  for (const [i, verdict] of duplicates.finish()) {
-    valid[i] = 0;
-    quarantineReasons.set(verdict.reason, (quarantineReasons.get(verdict.reason) ?? 0) + 1);
-  }
   const parseMs = performance.now() - t;
   memo('extract');
   let quarantined = 0;
   for (const n of quarantineReasons.values()) quarantined += n;
   console.log(
-    `  extract parse+validate+dedup   ${secs(parseMs)}  ${rate(rowsIn, parseMs)}  (${quarantined} quarantined)`,
+    `  extract parse+validate         ${secs(parseMs)}  ${rate(rowsIn, parseMs)}  (${quarantined} quarantined)`,
   );
 
   // Phase 3: compute, person by person (counting sort of valid rows by person).

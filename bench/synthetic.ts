@@ -293,7 +293,7 @@ export async function writeSyntheticSubsidyData(options: SyntheticOptions): Prom
     return people[lo]!.id;
   };
   const recentOutsiders: string[] = [];
-  const recordBase = (quarter.year * 10 + quarter.q) * 10_000_000;
+  const recordBase = (quarter.year * 10 + quarter.number) * 10_000_000;
   const out = new LineWriter(extractFile);
   await out.line(STAY_COLUMNS);
   let previous: string[] | undefined;

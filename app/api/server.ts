@@ -1,6 +1,5 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import {
@@ -10,42 +9,17 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { type HousingApiOptions, housingRoutes } from '../../housing/api/routes';
-import type { Db } from '../../platform/db/database';
-import type { EventStore } from '../../platform/eventstore';
+import { housingRoutes } from '../../housing/api/routes';
 import { AccessDenied } from '../../platform/http/auth';
-import type { KeyRing } from '../../platform/security/keyring';
-import type { SubsidyDeps } from '../../subsidy/activities';
 import { subsidyRoutes } from '../../subsidy/api/routes';
-import { type ConsoleOptions, registerConsole } from './console/index';
+import { registerConsole } from './console/index';
+import type { ApiDeps } from './deps';
 import { auditRoutes } from './routes/audit';
 import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { systemRoutes } from './routes/system';
 
-export interface ApiDeps {
-  db: Db;
-  store: EventStore;
-  temporal: Client;
-  taskQueue: string;
-  logLevel: string;
-  subsidy: SubsidyDeps;
-  /** Verifies the bearer tokens of every protected route (platform/security/tokens.ts). */
-  tokenSecret: Uint8Array;
-  /** The housing routes' plan and (tests, bench) shorter waits; default: the city's one purchase plan. */
-  housing?: HousingApiOptions;
-  /** The Web UI's codec server (app/api/routes/codec.ts); without it, the process's key ring and no CORS origin. */
-  codec?: {
-    keyRing?: KeyRing;
-    /** Origins of the Temporal Web UI allowed to call /codec/* from the browser. */
-    corsOrigins: readonly string[];
-    /** Where the operator finds the UI (shown on /codec/login). */
-    uiUrl?: string;
-  };
-  /** The work console (api/console): cookie and sign-in limits. */
-  console?: ConsoleOptions;
-}
-
+export type { ApiDeps } from './deps';
 export type Api = FastifyInstance;
 
 /**

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { classifyBankAnswer, mayStillPay } from '../../platform/adapters/bank/answers';
 import type { PaymentStatus } from '../../platform/adapters/bank/types';
 import type { PersonVault } from '../../platform/db/person-vault';
 import { activityMetadata } from '../../platform/temporal/activity-context';
@@ -13,9 +14,6 @@ import { housingStreams, type SellerPaymentAttempt } from '../contracts/events';
 // a conflict, a timeout or an answer we do not know is "in doubt": the bank is asked again, never held.
 
 export const sellerPaymentKey = (listingId: string, attempt: number) => `housing-seller-${listingId}#${attempt}`;
-
-/** Refusals that a corrected account can cure: the payment is held for the task force. */
-const DEFINITE_REFUSALS = new Set(['invalid_account', 'account_closed']);
 
 export interface PayeeAccount {
   bankCode: string;
@@ -175,10 +173,10 @@ export async function paySeller(
       const [now] = await deps.bank.queryPayments([key]);
       return now && now.status !== 'pending' ? now : undefined;
     }, input.pollIntervalMs);
-    if (final.status === 'settled') return paid(final);
+    const verdict = classifyBankAnswer(final);
+    if (verdict.state === 'settled') return paid(final);
     // The bank says it will not pay (e.g. account_closed): definite, the money did not leave.
-    if ((final.status as string) === 'failed' || (final.status as string) === 'rejected')
-      return held(final.reason ?? String(final.status));
+    if (verdict.state === 'held') return held(verdict.reason);
     throw new InDoubt(`seller payment ${key}: the bank answers '${String(final.status)}'; asking again`);
   };
 
@@ -203,15 +201,15 @@ export async function paySeller(
     ],
   });
   const answer = submitted.results[0];
-  if (answer?.status === 'accepted')
+  const verdict = classifyBankAnswer(answer);
+  if (verdict.state === 'open')
     return follow({
       idempotencyKey: key,
-      paymentId: answer.paymentId,
+      paymentId: verdict.bankPaymentId,
       status: 'pending',
       amountFen: instruction.amountFen,
     });
-  if (answer?.status === 'rejected' && answer.reason && DEFINITE_REFUSALS.has(answer.reason))
-    return held(answer.reason);
+  if (verdict.state === 'held') return held(verdict.reason);
   // idempotency_conflict, no answer, an answer we do not know: ask the bank about the key before anything else.
   const [after] = await deps.bank.queryPayments([key]);
   if (after) return follow(after);
@@ -244,7 +242,7 @@ export async function decideSellerPayment(
   const keys = [...issued.values()].map((a) => a.idempotencyKey);
   const statuses = keys.length > 0 ? await deps.bank.queryPayments(keys) : [];
   for (const status of statuses) {
-    if ((status.status as string) !== 'failed' && (status.status as string) !== 'rejected') {
+    if (mayStillPay(status)) {
       throw ApplicationFailure.nonRetryable(
         `seller payment ${status.idempotencyKey} is ${status.status} at the bank: no ${input.decision} while it may pay`,
         'PaymentNotResolved',

@@ -4,9 +4,11 @@ import { LoanDrawRefusedError } from '../adapters/lending';
 import { type HousingDeps, housingEvent, listingHistory, need, pollUntil, WORKER_ACTOR } from '../context';
 import type { HousingActor } from '../contracts/definitions';
 import { type HousingEvent, housingStreams } from '../contracts/events';
+import { decideListing } from '../decide/listing';
 import { contractFunding } from '../rules/plan';
 import { currentHousingPolicy, housingEntryOn } from '../rules/policy';
-import { deedTaxFen, type Funding, offerRefusal, priceCap } from '../rules/price';
+import { deedTaxFen, type Funding, priceCap } from '../rules/price';
+import { decideOnListing, inStep } from './decide';
 
 // The purchase steps after admission (组织实施(四)): survey, appraisal, offers and approval, contract,
 // registration and deed tax (工作任务(四)), loan, the seller's payment, handover. Each reads the facts
@@ -27,16 +29,15 @@ function append(
   return deps.store.append(housingStreams.listing(listingId), events, { metadata: activityMetadata(actor) });
 }
 
+/** The survey report (组织实施(四) 实地勘验), decided on the listing's stream: one report, a failed one names its defects. */
 export async function recordSurvey(
   deps: HousingDeps,
   input: { listingId: string; passed: boolean; defects: string[]; photoRefs: string[]; actor: HousingActor },
 ): Promise<void> {
   const { listingId, passed, defects, photoRefs, actor } = input;
-  await append(
-    deps,
-    listingId,
-    [housingEvent('SurveyReportFiled', { listingId, passed, defects, photoRefs, by: actor.subject }, listingId)],
-    actor,
+  await decideOnListing(deps, listingId, actor, (state) =>
+    // Already on the stream: a retry after the append committed.
+    state.surveyFiled ? [] : decideListing(state, { kind: 'survey', actor, passed, defects, photoRefs }),
   );
 }
 
@@ -166,53 +167,38 @@ export async function submitAppraisal(
     actor: HousingActor;
   },
 ): Promise<CapFacts> {
-  const { listingId, actor } = input;
-  const commissioned = need(
-    (await listingHistory(deps.store, listingId)).AppraisalCommissioned,
-    `appraisal commission of ${listingId}`,
-  );
-  if (actor.role !== 'appraiser' || actor.subject !== commissioned.firm) {
-    throw ApplicationFailure.nonRetryable(
-      `${actor.subject} (${actor.role}) is not the firm commissioned for ${listingId}`,
-      'NotCommissioned',
-    );
-  }
+  const { listingId, actor, valueFen, marketRentFen, reportRef } = input;
+  // Decided on the stream (the commissioned firm, one report); a retry after the cap was set returns that cap.
+  const state = await decideOnListing(deps, listingId, actor, (listing) => {
+    if (listing.capFen === undefined)
+      decideListing(listing, { kind: 'appraisal', actor, valueFen, marketRentFen, reportRef });
+    return [];
+  });
   const report = {
-    reportId: input.reportRef,
-    firm: commissioned.firm,
-    valueFen: input.valueFen,
-    marketRentFen: input.marketRentFen,
+    reportId: reportRef,
+    firm: need(state.appraisalFirm, `appraisal commission of ${listingId}`),
+    valueFen,
+    marketRentFen,
     appraisedOn: input.appraisedOn,
   };
   return recordAppraisalReport(deps, listingId, report, actor);
 }
 
-/** An offer; the workflow's validator already refused one above the cap — this is the last line. */
+/** An offer, decided on the listing's stream: never above the cap nor the asking price, one agreed price at a time. */
 export async function recordOffer(
   deps: HousingDeps,
   input: { listingId: string; offerNo: number; priceFen: number; sellerAccepted: boolean; actor: HousingActor },
 ): Promise<void> {
   const { listingId, offerNo, priceFen, sellerAccepted, actor } = input;
-  const history = await listingHistory(deps.store, listingId);
-  const cap = need(history.PriceCapSet, `price cap of ${listingId}`);
-  const refusal = offerRefusal(priceFen, cap.capFen, need(history.ListingRegistered, listingId).askingFen);
-  if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'OfferAboveCap');
-  await append(
-    deps,
-    listingId,
-    [
-      housingEvent(
-        'OfferMade',
-        { listingId, offerNo, priceFen, capFen: cap.capFen, sellerAccepted, by: actor.subject },
-        listingId,
-        offerNo,
-      ),
-    ],
-    actor,
+  await decideOnListing(deps, listingId, actor, (state) =>
+    // A retry after the append committed finds its offer on the stream.
+    state.offers >= offerNo
+      ? []
+      : inStep(listingId, decideListing(state, { kind: 'offer', actor, priceFen, sellerAccepted }), offerNo),
   );
 }
 
-/** Four eyes (保障措施(三)): the approver of an agreed price is never its negotiator. */
+/** Four eyes (保障措施(三)), decided on the listing's stream: the approver of an agreed price is never its negotiator. */
 export async function recordApproval(
   deps: HousingDeps,
   input: {
@@ -225,24 +211,11 @@ export async function recordApproval(
     actor: HousingActor;
   },
 ): Promise<void> {
-  const { listingId, offerNo, priceFen, negotiator, approved, reason, actor } = input;
-  if (actor.subject === negotiator)
-    throw ApplicationFailure.nonRetryable(
-      `${actor.subject} negotiated offer ${offerNo} and may not approve it`,
-      'FourEyes',
-    );
-  await append(
-    deps,
-    listingId,
-    [
-      housingEvent(
-        'PriceApprovalDecided',
-        { listingId, offerNo, priceFen, approved, reason, by: actor.subject, negotiator },
-        listingId,
-        offerNo,
-      ),
-    ],
-    actor,
+  const { listingId, offerNo, approved, reason, actor } = input;
+  await decideOnListing(deps, listingId, actor, (state) =>
+    state.approvalDecidedFor >= offerNo
+      ? []
+      : inStep(listingId, decideListing(state, { kind: 'approval', actor, approved, reason }), offerNo),
   );
 }
 

@@ -12,11 +12,13 @@ import {
 } from '../context';
 import type { HousingActor } from '../contracts/definitions';
 import { buildingKeyOf, housingStreams } from '../contracts/events';
+import { decideListing } from '../decide/listing';
 import { assessPriority as assessPriorityRule } from '../rules/plan';
 import { currentHousingPolicy, housingEntryOn } from '../rules/policy';
 import type { Funding } from '../rules/price';
 import { screenListing as screenListingRule } from '../rules/screening';
 import type { PendingDecision, ScreeningDecisions } from '../rules/types';
+import { decideOnListing } from './decide';
 
 /** 以需定购 (组织实施(二)): demand registered in a region less the listings already counted against it. */
 async function unmetDemandIn(db: Kysely<Database>, region: string): Promise<number> {
@@ -92,18 +94,18 @@ export async function screenListing(
 }
 
 /** A task-force decision during screening: an area exception (组织实施(二)) or 一事一议 (组织实施(一)). */
+/** An area exception or a case-by-case decision, decided on the listing's stream (once each). */
 export async function recordScreeningDecision(
   deps: HousingDeps,
   input: { listingId: string; decision: PendingDecision; granted: boolean; reason: string; actor: HousingActor },
 ): Promise<void> {
-  const data = { listingId: input.listingId, granted: input.granted, reason: input.reason, by: input.actor.subject };
-  const event =
-    input.decision === 'area_exception'
-      ? housingEvent('AreaExceptionDecided', data, input.listingId)
-      : housingEvent('CaseByCaseDecided', data, input.listingId);
-  await deps.store.append(housingStreams.listing(input.listingId), [event], {
-    metadata: activityMetadata(input.actor),
-  });
+  const { listingId, decision, granted, reason, actor } = input;
+  await decideOnListing(deps, listingId, actor, (state) =>
+    // Already on the stream: a retry after the append committed.
+    state.screeningDecided.has(decision)
+      ? []
+      : decideListing(state, { kind: 'screening_decision', decision, actor, granted, reason }),
+  );
 }
 
 export interface PriorityFacts {

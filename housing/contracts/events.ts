@@ -57,7 +57,8 @@ export type AttemptedAction =
   | 'appraisal'
   | 'repost';
 
-type L = { listingId: string };
+/** Every listing event names its listing. */
+type ListingRef = { listingId: string };
 
 export type HousingEvent =
   | { type: 'ListingRegistered'; data: ListingRecord }
@@ -66,21 +67,33 @@ export type HousingEvent =
       type: 'BuildingIntentRecorded';
       data: { buildingKey: string; complex: string; building: string; ownersTotal: number; ownersWilling: number };
     }
-  | { type: 'AreaExceptionDecided'; data: L & { granted: boolean; reason: string; by: string } }
-  | { type: 'CaseByCaseDecided'; data: L & { granted: boolean; reason: string; by: string } }
-  | { type: 'ReminderSent'; data: L & { about: 'screening_decision' | 'survey' | 'approval'; n: number } }
-  | { type: 'ListingScreened'; data: L & { verdict: 'eligible' | 'rejected'; checks: Check[]; policyVersion: string } }
-  | { type: 'PriorityAssessed'; data: L & { firstInLine: boolean; unmetDemand: number; reason: string } }
-  | { type: 'PurchaseAdmitted'; data: L & Funding & { planId: string } }
-  | { type: 'SurveyReportFiled'; data: L & { passed: boolean; defects: string[]; photoRefs: string[]; by: string } }
-  | { type: 'AppraisalCommissioned'; data: L & { firm: string } }
+  | { type: 'AreaExceptionDecided'; data: ListingRef & { granted: boolean; reason: string; by: string } }
+  | { type: 'CaseByCaseDecided'; data: ListingRef & { granted: boolean; reason: string; by: string } }
+  | { type: 'ReminderSent'; data: ListingRef & { about: 'screening_decision' | 'survey' | 'approval'; n: number } }
+  | {
+      type: 'ListingScreened';
+      data: ListingRef & { verdict: 'eligible' | 'rejected'; checks: Check[]; policyVersion: string };
+    }
+  | { type: 'PriorityAssessed'; data: ListingRef & { firstInLine: boolean; unmetDemand: number; reason: string } }
+  | { type: 'PurchaseAdmitted'; data: ListingRef & Funding & { planId: string } }
+  | {
+      type: 'SurveyReportFiled';
+      data: ListingRef & { passed: boolean; defects: string[]; photoRefs: string[]; by: string };
+    }
+  | { type: 'AppraisalCommissioned'; data: ListingRef & { firm: string } }
   | {
       type: 'AppraisalReceived';
-      data: L & { reportId: string; firm: string; valueFen: number; marketRentFen: number; appraisedOn: IsoDate };
+      data: ListingRef & {
+        reportId: string;
+        firm: string;
+        valueFen: number;
+        marketRentFen: number;
+        appraisedOn: IsoDate;
+      };
     }
   | {
       type: 'PriceCapSet';
-      data: L & {
+      data: ListingRef & {
         capFen: number;
         basis: 'appraisal' | 'policy_ceiling';
         appraisalFen: number;
@@ -90,11 +103,11 @@ export type HousingEvent =
     }
   | {
       type: 'OfferMade';
-      data: L & { offerNo: number; priceFen: number; capFen: number; sellerAccepted: boolean; by: string };
+      data: ListingRef & { offerNo: number; priceFen: number; capFen: number; sellerAccepted: boolean; by: string };
     }
   | {
       type: 'PriceApprovalDecided';
-      data: L & {
+      data: ListingRef & {
         offerNo: number;
         priceFen: number;
         approved: boolean;
@@ -103,42 +116,54 @@ export type HousingEvent =
         negotiator: string;
       };
     }
-  | { type: 'ContractSigned'; data: L & Funding & { contractId: string; priceFen: number } }
-  | { type: 'RegistrationFiled'; data: L & { applicationId: string; deedTaxFen: number } }
+  | { type: 'ContractSigned'; data: ListingRef & Funding & { contractId: string; priceFen: number } }
+  | { type: 'RegistrationFiled'; data: ListingRef & { applicationId: string; deedTaxFen: number } }
   | {
       type: 'RegistrationCompleted';
-      data: L & { applicationId: string; certificateNo: string; deedTaxPaidFen: number };
+      data: ListingRef & { applicationId: string; certificateNo: string; deedTaxPaidFen: number };
     }
-  | { type: 'RegistrationFailed'; data: L & { applicationId: string; reason: string } }
-  | { type: 'LoanApplied'; data: L & { applicationId: string; amountFen: number } }
-  | { type: 'LoanApproved'; data: L & { applicationId: string; amountFen: number } }
-  | { type: 'LoanRefused'; data: L & { applicationId: string; reason: string } }
-  | { type: 'LoanFallbackToCapital'; data: L & Funding & { refusedLoanFen: number } }
-  | { type: 'LoanDrawn'; data: L & { applicationId: string; loanId: string; amountFen: number; certificateNo: string } }
-  | { type: 'LoanCancelled'; data: L & { applicationId: string; reason: string } }
-  | { type: 'RegistrationUnwound'; data: L & { applicationId: string; certificateNo: string; reason: string } }
-  | { type: 'ContractTerminated'; data: L & { contractId: string; reason: string } }
-  | { type: 'SellerPaymentInstructed'; data: L & { idempotencyKey: string; amountFen: number; bankPaymentId: string } }
-  | { type: 'SellerPaid'; data: L & { idempotencyKey: string; amountFen: number; settledAt: string } }
-  | { type: 'SellerPaymentHeld'; data: L & { idempotencyKey: string; reason: string; attempt?: number } }
-  | { type: 'SellerPaymentIssued'; data: L & SellerPaymentAttempt }
+  | { type: 'RegistrationFailed'; data: ListingRef & { applicationId: string; reason: string } }
+  | { type: 'LoanApplied'; data: ListingRef & { applicationId: string; amountFen: number } }
+  | { type: 'LoanApproved'; data: ListingRef & { applicationId: string; amountFen: number } }
+  | { type: 'LoanRefused'; data: ListingRef & { applicationId: string; reason: string } }
+  | { type: 'LoanFallbackToCapital'; data: ListingRef & Funding & { refusedLoanFen: number } }
+  | {
+      type: 'LoanDrawn';
+      data: ListingRef & { applicationId: string; loanId: string; amountFen: number; certificateNo: string };
+    }
+  | { type: 'LoanCancelled'; data: ListingRef & { applicationId: string; reason: string } }
+  | { type: 'RegistrationUnwound'; data: ListingRef & { applicationId: string; certificateNo: string; reason: string } }
+  | { type: 'ContractTerminated'; data: ListingRef & { contractId: string; reason: string } }
+  | {
+      type: 'SellerPaymentInstructed';
+      data: ListingRef & { idempotencyKey: string; amountFen: number; bankPaymentId: string };
+    }
+  | { type: 'SellerPaid'; data: ListingRef & { idempotencyKey: string; amountFen: number; settledAt: string } }
+  | { type: 'SellerPaymentHeld'; data: ListingRef & { idempotencyKey: string; reason: string; attempt?: number } }
+  | { type: 'SellerPaymentIssued'; data: ListingRef & SellerPaymentAttempt }
   | {
       type: 'SellerPaymentReissueDecided';
-      data: L & { attempt: number; accountRef: string; accountMask: string; reason: string; by: string };
+      data: ListingRef & { attempt: number; accountRef: string; accountMask: string; reason: string; by: string };
     }
-  | { type: 'SellerPaymentUnwindDecided'; data: L & { reason: string; by: string } }
-  | { type: 'StepFailed'; data: L & { step: string; reason: string } }
+  | { type: 'SellerPaymentUnwindDecided'; data: ListingRef & { reason: string; by: string } }
+  | { type: 'StepFailed'; data: ListingRef & { step: string; reason: string } }
   | {
       type: 'AttemptRefused';
-      data: L & { action: AttemptedAction; by: string; role: string; reason: string; detail?: Record<string, unknown> };
+      data: ListingRef & {
+        action: AttemptedAction;
+        by: string;
+        role: string;
+        reason: string;
+        detail?: Record<string, unknown>;
+      };
     }
   | { type: 'ComplexIntentRecorded'; data: { complex: string; ownersTotal: number; ownersWilling: number } }
   | {
       type: 'HomeHandedOver';
-      data: L & { region: string; floorAreaDm2: number; monthlyRentFen: number; priceFen: number };
+      data: ListingRef & { region: string; floorAreaDm2: number; monthlyRentFen: number; priceFen: number };
     }
-  | { type: 'FundsReleased'; data: L & Funding & { reason: string } }
-  | { type: 'ListingClosed'; data: L & { outcome: ListingOutcomeKind; reasons: string[] } }
+  | { type: 'FundsReleased'; data: ListingRef & Funding & { reason: string } }
+  | { type: 'ListingClosed'; data: ListingRef & { outcome: ListingOutcomeKind; reasons: string[] } }
   | {
       type: 'PlanFundsAdded';
       data: { planId: string; source: 'capital' | 'loan_capacity'; amountFen: number; reference: string; by: string };

@@ -53,7 +53,7 @@ export function housingEntryOn(policy: HousingPolicy, date: IsoDate): HousingPol
 }
 
 export function regionOf(policy: HousingPolicy, code: string): Region | undefined {
-  return policy.regions.find((r) => r.code === code);
+  return policy.regions.find((region) => region.code === code);
 }
 
 export function requiredCertificates(entry: HousingPolicyEntry, kind: ListingKind): readonly Certificate[] {

@@ -1,7 +1,12 @@
 import { type HousingPolicy, housingEntryOn, regionOf, requiredCertificates } from './policy';
 import type { Check, ListingFacts, PendingDecision, ScreeningDecisions, ScreeningVerdict } from './types';
 
-const m2 = (dm2: number) => `${Math.floor(dm2 / 100)}.${String(dm2 % 100).padStart(2, '0')} m²`;
+/** A recorded decision as the check's reason reads it: "granted by li: …". */
+function decidedBy(decision: { granted: boolean; by: string; reason: string }, grantedWord: string): string {
+  return `${decision.granted ? grantedWord : 'refused'} by ${decision.by}: ${decision.reason}`;
+}
+
+const squareMetres = (dm2: number) => `${Math.floor(dm2 / 100)}.${String(dm2 % 100).padStart(2, '0')} m²`;
 
 /**
  * Screens a listing against the Plan. Hard failures (certificates, registrability, unknown region,
@@ -20,7 +25,9 @@ export function screenListing(
   const pending: PendingDecision[] = [];
 
   // 工作任务(三): 五证齐备 for new stock; a second-hand home has its property certificate.
-  const missing = requiredCertificates(entry, listing.kind).filter((c) => !listing.certificates.includes(c));
+  const missing = requiredCertificates(entry, listing.kind).filter(
+    (certificate) => !listing.certificates.includes(certificate),
+  );
   checks.push({
     rule: 'certificates',
     passed: missing.length === 0,
@@ -46,21 +53,18 @@ export function screenListing(
     checks.push({
       rule: 'floor_area',
       passed: true,
-      reason: `组织实施(二): ${m2(listing.floorAreaDm2)} ≤ ${m2(entry.maxFloorAreaDm2)}`,
-    });
-  } else if (decisions.areaException) {
-    const d = decisions.areaException;
-    checks.push({
-      rule: 'floor_area',
-      passed: d.granted,
-      reason: `组织实施(二): ${m2(listing.floorAreaDm2)} > ${m2(entry.maxFloorAreaDm2)}; exception ${d.granted ? 'granted' : 'refused'} by ${d.by}: ${d.reason}`,
+      reason: `组织实施(二): ${squareMetres(listing.floorAreaDm2)} ≤ ${squareMetres(entry.maxFloorAreaDm2)}`,
     });
   } else {
-    pending.push('area_exception');
+    const overLimit = `组织实施(二): ${squareMetres(listing.floorAreaDm2)} > ${squareMetres(entry.maxFloorAreaDm2)}`;
+    const exception = decisions.areaException;
+    if (!exception) pending.push('area_exception');
     checks.push({
       rule: 'floor_area',
-      passed: false,
-      reason: `组织实施(二): ${m2(listing.floorAreaDm2)} > ${m2(entry.maxFloorAreaDm2)}; needs an exception`,
+      passed: exception?.granted ?? false,
+      reason: exception
+        ? `${overLimit}; exception ${decidedBy(exception, 'granted')}`
+        : `${overLimit}; needs an exception`,
     });
   }
 
@@ -70,19 +74,16 @@ export function screenListing(
     checks.push({ rule: 'region', passed: false, reason: `组织实施(一): unknown region ${listing.region}` });
   } else if (region.core) {
     checks.push({ rule: 'region', passed: true, reason: `组织实施(一): core area ${region.name}` });
-  } else if (decisions.caseByCase) {
-    const d = decisions.caseByCase;
-    checks.push({
-      rule: 'region',
-      passed: d.granted,
-      reason: `组织实施(一): ${region.name} outside the core areas; 一事一议 ${d.granted ? 'approved' : 'refused'} by ${d.by}: ${d.reason}`,
-    });
   } else {
-    pending.push('case_by_case');
+    const outside = `组织实施(一): ${region.name} outside the core areas`;
+    const caseByCase = decisions.caseByCase;
+    if (!caseByCase) pending.push('case_by_case');
     checks.push({
       rule: 'region',
-      passed: false,
-      reason: `组织实施(一): ${region.name} outside the core areas; needs a case-by-case decision (一事一议)`,
+      passed: caseByCase?.granted ?? false,
+      reason: caseByCase
+        ? `${outside}; 一事一议 ${decidedBy(caseByCase, 'approved')}`
+        : `${outside}; needs a case-by-case decision (一事一议)`,
     });
   }
 
@@ -96,7 +97,7 @@ export function screenListing(
         : `组织实施(二) 以需定购: no unmet demand in ${listing.region}`,
   });
 
-  const hardFailure = checks.some((c) => !c.passed && !isPending(c, pending));
+  const hardFailure = checks.some((check) => !check.passed && !isPending(check, pending));
   if (hardFailure) return { verdict: 'rejected', checks };
   if (pending.length > 0) {
     if (decisions.expired) {

@@ -40,7 +40,18 @@ import {
   unwindPurchaseUpdate,
 } from '../contracts/definitions';
 import type { ListingOutcomeKind } from '../contracts/events';
-import { type Funding, offerRefusal } from '../rules/price';
+import {
+  appraisalCommissioned,
+  checkRole,
+  decideListing,
+  evolveListing,
+  type ListingCommand,
+  type ListingDecided,
+  ListingRefused,
+  negotiationOpened,
+  openListing,
+} from '../decide/listing';
+import type { Funding } from '../rules/price';
 import type { PendingDecision } from '../rules/types';
 
 // Bookkeeping steps: quick database appends (and the appraisal firm's answer), run as local
@@ -75,10 +86,6 @@ function permanentFailure(error: unknown): string | undefined {
   return undefined;
 }
 
-function allowed(actor: HousingActor, roles: readonly string[], what: string): void {
-  if (!roles.includes(actor.role)) throw new Error(`${actor.subject} (${actor.role}) may not ${what}`);
-}
-
 /**
  * One home, from listing to handover (许政办〔2025〕10号): screening, its turn in the purchase plan,
  * survey, appraisal, negotiation under the price cap with a second person's approval, contract,
@@ -99,9 +106,23 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   ]);
   const plan = getExternalWorkflowHandle(input.planWorkflowId);
   const lock = new SerialLock();
-  const decided = new Set<PendingDecision>();
+  // The people's decisions, folded from the same events the activities append (housing/decide/listing.ts).
+  let decisions = openListing(listingId);
+  const decide = (command: ListingCommand): ListingDecided[] => {
+    try {
+      return decideListing(decisions, command);
+    } catch (error) {
+      // Decided again under the lock: an Update validated before another one ran may no longer hold.
+      if (error instanceof ListingRefused) throw ApplicationFailure.nonRetryable(error.message, error.code);
+      throw error;
+    }
+  };
+  const apply = (events: readonly ListingDecided[]) => {
+    for (const event of events) decisions = evolveListing(decisions, event);
+    progress.offers = decisions.offers;
+    progress.agreed = decisions.agreed;
+  };
   let survey: SurveyReportInput | undefined;
-  let approved = false;
   let fallback: { granted: boolean; reason: string; funding?: Funding } | undefined;
   let firmCap: { capFen: number; appraisalFen: number; askingFen: number } | undefined;
   let resolution: { kind: 'reissue'; attempt: number } | { kind: 'unwind'; reason: string; by: string } | undefined;
@@ -118,37 +139,39 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   const screeningDecision = (decision: PendingDecision) => ({
     handler: ({ actor, granted, reason }: ScreeningDecisionInput) =>
       lock.run(async () => {
+        const events = decide({ kind: 'screening_decision', decision, actor, granted, reason });
         await steps.recordScreeningDecision({ listingId, decision, granted, reason, actor });
-        decided.add(decision);
+        apply(events);
         return progress;
       }),
-    validator: ({ actor, reason }: ScreeningDecisionInput) => {
-      allowed(actor, TASK_FORCE_ROLES, 'decide on screening');
+    validator: ({ actor, granted, reason }: ScreeningDecisionInput) => {
+      checkRole(actor, TASK_FORCE_ROLES, 'decide on screening');
       if (progress.stage !== 'awaiting_decision' || !progress.pendingDecisions.includes(decision))
         throw new Error(`${listingId} awaits no ${decision} decision`);
-      if (decided.has(decision)) throw new Error(`the ${decision} decision on ${listingId} is already recorded`);
-      if (!reason.trim()) throw new Error('a decision needs its reason');
+      decideListing(decisions, { kind: 'screening_decision', decision, actor, granted, reason });
     },
   });
   const area = screeningDecision('area_exception');
   setHandler(decideAreaExceptionUpdate, area.handler, { validator: area.validator });
-  const region = screeningDecision('case_by_case');
-  setHandler(decideCaseByCaseUpdate, region.handler, { validator: region.validator });
+  const caseByCase = screeningDecision('case_by_case');
+  setHandler(decideCaseByCaseUpdate, caseByCase.handler, { validator: caseByCase.validator });
 
   // --- survey (组织实施(四): 实地勘验) ---
   setHandler(
     fileSurveyReportUpdate,
     (report) =>
       lock.run(async () => {
+        const events = decide({ kind: 'survey', ...report });
         await steps.recordSurvey({ listingId, ...report });
+        apply(events);
         survey = report;
         return progress;
       }),
     {
       validator: (report) => {
-        allowed(report.actor, SURVEY_ROLES, 'file a survey report');
+        checkRole(report.actor, SURVEY_ROLES, 'file a survey report');
         if (progress.stage !== 'survey' || survey) throw new Error(`${listingId} awaits no survey report`);
-        if (!report.passed && report.defects.length === 0) throw new Error('a failed survey names its defects');
+        decideListing(decisions, { kind: 'survey', ...report });
       },
     },
   );
@@ -158,19 +181,17 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
     submitOfferUpdate,
     ({ actor, priceFen, sellerAccepted }) =>
       lock.run(async () => {
-        const offerNo = ++progress.offers;
+        const events = decide({ kind: 'offer', actor, priceFen, sellerAccepted });
+        const { offerNo } = (events[0] as Extract<ListingDecided, { type: 'OfferMade' }>).data;
         await steps.recordOffer({ listingId, offerNo, priceFen, sellerAccepted, actor });
-        if (sellerAccepted) progress.agreed = { offerNo, priceFen, negotiator: actor.subject };
+        apply(events);
         return progress;
       }),
     {
-      validator: ({ actor, priceFen }) => {
-        allowed(actor, TASK_FORCE_ROLES, 'negotiate');
-        if (progress.stage !== 'negotiation' || progress.capFen === undefined)
-          throw new Error(`${listingId} is not in negotiation`);
-        if (progress.agreed) throw new Error(`offer ${progress.agreed.offerNo} awaits approval`);
-        const refusal = offerRefusal(priceFen, progress.capFen, progress.askingFen ?? 0);
-        if (refusal) throw new Error(refusal);
+      validator: ({ actor, priceFen, sellerAccepted }) => {
+        checkRole(actor, TASK_FORCE_ROLES, 'negotiate');
+        if (progress.stage !== 'negotiation') throw new Error(`${listingId} is not in negotiation`);
+        decideListing(decisions, { kind: 'offer', actor, priceFen, sellerAccepted });
       },
     },
   );
@@ -178,29 +199,20 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
     decideApprovalUpdate,
     ({ actor, approved: yes, reason }) =>
       lock.run(async () => {
-        const agreed = progress.agreed!;
-        await steps.recordApproval({
-          listingId,
-          offerNo: agreed.offerNo,
-          priceFen: agreed.priceFen,
-          negotiator: agreed.negotiator,
-          approved: yes,
-          reason,
-          actor,
-        });
-        if (yes) approved = true;
-        else progress.agreed = undefined;
+        const events = decide({ kind: 'approval', actor, approved: yes, reason });
+        const { offerNo, priceFen, negotiator } = (
+          events[0] as Extract<ListingDecided, { type: 'PriceApprovalDecided' }>
+        ).data;
+        await steps.recordApproval({ listingId, offerNo, priceFen, negotiator, approved: yes, reason, actor });
+        apply(events);
         return progress;
       }),
     {
       validator: ({ actor, approved: yes, reason }) => {
-        allowed(actor, TASK_FORCE_ROLES, 'approve a price');
-        if (progress.stage !== 'negotiation' || !progress.agreed || approved)
-          throw new Error(`${listingId} has no agreed price awaiting approval`);
-        // Four eyes (保障措施(三)): whoever negotiated the price never approves it.
-        if (actor.subject === progress.agreed.negotiator)
-          throw new Error(`${actor.subject} negotiated this price and may not approve it`);
-        if (!yes && !reason.trim()) throw new Error('a refusal needs its reason');
+        checkRole(actor, TASK_FORCE_ROLES, 'approve a price');
+        if (progress.stage !== 'negotiation') throw new Error(`${listingId} has no agreed price awaiting approval`);
+        // Four eyes (保障措施(三)) among the rules decided there.
+        decideListing(decisions, { kind: 'approval', actor, approved: yes, reason });
       },
     },
   );
@@ -215,26 +227,16 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
       }),
     {
       validator: ({ actor, valueFen, marketRentFen, reportRef }) => {
-        allowed(actor, ['appraiser'], 'submit an appraisal');
-        if (progress.stage !== 'appraisal' || !progress.appraisalFirm || firmCap)
-          throw new Error(`${listingId} awaits no appraisal`);
-        if (actor.subject !== progress.appraisalFirm)
-          throw new Error(`${actor.subject} is not the firm commissioned for ${listingId}`);
-        if (
-          !Number.isSafeInteger(valueFen) ||
-          valueFen <= 0 ||
-          !Number.isSafeInteger(marketRentFen) ||
-          marketRentFen <= 0
-        )
-          throw new Error('value and market rent are positive whole numbers of fen');
-        if (!reportRef.trim()) throw new Error("an appraisal names its report's reference");
+        checkRole(actor, ['appraiser'], 'submit an appraisal');
+        if (progress.stage !== 'appraisal' || firmCap) throw new Error(`${listingId} awaits no appraisal`);
+        decideListing(decisions, { kind: 'appraisal', actor, valueFen, marketRentFen, reportRef });
       },
     },
   );
 
   // --- a held seller payment: re-issue to a corrected account, or unwind (a person decides, recorded) ---
   const awaitingResolution = (actor: HousingActor, reason: string) => {
-    allowed(actor, TASK_FORCE_ROLES, 'resolve a held seller payment');
+    checkRole(actor, TASK_FORCE_ROLES, 'resolve a held seller payment');
     if (progress.stage !== 'payment_held' || resolution) throw new Error(`${listingId} has no held seller payment`);
     if (!reason.trim()) throw new Error('a decision needs its reason');
   };
@@ -288,7 +290,7 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   if (screening.verdict === 'pending') {
     progress.pendingDecisions = screening.pending;
     stage('awaiting_decision');
-    const allDecided = () => progress.pendingDecisions.every((d) => decided.has(d));
+    const allDecided = () => progress.pendingDecisions.every((d) => decisions.screeningDecided.has(d));
     let inTime = await condition(allDecided, timing.decisionReminder);
     if (!inTime) {
       await steps.recordReminder({ listingId, about: 'screening_decision', n: 1 });
@@ -333,6 +335,7 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
         // The bureau commissions a firm; the simulator answers at once, any other firm through its role.
         const commission = await steps.commissionAppraisal({ listingId });
         progress.appraisalFirm = commission.firm;
+        decisions = appraisalCommissioned(decisions, commission.firm);
         if (commission.cap) cap = commission.cap;
         else {
           await condition(() => firmCap !== undefined);
@@ -348,12 +351,13 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   } else cap = await steps.appraise({ listingId });
   progress.capFen = cap.capFen;
   progress.askingFen = cap.askingFen;
+  decisions = negotiationOpened(decisions, cap);
 
   // 5. Negotiation and approval.
   stage('negotiation');
-  if (!(await condition(() => approved, timing.negotiationDeadline))) {
+  if (!(await condition(() => decisions.approved, timing.negotiationDeadline))) {
     await lock.run(async () => {});
-    if (!approved)
+    if (!decisions.approved)
       return finish('negotiation_expired', ['no approved price before the negotiation deadline'], reserved);
   }
 

@@ -1,3 +1,4 @@
+export * from './decide';
 export * from './hash';
 export * from './store';
 export * from './types';

@@ -98,6 +98,9 @@ export type LedgerEntryView = Omit<Entry, 'key' | 'fingerprint'> & { idempotency
 
 export class PaymentLedger {
   private readonly entries = new Map<string, Entry>();
+  /** Settled entries in booking order, and each one's place by payment id: a statement page starts where the last ended. */
+  private readonly booked: Entry[] = [];
+  private readonly bookedAt = new Map<string, number>();
   /** Submission records ever journaled: equal to the entry count unless a key was recorded twice. */
   private submittedRecords = 0;
   private conflictsRefused = 0;
@@ -121,7 +124,12 @@ export class PaymentLedger {
       }
       case 'payment.settled': {
         const entry = this.entries.get(record.key);
-        if (entry) Object.assign(entry, { status: 'settled', settledAt: record.at });
+        if (!entry) return;
+        Object.assign(entry, { status: 'settled', settledAt: record.at });
+        if (!this.bookedAt.has(entry.paymentId)) {
+          this.bookedAt.set(entry.paymentId, this.booked.length);
+          this.booked.push(entry);
+        }
         return;
       }
       case 'payment.failed': {
@@ -268,21 +276,20 @@ export class PaymentLedger {
 
   /**
    * The payer account's statement: settled payments whose value date lies in [from, to] (ISO dates,
-   * inclusive), in booking order, a page at a time after the entry `after`.
+   * inclusive), in booking (settlement) order, a page at a time after the entry `after`; an entry booked
+   * while a reader pages lands after every page already read.
    */
   statement(range: { from: string; to: string; after?: string; limit: number }): {
     entries: StatementEntry[];
     next?: string;
   } {
     const entries: StatementEntry[] = [];
-    let started = range.after === undefined;
-    for (const e of this.entries.values()) {
-      if (!started) {
-        started = e.paymentId === range.after;
-        continue;
-      }
-      if (e.status !== 'settled' || !e.settledAt) continue;
-      const valueDate = e.settledAt.slice(0, 10);
+    // Linear over a whole statement: each page reads on from the entry after `after`, never from the start.
+    const resume = range.after === undefined ? -1 : this.bookedAt.get(range.after);
+    if (resume === undefined) return { entries };
+    for (let i = resume + 1; i < this.booked.length; i++) {
+      const e = this.booked[i]!;
+      const valueDate = e.settledAt!.slice(0, 10);
       if (valueDate < range.from || valueDate > range.to) continue;
       entries.push({
         entryRef: e.paymentId,

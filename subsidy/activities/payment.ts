@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
+import { type BankVerdict, classifyBankAnswer, mayStillPay } from '../../platform/adapters/bank/answers';
 import { BankUnavailableError, type InquiryStatus } from '../../platform/adapters/bank/types';
 import type { NewEvent } from '../../platform/eventstore';
 import { activityMetadata, heartbeat, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
@@ -20,15 +21,6 @@ type Unacknowledged = {
   cycle_id: string;
   jurisdiction: string;
 };
-
-/** Refusals the bank gives for the instruction itself: sending it again cannot succeed, a person must act. */
-const DEFINITE_REFUSALS = new Set([
-  'invalid_account',
-  'account_closed',
-  'account_frozen',
-  'name_mismatch',
-  'bank_unknown',
-]);
 
 interface Outcomes {
   accepted: { paymentId: string; bankPaymentId: string }[];
@@ -79,21 +71,20 @@ async function recordOutcomes(
   if (events.length > 0) await deps.store.append(stream, events, { metadata: activityMetadata(SYSTEM_ACTOR) });
 }
 
-/** Sorts the bank's answer to an inquiry about one attempt into what our books record. */
-function classifyInquiry(outcomes: Outcomes, paymentId: string, attempt: number, status: InquiryStatus): void {
-  switch (status.status) {
-    case 'pending':
-      outcomes.accepted.push({ paymentId, bankPaymentId: status.paymentId });
+/** Sorts the bank's answer about one attempt (platform/adapters/bank/answers.ts) into what our books record. */
+function record(outcomes: Outcomes, paymentId: string, attempt: number, verdict: BankVerdict): void {
+  switch (verdict.state) {
+    case 'open':
+      outcomes.accepted.push({ paymentId, bankPaymentId: verdict.bankPaymentId });
       return;
     case 'settled':
-      outcomes.settled.push({ paymentId, settledAt: status.settledAt ?? null });
+      outcomes.settled.push({ paymentId, settledAt: verdict.settledAt });
       return;
-    case 'failed':
-      outcomes.held.push({ paymentId, reason: status.reason ?? 'failed' });
+    case 'held':
+      outcomes.held.push({ paymentId, reason: verdict.reason });
       return;
-    case 'rejected':
-      if (DEFINITE_REFUSALS.has(status.reason ?? '')) outcomes.held.push({ paymentId, reason: status.reason! });
-      else outcomes.inDoubt.push({ paymentId, attempt, reason: status.reason ?? 'rejected_without_reason' });
+    case 'in_doubt':
+      outcomes.inDoubt.push({ paymentId, attempt, reason: verdict.reason });
       return;
   }
 }
@@ -127,7 +118,7 @@ async function resolveWithBank(
     const byKey = new Map(inquiry.payments.map((p) => [p.idempotencyKey, p]));
     for (const c of chunk) {
       const status = byKey.get(keyOf(c.payment_id));
-      if (status) classifyInquiry(outcomes, c.payment_id, c.attempt, status);
+      if (status) record(outcomes, c.payment_id, c.attempt, classifyBankAnswer(status));
     }
     await recordOutcomes(deps, stream, cycleId, keyOf, outcomes, ':inquiry');
 
@@ -158,20 +149,9 @@ async function resolveWithBank(
         payments: unsentKeys.map((k) => instructions.get(k)!),
       });
       const results = new Map(response.results.map((r) => [r.idempotencyKey, r]));
-      for (const c of unsent) {
-        const result = results.get(keyOf(c.payment_id));
-        if (result?.status === 'accepted')
-          sent.accepted.push({ paymentId: c.payment_id, bankPaymentId: result.paymentId });
-        else if (result && DEFINITE_REFUSALS.has(result.reason ?? ''))
-          sent.held.push({ paymentId: c.payment_id, reason: result.reason! });
-        // 'idempotency_conflict', an unknown reason or no result: the bank holds something we cannot read — ask again later.
-        else
-          sent.inDoubt.push({
-            paymentId: c.payment_id,
-            attempt: c.attempt,
-            reason: result?.reason ?? 'no_result_for_key',
-          });
-      }
+      // 'idempotency_conflict', an unknown reason or no result: the bank holds something we cannot read — ask again later.
+      for (const c of unsent)
+        record(sent, c.payment_id, c.attempt, classifyBankAnswer(results.get(keyOf(c.payment_id))));
     } catch (error) {
       if (!(error instanceof BankUnavailableError)) throw error;
       // The bank may have taken the batch and lost the answer: in doubt until it says otherwise.
@@ -302,11 +282,9 @@ export async function pollSettlements(
     const byKey = new Map(statuses.map((s) => [s.idempotencyKey, s]));
     const outcomes = noOutcomes();
     for (const c of chunk) {
-      const status = byKey.get(keyOf(c.payment_id));
-      if (status?.status === 'settled')
-        outcomes.settled.push({ paymentId: c.payment_id, settledAt: status.settledAt ?? null });
-      else if (status?.status === 'failed')
-        outcomes.held.push({ paymentId: c.payment_id, reason: status.reason ?? 'failed' });
+      // Still open, or unreadable: asked again at the next poll.
+      const verdict = classifyBankAnswer(byKey.get(keyOf(c.payment_id)));
+      if (verdict.state === 'settled' || verdict.state === 'held') record(outcomes, c.payment_id, c.attempt, verdict);
     }
     await recordOutcomes(deps, stream, input.cycleId, keyOf, outcomes, '');
     heartbeat({ polled: i + chunk.length });
@@ -320,9 +298,7 @@ function blockingAttempt(
 ): { status: InquiryStatus; kind: 'PaymentAlreadySettled' | 'PaymentInDoubt' } | undefined {
   const settled = statuses.find((s) => s.status === 'settled');
   if (settled) return { status: settled, kind: 'PaymentAlreadySettled' };
-  const pending = statuses.find(
-    (s) => s.status === 'pending' || (s.status === 'rejected' && !DEFINITE_REFUSALS.has(s.reason ?? '')),
-  );
+  const pending = statuses.find(mayStillPay);
   return pending ? { status: pending, kind: 'PaymentInDoubt' } : undefined;
 }
 

@@ -1,8 +1,19 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
+import { decideOnStream, type NewEvent } from '../../platform/eventstore';
 import { activityMetadata, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
 import type { Actor, CycleSummary, ReconciliationLine, ReviewDecision } from '../contracts/definitions';
 import { type SubsidyEvent, streams } from '../contracts/events';
+import {
+  decideReview,
+  decisionRecorded,
+  evolveReview,
+  openReview,
+  type ReviewDecided,
+  type ReviewEvent,
+  ReviewRefused,
+  type ReviewState,
+} from '../decide/review';
 import { CalendarNotCoveredError, cycleDeadlinesFor, shanghaiToday } from '../rules/calendar';
 import { reconcileWithBank } from './bank-reconciliation';
 import { workingCalendar } from './holidays';
@@ -55,40 +66,73 @@ export async function checkHolidayArrangement(
   return { year, missing };
 }
 
+/** A review's event with its content-derived id (a retry appends nothing new). */
+function reviewEvent(event: ReviewDecided, approved?: Awaited<ReturnType<typeof approvedTotals>>): NewEvent {
+  const { cycleId, jurisdiction } = event.data;
+  if (event.type === 'ReviewDecisionRecorded')
+    return subsidyEvent(event.type, event.data, cycleId, jurisdiction, 'decision', event.data.decisionNo);
+  const totals = { approved: approved?.payments ?? 0, approvedFen: approved?.amountFen ?? 0 };
+  return subsidyEvent(event.type, { ...event.data, ...totals }, cycleId, jurisdiction, 'submitted');
+}
+
+/** Decides a command on the review's own stream (fold → decide → append at that version); a refusal is final. */
+async function decideOnReview(
+  deps: SubsidyDeps,
+  review: { cycleId: string; jurisdiction: string; openingItems: number },
+  actor: Actor,
+  decide: (state: ReviewState) => NewEvent[],
+): Promise<void> {
+  const { cycleId, jurisdiction, openingItems } = review;
+  try {
+    await decideOnStream(
+      deps.store,
+      streams.review(cycleId, jurisdiction),
+      {
+        initial: openReview(cycleId, jurisdiction, openingItems),
+        evolve: (state, event) => evolveReview(state, event as unknown as ReviewEvent),
+        decide,
+      },
+      activityMetadata(actor),
+    );
+  } catch (error) {
+    if (error instanceof ReviewRefused) throw ApplicationFailure.nonRetryable(error.message, 'ReviewRefused');
+    throw error;
+  }
+}
+
 export async function recordReviewDecision(
   deps: SubsidyDeps,
-  input: { cycleId: string; jurisdiction: string; request: ReviewDecision; decisionNo: number; resolvedCount: number },
+  input: {
+    cycleId: string;
+    jurisdiction: string;
+    request: ReviewDecision;
+    decisionNo: number;
+    resolvedCount: number;
+    /** The items the review opened with (absent from workflows started before reviews decided from their stream). */
+    openingItems?: number;
+  },
 ): Promise<void> {
   const { request } = input;
-  await deps.store.append(
-    streams.review(input.cycleId, input.jurisdiction),
-    [
-      subsidyEvent(
-        'ReviewDecisionRecorded',
-        {
-          cycleId: input.cycleId,
-          jurisdiction: input.jurisdiction,
-          decisionNo: input.decisionNo,
-          decision: request.decision,
-          selection: request.selection,
-          reason:
-            request.decision === 'reject'
-              ? request.reason
-              : request.decision === 'exclude'
-                ? (request.reason ?? null)
-                : (request.note ?? null),
-          exclusionCode: request.decision === 'exclude' ? request.exclusionCode : null,
-          actor: request.actor,
-          resolvedCount: input.resolvedCount,
-        },
-        input.cycleId,
-        input.jurisdiction,
-        'decision',
-        input.decisionNo,
-      ),
-    ],
-    { metadata: activityMetadata(request.actor) },
-  );
+  if (input.openingItems === undefined) {
+    // Without the opening count the stream cannot resolve a selection: recorded as the workflow decided it.
+    const recorded = decisionRecorded(input, request, input.decisionNo, input.resolvedCount);
+    await deps.store.append(streams.review(input.cycleId, input.jurisdiction), [reviewEvent(recorded)], {
+      metadata: activityMetadata(request.actor),
+    });
+    return;
+  }
+  const review = { ...input, openingItems: input.openingItems };
+  await decideOnReview(deps, review, request.actor, (state) => {
+    // A retry after the append committed: already recorded.
+    if (state.decisions >= input.decisionNo) return [];
+    const decided = decideReview(state, { kind: 'decide_items', request });
+    const recorded = decided[0]!;
+    if (recorded.type !== 'ReviewDecisionRecorded' || recorded.data.decisionNo !== input.decisionNo) {
+      const message = `review ${input.jurisdiction}: the stream is at decision ${state.decisions}, the workflow at ${input.decisionNo - 1}`;
+      throw ApplicationFailure.nonRetryable(message, 'ReviewOutOfStep');
+    }
+    return decided.map((event) => reviewEvent(event));
+  });
 }
 
 async function approvedTotals(deps: SubsidyDeps, cycleId: string, jurisdiction: string) {
@@ -114,27 +158,15 @@ async function approvedTotals(deps: SubsidyDeps, cycleId: string, jurisdiction: 
 
 export async function submitReview(
   deps: SubsidyDeps,
-  input: { cycleId: string; jurisdiction: string; actor: Actor },
+  input: { cycleId: string; jurisdiction: string; actor: Actor; openingItems?: number },
 ): Promise<void> {
   const totals = await approvedTotals(deps, input.cycleId, input.jurisdiction);
-  await deps.store.append(
-    streams.review(input.cycleId, input.jurisdiction),
-    [
-      subsidyEvent(
-        'ReviewSubmitted',
-        {
-          cycleId: input.cycleId,
-          jurisdiction: input.jurisdiction,
-          actor: input.actor,
-          approved: totals.payments,
-          approvedFen: totals.amountFen,
-        },
-        input.cycleId,
-        input.jurisdiction,
-        'submitted',
-      ),
-    ],
-    { metadata: activityMetadata(input.actor) },
+  // Without the opening count (older workflows) the workflow's validator has already counted the undecided items.
+  const review = { ...input, openingItems: input.openingItems ?? 0 };
+  await decideOnReview(deps, review, input.actor, (state) =>
+    state.submitted
+      ? []
+      : decideReview(state, { kind: 'submit', actor: input.actor }).map((event) => reviewEvent(event, totals)),
   );
 }
 

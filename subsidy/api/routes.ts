@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   ApplicationFailure,
+  type UpdateDefinition,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
@@ -34,6 +35,7 @@ import {
   decideItemsUpdate,
   EXCLUSION_CODES,
   extractUploadedSignal,
+  type ReviewDecision,
   reviewProgressQuery,
   submitReviewUpdate,
 } from '../contracts/definitions';
@@ -147,6 +149,25 @@ async function withUploadedFile<T>(request: FastifyRequest, use: (file: string) 
   }
 }
 
+/** The workflow an Update goes to, and how an answer names it ("the review of 411002 for 2025Q3"). */
+interface UpdateTarget {
+  handle: WorkflowHandle;
+  step?: string;
+}
+
+/** Runs one Update and answers with its result; a refusal or a closed workflow is answered by runUpdate. */
+async function answerUpdate<Ret, Arg>(
+  reply: FastifyReply,
+  target: UpdateTarget,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  status = 200,
+): Promise<FastifyReply> {
+  const run = () => target.handle.executeUpdate(update, { args: [arg] });
+  const result = await runUpdate(reply, run, target.handle, target.step);
+  return result === undefined ? reply : reply.status(status).send(result);
+}
+
 /** A refused update (validator) is the caller's mistake: 409 with the workflow's reason. */
 async function runUpdate<T>(
   reply: FastifyReply,
@@ -187,6 +208,11 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
       deps.temporal.workflow.getHandle<typeof subsidyCycleWorkflow>(cycleIdFor(quarter));
     const reviewHandle = (quarter: string, jurisdiction: string): WorkflowHandle =>
       deps.temporal.workflow.getHandle(`${cycleIdFor(quarter)}:review:${jurisdiction}`);
+    /** The county review a request may act on (its own county only). */
+    const reviewOf = (request: FastifyRequest, quarter: string, jurisdiction: string): UpdateTarget => {
+      assertJurisdiction(request, jurisdiction);
+      return { handle: reviewHandle(quarter, jurisdiction), step: `the review of ${jurisdiction} for ${quarter}` };
+    };
 
     app.addContentTypeParser(UPLOAD_TYPES, { bodyLimit: 1024 ** 3 }, (_request, payload, done) => done(null, payload));
 
@@ -597,17 +623,8 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const { quarter, jurisdiction } = request.params;
-        assertJurisdiction(request, jurisdiction);
-        const result = await runUpdate(
-          reply,
-          () =>
-            reviewHandle(quarter, jurisdiction).executeUpdate(decideItemsUpdate, {
-              args: [{ ...request.body, actor: actorFrom(request) } as never],
-            }),
-          reviewHandle(quarter, jurisdiction),
-          `the review of ${jurisdiction} for ${quarter}`,
-        );
-        return result && reply.send(result);
+        const decision = { ...request.body, actor: actorFrom(request) } as ReviewDecision;
+        return answerUpdate(reply, reviewOf(request, quarter, jurisdiction), decideItemsUpdate, decision);
       },
     );
 
@@ -632,7 +649,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const { quarter, jurisdiction } = request.params;
-        assertJurisdiction(request, jurisdiction);
+        const review = reviewOf(request, quarter, jurisdiction);
         let applicationId: string;
         try {
           applicationId = await registerSelfApplication(subsidy, cycleIdFor(quarter), request.body, actorOf(request));
@@ -641,16 +658,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
             return reply.status(422).send({ error: 'invalid_application', message: error.message });
           throw error;
         }
-        const result = await runUpdate(
-          reply,
-          () =>
-            reviewHandle(quarter, jurisdiction).executeUpdate(addSelfApplicationUpdate, {
-              args: [{ applicationId, actor: actorFrom(request) }],
-            }),
-          reviewHandle(quarter, jurisdiction),
-          `the review of ${jurisdiction} for ${quarter}`,
-        );
-        return result && reply.send(result as never);
+        return answerUpdate(reply, review, addSelfApplicationUpdate, { applicationId, actor: actorFrom(request) });
       },
     );
 
@@ -667,17 +675,9 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const { quarter, jurisdiction } = request.params;
-        assertJurisdiction(request, jurisdiction);
-        const result = await runUpdate(
-          reply,
-          () =>
-            reviewHandle(quarter, jurisdiction).executeUpdate(submitReviewUpdate, {
-              args: [{ actor: actorFrom(request) }],
-            }),
-          reviewHandle(quarter, jurisdiction),
-          `the review of ${jurisdiction} for ${quarter}`,
-        );
-        return result && reply.send(result);
+        return answerUpdate(reply, reviewOf(request, quarter, jurisdiction), submitReviewUpdate, {
+          actor: actorFrom(request),
+        });
       },
     );
 
@@ -694,16 +694,8 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
       async (request, reply) => {
         const { quarter, jurisdiction } = request.params;
         assertJurisdiction(request, jurisdiction);
-        const result = await runUpdate(
-          reply,
-          () =>
-            cycleHandle(quarter).executeUpdate(confirmFundingUpdate, {
-              args: [{ jurisdiction, actor: actorFrom(request) }],
-            }),
-          cycleHandle(quarter),
-          `the cycle of ${quarter}`,
-        );
-        return result && reply.send(result);
+        const cycle = { handle: cycleHandle(quarter), step: `the cycle of ${quarter}` };
+        return answerUpdate(reply, cycle, confirmFundingUpdate, { jurisdiction, actor: actorFrom(request) });
       },
     );
 
@@ -961,11 +953,15 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const handle = deps.temporal.workflow.getHandle(request.params.recoveryId);
-        const result = await runUpdate(reply, () =>
-          handle.executeUpdate(recordRepaymentUpdate, { args: [{ ...request.body, actor: actorFrom(request) }] }),
+        const { recoveryId } = request.params;
+        const recovery = { handle: deps.temporal.workflow.getHandle(recoveryId), step: `recovery ${recoveryId}` };
+        return answerUpdate(
+          reply,
+          recovery,
+          recordRepaymentUpdate,
+          { ...request.body, actor: actorFrom(request) },
+          201,
         );
-        return result && reply.status(201).send(result);
       },
     );
   };

@@ -26,7 +26,7 @@ import { nextQuarter, parseQuarter, type QuarterText } from './quarter';
 
 const BUNDLED_HOLIDAYS = new Set(Object.keys(holidayTable.holidays));
 const BUNDLED_WORKDAYS = new Set(Object.keys(holidayTable.workdays));
-const bundledYears = [...BUNDLED_HOLIDAYS].map((d) => Number(d.slice(0, 4)));
+const bundledYears = [...BUNDLED_HOLIDAYS].map((date) => Number(date.slice(0, 4)));
 
 /** The years whose State Council holiday notice the bundled table holds (2004–2026 in chinese-days 1.5.7). */
 export const CALENDAR_YEARS = { first: Math.min(...bundledYears), last: Math.max(...bundledYears) };
@@ -35,7 +35,7 @@ export class CalendarNotCoveredError extends Error {
   override name = 'CalendarNotCoveredError';
 }
 
-const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, 'a real YYYY-MM-DD date');
+const isoDate = z.string().refine((text) => parseIsoDate(text) !== undefined, 'a real YYYY-MM-DD date');
 
 /**
  * A year's official holiday arrangement (the State Council's 国务院办公厅关于YYYY年部分节假日安排的通知),
@@ -49,18 +49,18 @@ export const holidayArrangementSchema = z
     holidays: z.array(isoDate).min(1),
     workdays: z.array(isoDate),
   })
-  .superRefine((a, ctx) => {
+  .superRefine((arrangement, ctx) => {
     for (const [key, list] of [
-      ['holidays', a.holidays],
-      ['workdays', a.workdays],
+      ['holidays', arrangement.holidays],
+      ['workdays', arrangement.workdays],
     ] as const) {
-      for (const d of list)
-        if (Number(d.slice(0, 4)) !== a.year)
-          ctx.addIssue({ code: 'custom', path: [key], message: `${d} is not in ${a.year}` });
+      for (const date of list)
+        if (Number(date.slice(0, 4)) !== arrangement.year)
+          ctx.addIssue({ code: 'custom', path: [key], message: `${date} is not in ${arrangement.year}` });
     }
-    for (const d of a.workdays) {
-      if (a.holidays.includes(d))
-        ctx.addIssue({ code: 'custom', path: ['workdays'], message: `${d} is both a holiday and a workday` });
+    for (const date of arrangement.workdays) {
+      if (arrangement.holidays.includes(date))
+        ctx.addIssue({ code: 'custom', path: ['workdays'], message: `${date} is both a holiday and a workday` });
     }
   });
 export type HolidayArrangement = z.infer<typeof holidayArrangementSchema>;
@@ -106,7 +106,7 @@ export class WorkingCalendar {
   private readonly years = new Map<number, YearDays>();
 
   constructor(arrangements: readonly HolidayArrangement[] = []) {
-    for (const a of arrangements) this.official.set(a.year, a);
+    for (const arrangement of arrangements) this.official.set(arrangement.year, arrangement);
   }
 
   /** Where `year`'s days off come from. */
@@ -126,8 +126,8 @@ export class WorkingCalendar {
     const source = this.sourceOf(year);
     if (source === 'bundled') days = { source, holidays: BUNDLED_HOLIDAYS, workdays: BUNDLED_WORKDAYS };
     else if (source === 'official') {
-      const a = this.official.get(year)!;
-      days = { source, holidays: new Set(a.holidays), workdays: new Set(a.workdays) };
+      const arrangement = this.official.get(year)!;
+      days = { source, holidays: new Set(arrangement.holidays), workdays: new Set(arrangement.workdays) };
     } else days = { source, holidays: new Set(statutoryHolidays(year)), workdays: new Set() };
     this.years.set(year, days);
     return days;
@@ -181,14 +181,14 @@ export function lastWorkingDay(year: number, month: number, calendar: WorkingCal
 
 /** The working day `n` working days before `dayNumber` (exclusive). */
 export function workingDaysBefore(dayNumber: number, n: number, calendar: WorkingCalendar = BUNDLED_CALENDAR): number {
-  let d = dayNumber;
-  for (let found = 0; found < n; ) if (calendar.isWorkingDay(--d)) found++;
-  return d;
+  let day = dayNumber;
+  for (let found = 0; found < n; ) if (calendar.isWorkingDay(--day)) found++;
+  return day;
 }
 
 /** Whether any of these days falls in a year whose calendar is provisional. */
 function anyProvisional(calendar: WorkingCalendar, days: number[]): boolean {
-  return days.some((d) => calendar.sourceOf(yearOf(d)) === 'provisional');
+  return days.some((day) => calendar.sourceOf(yearOf(day)) === 'provisional');
 }
 
 export interface QuarterDeadlines {
@@ -211,7 +211,7 @@ export function quarterDeadlines(
   calendar: WorkingCalendar = BUNDLED_CALENDAR,
 ): QuarterDeadlines {
   const next = parseQuarter(nextQuarter(paidQuarter));
-  const month = (next.q - 1) * 3 + 1;
+  const month = (next.number - 1) * 3 + 1;
   const extract = nthWorkingDay(next.year, month, 5, calendar);
   const payment = lastWorkingDay(next.year, month, calendar);
   return {
@@ -247,7 +247,7 @@ export function cycleDeadlinesFor(
   calendar: WorkingCalendar = BUNDLED_CALENDAR,
 ): CycleDeadlines {
   const next = parseQuarter(nextQuarter(paidQuarter));
-  const month = (next.q - 1) * 3 + 1;
+  const month = (next.number - 1) * 3 + 1;
   const payment = lastWorkingDay(next.year, month, calendar);
   const days = {
     extractDue: nthWorkingDay(next.year, month, 5, calendar),

@@ -1,8 +1,8 @@
 import { dayAgeReached, dayOf, dayOfYmd, type IsoDate, isoOf, yearOf } from '../../platform/common/dates';
 import { formatYuan, fundingSplit } from '../../platform/common/money';
-import type { ExplanationFact } from './explain';
 import { annualCap, dailyRateFen, entryOn, type Policy, type PolicyEntry } from './policy';
 import { parseQuarter, type Quarter } from './quarter';
+import type { ExplanationFact } from './types';
 import {
   type Category,
   type ExclusionCode,
@@ -99,16 +99,17 @@ const VERDICT_REASON: (NotEligibleReason | null)[] = [
   'annual_cap_reached',
   'overlap',
 ];
-const PRECEDENCE = new Map(NOT_ELIGIBLE_REASONS.map((r, i) => [r, i]));
+const PRECEDENCE = new Map(NOT_ELIGIBLE_REASONS.map((reason, rank) => [reason, rank]));
 
-const quarterCache = new Map<string, Quarter>();
-function quarterOf(text: string): Quarter {
-  let q = quarterCache.get(text);
-  if (!q) {
-    q = parseQuarter(text);
-    quarterCache.set(text, q);
+const parsedQuarters = new Map<string, Quarter>();
+/** parseQuarter, once per quarter text (computePerson runs once per person). */
+function parsedQuarter(text: string): Quarter {
+  let quarter = parsedQuarters.get(text);
+  if (!quarter) {
+    quarter = parseQuarter(text);
+    parsedQuarters.set(text, quarter);
   }
-  return q;
+  return quarter;
 }
 
 function notEligible(recordId: string, reason: NotEligibleReason, fact: ExplanationFact): RowOutcome {
@@ -119,20 +120,25 @@ function notEligible(recordId: string, reason: NotEligibleReason, fact: Explanat
  * A paid stay that overlaps an excluded stay of the same person (第七条) is probably the same injury:
  * the paid row says so, so the reviewer checks it before approving. Nothing about the money changes.
  */
-function noteOverlappingExclusions(stays: readonly Stay[], adm: number[], dis: number[], rows: RowOutcome[]): void {
+function noteOverlappingExclusions(
+  stays: readonly Stay[],
+  admissionDay: number[],
+  dischargeDay: number[],
+  rows: RowOutcome[],
+): void {
   // In the order of the overlap rule (earliest admission, then lowest record id), never the input's:
   // the same rows must explain themselves the same way however the bureau sorted its file.
   const excluded = stays
     .map((_, j) => j)
     .filter((j) => stays[j]!.exclusion)
-    .sort((x, y) => adm[x]! - adm[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId));
+    .sort((x, y) => admissionDay[x]! - admissionDay[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId));
   if (excluded.length === 0) return;
   rows.forEach((row, i) => {
     if (row.outcome !== 'paid') return;
-    const [a, b] = countNights(adm[i]!, dis[i]!);
+    const [paidFirst, paidLast] = countNights(admissionDay[i]!, dischargeDay[i]!);
     for (const j of excluded) {
-      const [c, d] = countNights(adm[j]!, dis[j]!);
-      if (c > b || d < a) continue;
+      const [excludedFirst, excludedLast] = countNights(admissionDay[j]!, dischargeDay[j]!);
+      if (excludedFirst > paidLast || excludedLast < paidFirst) continue;
       const other = stays[j]!;
       row.explanation.push({
         kind: 'overlapping_excluded_stay',
@@ -168,8 +174,9 @@ export function removedByCorrection(
   policy: Policy,
 ): { nights: IsoDate[]; amountFen: number } {
   const [first, last] = countNights(dayOf(after.admissionDate), dayOf(after.dischargeDate));
-  const nights = paidNights.filter((n) => after.excluded || dayOf(n) < first || dayOf(n) > last);
-  return { nights, amountFen: nights.reduce((sum, n) => sum + dailyRateFen(policy, category, dayOf(n)), 0) };
+  const nights = paidNights.filter((night) => after.excluded || dayOf(night) < first || dayOf(night) > last);
+  const amountFen = nights.reduce((sum, night) => sum + dailyRateFen(policy, category, dayOf(night)), 0);
+  return { nights, amountFen };
 }
 
 /** The birth date the category's age rule looks at (第四条), as a day number; undefined when unknown. */
@@ -200,21 +207,21 @@ function toSet(ids: ReadonlySet<string> | readonly string[] | undefined): Readon
 export function computePerson(input: PersonInput): PersonResult {
   const { policy, stays } = input;
   const person = input.rosterConflict ? undefined : input.person;
-  const quarter = quarterOf(input.quarter);
+  const quarter = parsedQuarter(input.quarter);
   const paidRecords = toSet(input.alreadyPaidRecordIds);
-  const n = stays.length;
-  const rows: (RowOutcome | undefined)[] = new Array(n);
-  const adm = new Array<number>(n);
-  const dis = new Array<number>(n);
+  const stayCount = stays.length;
+  const rows: (RowOutcome | undefined)[] = new Array(stayCount);
+  const admissionDay = new Array<number>(stayCount);
+  const dischargeDay = new Array<number>(stayCount);
   const owners: number[] = []; // stays that take part in night ownership
 
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < stayCount; i++) {
     const stay = stays[i]!;
-    const a = dayOf(stay.admissionDate);
-    const d = dayOf(stay.dischargeDate);
-    countNights(a, d);
-    adm[i] = a;
-    dis[i] = d;
+    const admission = dayOf(stay.admissionDate);
+    const discharge = dayOf(stay.dischargeDate);
+    countNights(admission, discharge);
+    admissionDay[i] = admission;
+    dischargeDay[i] = discharge;
     if (stay.exclusion) {
       if (!EXCLUSION_CODES_KNOWN.has(stay.exclusion))
         throw new Error(`unknown exclusion code on record ${stay.recordId}`);
@@ -229,7 +236,7 @@ export function computePerson(input: PersonInput): PersonResult {
       };
     } else if (paidRecords?.has(stay.recordId)) {
       rows[i] = notEligible(stay.recordId, 'already_processed', { kind: 'record_already_paid' });
-    } else if (d > quarter.end) {
+    } else if (discharge > quarter.end) {
       // It takes part in overlap ownership below: its nights stay its own, paid by its own cycle.
       rows[i] = notEligible(stay.recordId, 'discharged_after_quarter', {
         kind: 'discharged_after_quarter',
@@ -251,19 +258,21 @@ export function computePerson(input: PersonInput): PersonResult {
   }
 
   // Overlap (DOMAIN.md §1): a shared night belongs to the record with the earliest admission, then the lowest record id.
-  owners.sort((x, y) => adm[x]! - adm[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId));
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
+  owners.sort(
+    (x, y) => admissionDay[x]! - admissionDay[y]! || compareRecordIds(stays[x]!.recordId, stays[y]!.recordId),
+  );
+  let firstNight = Number.POSITIVE_INFINITY;
+  let lastNight = Number.NEGATIVE_INFINITY;
   for (const i of owners) {
-    const [first, last] = countNights(adm[i]!, dis[i]!);
-    if (first < lo) lo = first;
-    if (last > hi) hi = last;
+    const [first, last] = countNights(admissionDay[i]!, dischargeDay[i]!);
+    if (first < firstNight) firstNight = first;
+    if (last > lastNight) lastNight = last;
   }
-  const span = hi - lo + 1;
+  const span = lastNight - firstNight + 1;
   const owner = new Int32Array(span).fill(-1);
   for (const i of owners) {
-    const [first, last] = countNights(adm[i]!, dis[i]!);
-    for (let day = first; day <= last; day++) if (owner[day - lo] === -1) owner[day - lo] = i;
+    const [first, last] = countNights(admissionDay[i]!, dischargeDay[i]!);
+    for (let day = first; day <= last; day++) if (owner[day - firstNight] === -1) owner[day - firstNight] = i;
   }
 
   // Already-paid nights: never paid again, and they use each year's cap first (第四条, 第五条).
@@ -282,14 +291,14 @@ export function computePerson(input: PersonInput): PersonResult {
   const exited = person.exitedOn ? dayOf(person.exitedOn) : Number.POSITIVE_INFINITY;
   const entries = policy.entries;
   let entryIndex = 0;
-  while (entryIndex + 1 < entries.length && entries[entryIndex + 1]!.from <= lo) entryIndex++;
+  while (entryIndex + 1 < entries.length && entries[entryIndex + 1]!.from <= firstNight) entryIndex++;
   let entry = entries[entryIndex]!;
   let ageFrom = ageMetFrom(person, entry);
-  let year = yearOf(lo);
+  let year = yearOf(firstNight);
   let nextYearStart = dayOfYmd(year + 1, 1, 1);
   let cap = annualCap(policy, year);
   let used = usedByYear.get(year) ?? 0;
-  for (let day = lo; day <= hi; day++) {
+  for (let day = firstNight; day <= lastNight; day++) {
     if (day >= nextYearStart) {
       usedByYear.set(year, used);
       year = yearOf(day);
@@ -302,17 +311,17 @@ export function computePerson(input: PersonInput): PersonResult {
       entry = entries[entryIndex]!;
       ageFrom = ageMetFrom(person, entry);
     }
-    const o = owner[day - lo]!;
-    if (o === -1 || dis[o]! > quarter.end) continue;
-    const k = day - lo;
-    if (paidDays.has(day)) verdict[k] = V_ALREADY_PAID;
-    else if (day < enrolled) verdict[k] = V_BEFORE_ENROLMENT;
-    else if (day >= exited) verdict[k] = V_AFTER_EXIT;
-    else if (day < ageFrom) verdict[k] = V_UNDER_AGE;
-    else if (used >= cap) verdict[k] = V_CAP;
+    const offset = day - firstNight;
+    const nightOwner = owner[offset]!;
+    if (nightOwner === -1 || dischargeDay[nightOwner]! > quarter.end) continue;
+    if (paidDays.has(day)) verdict[offset] = V_ALREADY_PAID;
+    else if (day < enrolled) verdict[offset] = V_BEFORE_ENROLMENT;
+    else if (day >= exited) verdict[offset] = V_AFTER_EXIT;
+    else if (day < ageFrom) verdict[offset] = V_UNDER_AGE;
+    else if (used >= cap) verdict[offset] = V_CAP;
     else {
-      verdict[k] = V_COUNTED;
-      rate[k] = entry.dailyRateFen[person.category];
+      verdict[offset] = V_COUNTED;
+      rate[offset] = entry.dailyRateFen[person.category];
       used++;
     }
   }
@@ -321,9 +330,9 @@ export function computePerson(input: PersonInput): PersonResult {
   const regular: number[] = [];
   const backPay: number[] = [];
   for (const i of owners) {
-    if (dis[i]! > quarter.end) continue;
+    if (dischargeDay[i]! > quarter.end) continue;
     const stay = stays[i]!;
-    const [first, last] = countNights(adm[i]!, dis[i]!);
+    const [first, last] = countNights(admissionDay[i]!, dischargeDay[i]!);
     const multiYear = yearOf(first) !== yearOf(last);
     const explanation: ExplanationFact[] = [];
     const paidNights: IsoDate[] = [];
@@ -378,22 +387,22 @@ export function computePerson(input: PersonInput): PersonResult {
       }
     };
     for (let day = first; day <= last; day++) {
-      const k = day - lo;
-      const o = owner[k]!;
-      const code = o !== i ? V_OVERLAP : verdict[k]!;
-      const r = code === V_COUNTED ? rate[k]! : 0;
+      const offset = day - firstNight;
+      const nightOwner = owner[offset]!;
+      const code = nightOwner !== i ? V_OVERLAP : verdict[offset]!;
+      const nightRate = code === V_COUNTED ? rate[offset]! : 0;
       // 第五条: a run never crosses 31 December, so each year's nights read as their own line.
       const newYear = day === yearBreak;
       if (newYear) yearBreak = dayOfYmd(yearOf(day) + 1, 1, 1);
-      if (code !== runCode || r !== runRate || o !== runOwner || newYear) {
+      if (code !== runCode || nightRate !== runRate || nightOwner !== runOwner || newYear) {
         if (runCode !== -1) flush(day - 1);
         runStart = day;
         runCode = code;
-        runRate = r;
-        runOwner = o;
+        runRate = nightRate;
+        runOwner = nightOwner;
       }
       if (code === V_COUNTED) {
-        amountFen += r;
+        amountFen += nightRate;
         paidNights.push(isoOf(day));
       } else {
         const reason = VERDICT_REASON[code]!;
@@ -412,14 +421,14 @@ export function computePerson(input: PersonInput): PersonResult {
         paidNights,
         explanation,
       };
-      (dis[i]! >= quarter.start ? regular : backPay).push(i);
+      (dischargeDay[i]! >= quarter.start ? regular : backPay).push(i);
     } else {
       // No night paid: the reason covering most of its nights; a tie goes to the earlier reason in NOT_ELIGIBLE_REASONS.
       let reason: NotEligibleReason = 'overlap';
       let best = -1;
-      for (const [r, count] of tally) {
-        if (count > best || (count === best && PRECEDENCE.get(r)! < PRECEDENCE.get(reason)!)) {
-          reason = r;
+      for (const [candidate, count] of tally) {
+        if (count > best || (count === best && PRECEDENCE.get(candidate)! < PRECEDENCE.get(reason)!)) {
+          reason = candidate;
           best = count;
         }
       }
@@ -450,9 +459,9 @@ export function computePerson(input: PersonInput): PersonResult {
       const row = rows[i]!;
       nights += row.nights;
       amountFen += row.amountFen;
-      const [first, last] = countNights(adm[i]!, dis[i]!);
+      const [first, last] = countNights(admissionDay[i]!, dischargeDay[i]!);
       for (let day = first; day <= last; day++)
-        if (owner[day - lo] === i && verdict[day - lo] === V_COUNTED) days.push(day);
+        if (owner[day - firstNight] === i && verdict[day - firstNight] === V_COUNTED) days.push(day);
     }
     days.sort((x, y) => x - y);
     payments.push({
@@ -468,7 +477,7 @@ export function computePerson(input: PersonInput): PersonResult {
       policyVersion: policy.version,
     });
   }
-  noteOverlappingExclusions(stays, adm, dis, rows as RowOutcome[]);
+  noteOverlappingExclusions(stays, admissionDay, dischargeDay, rows as RowOutcome[]);
   noteCorrections(stays, rows as RowOutcome[], input.corrections);
   return { rows: rows as RowOutcome[], payments };
 }

@@ -1,6 +1,5 @@
 import type { IsoDate } from '../../platform/common/dates';
 import { compareRecordIds, computePerson } from './compute';
-import { classifyDuplicates, stayContent } from './duplicates';
 import type { ExplanationFact } from './explain';
 import type { Policy } from './policy';
 import { type RawRecord, validateRosterRow, validateStayRow } from './rows';
@@ -118,8 +117,10 @@ export interface RecordsCycleResult {
 }
 
 /**
- * The whole pipeline in memory, from raw records: validate the roster and the extract, classify
- * duplicates (duplicates.ts), compute the valid rows. Every extract row ends in exactly one outcome.
+ * The whole pipeline in memory, from raw records: validate the roster and the extract (the same
+ * validators ingest runs), compute the valid rows. Every extract row ends in exactly one outcome.
+ * Duplicate record ids are not classified here: that rule has one implementation, the set-based SQL
+ * of ingest (subsidy/activities/ingest.ts), tested through ingest on PostgreSQL.
  */
 export function computeCycleFromRecords(input: {
   rosterRecords: readonly RawRecord[];
@@ -148,21 +149,13 @@ export function computeCycleFromRecords(input: {
   });
 
   const checked = input.stayRecords.map((raw) => validateStayRow(raw, { today: input.today }));
-  const duplicates = classifyDuplicates(
-    input.stayRecords.map((raw, i) => ({
-      recordId: raw.record_id ?? '',
-      content: stayContent(raw),
-      quarantined: !checked[i]!.ok,
-      line: i + 1,
-    })),
-  );
   const report: (ReportRow | undefined)[] = new Array(checked.length);
   const valid: Stay[] = [];
   const validIndex: number[] = [];
   checked.forEach((c, i) => {
     const recordId = (input.stayRecords[i]!.record_id ?? '').trim();
-    const verdict = c.ok ? duplicates[i] : c;
-    if (verdict) {
+    if (!c.ok) {
+      const verdict = c;
       report[i] = {
         index: i + 1,
         recordId,
@@ -172,7 +165,7 @@ export function computeCycleFromRecords(input: {
         amountFen: 0,
         explanation: [{ kind: 'quarantined', reason: verdict.reason, detail: verdict.detail }],
       };
-    } else if (c.ok) {
+    } else {
       valid.push(c.row);
       validIndex.push(i);
     }

@@ -4,45 +4,12 @@
 // request — so the console, the API and report.csv say the same thing. Reason codes stay stable.
 
 import { formatYuan } from '../../platform/common/money';
-import type { Category, ExclusionCode, IsoDate } from './types';
+import type { Category, ExclusionCode, ExplanationFact, IsoDate } from './types';
+
+// The facts are defined beside the types they carry (./types); named here too, where readers look for them.
+export type { ExplanationFact } from './types';
 
 export type Lang = 'zh' | 'en';
-
-export type ExplanationFact =
-  | {
-      kind: 'counted';
-      from: IsoDate;
-      to: IsoDate;
-      nights: number;
-      rateFen: number;
-      category: Category;
-      splitYear: number | null;
-    }
-  | { kind: 'night_already_paid'; from: IsoDate; to: IsoDate }
-  | { kind: 'before_enrolment'; from: IsoDate; to: IsoDate; enrolledOn: IsoDate }
-  | { kind: 'after_exit'; from: IsoDate; to: IsoDate; exitedOn: IsoDate }
-  | { kind: 'under_age'; from: IsoDate; to: IsoDate; subject: 'beneficiary' | 'female_partner'; minAge: number }
-  | { kind: 'annual_cap'; from: IsoDate; to: IsoDate; cap: number; year: number }
-  | { kind: 'overlap'; from: IsoDate; to: IsoDate; ownerRecordId: string }
-  | { kind: 'excluded'; code: ExclusionCode }
-  | { kind: 'record_already_paid' }
-  | { kind: 'discharged_after_quarter'; dischargeDate: IsoDate; quarter: string }
-  | { kind: 'carried_forward'; fromQuarter: string; line: number }
-  | { kind: 'not_on_roster' }
-  | { kind: 'roster_conflict' }
-  | {
-      kind: 'overlapping_excluded_stay';
-      recordId: string;
-      code: ExclusionCode;
-      admissionDate: IsoDate;
-      dischargeDate: IsoDate;
-    }
-  | { kind: 'quarantined'; reason: string; detail: string }
-  | {
-      kind: 'correction';
-      before: { admissionDate: IsoDate; dischargeDate: IsoDate };
-      after: { admissionDate: IsoDate; dischargeDate: IsoDate };
-    };
 
 /** A stored explanation line: a fact, or (events written before explanations were data) a ready English sentence. */
 export type ExplanationLine = ExplanationFact | string;
@@ -86,7 +53,7 @@ function rangeEn(from: IsoDate, to: IsoDate): string {
 function rangeZh(from: IsoDate, to: IsoDate): string {
   return from === to ? from : `${from}至${to}`;
 }
-const nightsEn = (n: number) => (n === 1 ? '1 night' : `${n} nights`);
+const nightsEn = (nights: number) => (nights === 1 ? '1 night' : `${nights} nights`);
 function nightCount(from: IsoDate, to: IsoDate): number {
   return Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
 }

@@ -4,7 +4,6 @@
 export * from '../../platform/common/resident-id';
 export * from './compute';
 export * from './cycle';
-export * from './duplicates';
 export * from './explain';
 export * from './jurisdictions';
 export * from './policy';

@@ -10,7 +10,10 @@ const schema = z.object({
   jurisdictions: z
     .array(z.object({ code: z.string().regex(/^[0-9A-Z]{6}$/), name: z.string().min(1), kind: z.string().min(1) }))
     .min(1)
-    .refine((list) => new Set(list.map((j) => j.code)).size === list.length, 'duplicate jurisdiction code'),
+    .refine(
+      (list) => new Set(list.map((jurisdiction) => jurisdiction.code)).size === list.length,
+      'duplicate jurisdiction code',
+    ),
 });
 
 export interface Jurisdiction {
@@ -29,12 +32,12 @@ export function parseJurisdictions(input: unknown): readonly Jurisdiction[] {
 }
 
 export const JURISDICTIONS: readonly Jurisdiction[] = parseJurisdictions(file);
-export const JURISDICTION_CODES: ReadonlySet<string> = new Set(JURISDICTIONS.map((j) => j.code));
+export const JURISDICTION_CODES: ReadonlySet<string> = new Set(JURISDICTIONS.map((jurisdiction) => jurisdiction.code));
 
 export function isJurisdiction(code: string): boolean {
   return JURISDICTION_CODES.has(code);
 }
 
 export function jurisdictionName(code: string): string | undefined {
-  return JURISDICTIONS.find((j) => j.code === code)?.name;
+  return JURISDICTIONS.find((jurisdiction) => jurisdiction.code === code)?.name;
 }

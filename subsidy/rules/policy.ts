@@ -6,7 +6,7 @@ import type { Category } from './types';
 // The dated policy table (第四条 rates, cap and ages; 第八条 funding split; 第十六条 in force from
 // 2025-06-18): every figure that may change by date is data in data/subsidy-policy.json.
 
-const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, 'a real YYYY-MM-DD date');
+const isoDate = z.string().refine((text) => parseIsoDate(text) !== undefined, 'a real YYYY-MM-DD date');
 const fen = z.number().int().positive();
 const ageRule = z.object({
   subject: z.enum(['beneficiary', 'female_partner']),
@@ -28,7 +28,7 @@ const policySchema = z.object({
     .array(entrySchema)
     .min(1)
     .refine(
-      (entries) => new Set(entries.map((e) => e.effectiveFrom)).size === entries.length,
+      (entries) => new Set(entries.map((entry) => entry.effectiveFrom)).size === entries.length,
       'two entries with the same effectiveFrom',
     ),
 });
@@ -51,7 +51,7 @@ export function parsePolicy(input: unknown): Policy {
   const result = policySchema.safeParse(input);
   if (!result.success) throw new Error(`invalid subsidy policy table: ${z.prettifyError(result.error)}`);
   const entries = result.data.entries
-    .map((e) => ({ ...e, from: dayOf(e.effectiveFrom) }))
+    .map((entry) => ({ ...entry, from: dayOf(entry.effectiveFrom) }))
     .sort((a, b) => a.from - b.from);
   return { version: result.data.version, entries };
 }

@@ -72,8 +72,8 @@ export interface StayRowContext {
 }
 
 function field(raw: RawRecord, name: string): string {
-  const v = raw[name];
-  return v === undefined ? '' : v.trim();
+  const value = raw[name];
+  return value === undefined ? '' : value.trim();
 }
 
 function quarantine(reason: Quarantined['reason'], detail: string): Quarantined {

@@ -1,5 +1,4 @@
 import type { IsoDate } from '../../platform/common/dates';
-import type { ExplanationFact } from './explain';
 
 export type { IsoDate };
 
@@ -149,3 +148,40 @@ export interface Payment {
   nightDates: IsoDate[];
   policyVersion: string;
 }
+
+/** One fact of an explanation (rendered into sentences by ./explain.ts). */
+export type ExplanationFact =
+  | {
+      kind: 'counted';
+      from: IsoDate;
+      to: IsoDate;
+      nights: number;
+      rateFen: number;
+      category: Category;
+      splitYear: number | null;
+    }
+  | { kind: 'night_already_paid'; from: IsoDate; to: IsoDate }
+  | { kind: 'before_enrolment'; from: IsoDate; to: IsoDate; enrolledOn: IsoDate }
+  | { kind: 'after_exit'; from: IsoDate; to: IsoDate; exitedOn: IsoDate }
+  | { kind: 'under_age'; from: IsoDate; to: IsoDate; subject: 'beneficiary' | 'female_partner'; minAge: number }
+  | { kind: 'annual_cap'; from: IsoDate; to: IsoDate; cap: number; year: number }
+  | { kind: 'overlap'; from: IsoDate; to: IsoDate; ownerRecordId: string }
+  | { kind: 'excluded'; code: ExclusionCode }
+  | { kind: 'record_already_paid' }
+  | { kind: 'discharged_after_quarter'; dischargeDate: IsoDate; quarter: string }
+  | { kind: 'carried_forward'; fromQuarter: string; line: number }
+  | { kind: 'not_on_roster' }
+  | { kind: 'roster_conflict' }
+  | {
+      kind: 'overlapping_excluded_stay';
+      recordId: string;
+      code: ExclusionCode;
+      admissionDate: IsoDate;
+      dischargeDate: IsoDate;
+    }
+  | { kind: 'quarantined'; reason: string; detail: string }
+  | {
+      kind: 'correction';
+      before: { admissionDate: IsoDate; dischargeDate: IsoDate };
+      after: { admissionDate: IsoDate; dischargeDate: IsoDate };
+    };

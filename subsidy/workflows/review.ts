@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   proxyActivities,
@@ -11,13 +12,21 @@ import {
   type Actor,
   addSelfApplicationUpdate,
   decideItemsUpdate,
-  EXCLUSION_CODES,
   type ReviewDecision,
   type ReviewProgress,
   reviewProgressQuery,
-  type Selection,
   submitReviewUpdate,
 } from '../contracts/definitions';
+import {
+  decideReview,
+  evolveReview,
+  openReview,
+  type ReviewCommand,
+  type ReviewDecided,
+  type ReviewEvent,
+  ReviewRefused,
+  undecidedCount,
+} from '../decide/review';
 import { doneBefore, SerialLock } from './timing';
 
 const { recordReviewDecision, addSelfApplication, submitReview, recordCycleEvent } = proxyActivities<SubsidyActivities>(
@@ -37,62 +46,47 @@ export interface CountyReviewInput {
   escalateAt: string;
 }
 
-type Verdict = 'approved' | 'rejected' | 'excluded';
-
 /**
  * County review (第十条 step 2): the county's reviewers approve, reject or exclude items by
  * selection — "approve all except these" is one request however many items there are — enter
  * self-applications of uninsured people (第七条), and submit. Every decision is an event written by
- * an activity; this workflow keeps only a verdict per item number, to validate the next request.
+ * an activity; this workflow keeps the review's state folded from the same events (subsidy/decide/review.ts),
+ * and its validators decide on it.
  */
 export async function countyReviewWorkflow(input: CountyReviewInput): Promise<ReviewProgress> {
-  let items = input.items;
-  const verdicts = new Map<number, Verdict>();
-  let submitted = false;
-  let decisions = 0;
+  let state = openReview(input.cycleId, input.jurisdiction, input.items);
   const lock = new SerialLock();
+  const where = { cycleId: input.cycleId, jurisdiction: input.jurisdiction, openingItems: input.items };
 
   const progress = (): ReviewProgress => {
-    let approved = 0;
-    let rejected = 0;
-    let excluded = 0;
-    for (const v of verdicts.values()) {
-      if (v === 'approved') approved++;
-      else if (v === 'rejected') rejected++;
-      else excluded++;
+    const count = { approved: 0, rejected: 0, excluded: 0 };
+    for (const verdict of state.verdicts.values()) count[verdict]++;
+    const { cycleId, jurisdiction, items, submitted } = state;
+    return { cycleId, jurisdiction, items, ...count, undecided: undecidedCount(state), submitted };
+  };
+  // The handler decides again under the lock: an Update validated before another one ran may no longer hold.
+  const decided = (command: ReviewCommand): ReviewDecided[] => {
+    try {
+      return decideReview(state, command);
+    } catch (error) {
+      if (error instanceof ReviewRefused) throw ApplicationFailure.nonRetryable(error.message, 'ReviewRefused');
+      throw error;
     }
-    return {
-      cycleId: input.cycleId,
-      jurisdiction: input.jurisdiction,
-      items,
-      approved,
-      rejected,
-      excluded,
-      undecided: items - verdicts.size,
-      submitted,
-    };
   };
-
-  const checkActor = (actor: Actor) => {
-    if (actor.role !== 'county_reviewer' || actor.jurisdiction !== input.jurisdiction) {
-      throw new Error(
-        `actor ${actor.subject} (${actor.role}${actor.jurisdiction ? ` of ${actor.jurisdiction}` : ''}) may not review ${input.jurisdiction}`,
-      );
-    }
-    if (submitted) throw new Error(`the review of ${input.jurisdiction} was already submitted`);
+  const apply = (events: readonly ReviewEvent[]) => {
+    for (const event of events) state = evolveReview(state, event);
   };
-  const checkSelection = (selection: Selection) => {
-    const seqs = selection.scope === 'items' ? selection.seqs : (selection.except ?? []);
-    if (selection.scope === 'items' && seqs.length === 0) throw new Error('the selection names no item');
-    const unknown = seqs.find((s) => !Number.isInteger(s) || s < 1 || s > items);
-    if (unknown !== undefined) throw new Error(`unknown item ${unknown}: this review has items 1..${items}`);
+  const recordDecision = async (request: ReviewDecision) => {
+    const events = decided({ kind: 'decide_items', request });
+    const { decisionNo, resolvedCount } = (events[0] as Extract<ReviewDecided, { type: 'ReviewDecisionRecorded' }>)
+      .data;
+    await recordReviewDecision({ ...where, request, resolvedCount, decisionNo });
+    apply(events);
   };
-  const selected = (selection: Selection): number[] => {
-    if (selection.scope === 'items') return [...new Set(selection.seqs)];
-    const except = new Set(selection.except ?? []);
-    const out: number[] = [];
-    for (let seq = 1; seq <= items; seq++) if (!verdicts.has(seq) && !except.has(seq)) out.push(seq);
-    return out;
+  const submit = async (actor: Actor) => {
+    const events = decided({ kind: 'submit', actor });
+    await submitReview({ ...where, actor });
+    apply(events);
   };
 
   setHandler(reviewProgressQuery, progress);
@@ -101,31 +95,10 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
     decideItemsUpdate,
     (request: ReviewDecision) =>
       lock.run(async () => {
-        const seqs = selected(request.selection);
-        const verdict: Verdict =
-          request.decision === 'approve' ? 'approved' : request.decision === 'reject' ? 'rejected' : 'excluded';
-        await recordReviewDecision({
-          cycleId: input.cycleId,
-          jurisdiction: input.jurisdiction,
-          request,
-          resolvedCount: seqs.length,
-          decisionNo: ++decisions,
-        });
-        for (const seq of seqs) verdicts.set(seq, verdict);
+        await recordDecision(request);
         return progress();
       }),
-    {
-      validator: (request: ReviewDecision) => {
-        checkActor(request.actor);
-        checkSelection(request.selection);
-        if (request.decision === 'reject' && !request.reason?.trim()) throw new Error('a rejection needs a reason');
-        if (request.decision === 'exclude' && !EXCLUSION_CODES.includes(request.exclusionCode)) {
-          throw new Error(
-            `unknown exclusion code ${String(request.exclusionCode)} (第七条: ${EXCLUSION_CODES.join(', ')})`,
-          );
-        }
-      },
-    },
+    { validator: (request: ReviewDecision) => void decideReview(state, { kind: 'decide_items', request }) },
   );
 
   setHandler(
@@ -137,29 +110,22 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
           jurisdiction: input.jurisdiction,
           applicationId,
           actor,
-          nextSeq: items + 1,
+          nextSeq: state.items + 1,
         });
-        if (added.seq !== null) items = added.seq;
+        apply([{ type: 'SelfApplicationComputed', data: { item: added.seq === null ? null : { seq: added.seq } } }]);
         return { ...progress(), seq: added.seq };
       }),
-    { validator: ({ actor }) => checkActor(actor) },
+    { validator: ({ actor }) => void decideReview(state, { kind: 'add_self_application', actor }) },
   );
 
   setHandler(
     submitReviewUpdate,
     ({ actor }) =>
       lock.run(async () => {
-        await submitReview({ cycleId: input.cycleId, jurisdiction: input.jurisdiction, actor });
-        submitted = true;
+        await submit(actor);
         return progress();
       }),
-    {
-      validator: ({ actor }) => {
-        checkActor(actor);
-        const undecided = items - verdicts.size;
-        if (undecided > 0) throw new Error(`${undecided} item(s) are still undecided`);
-      },
-    },
+    { validator: ({ actor }) => void decideReview(state, { kind: 'submit', actor }) },
   );
 
   upsertSearchAttributes([{ key: STAGE, value: 'review' }]);
@@ -167,28 +133,18 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
   if (input.autoApprove) {
     const actor: Actor = { subject: 'system:auto-approve', role: 'county_reviewer', jurisdiction: input.jurisdiction };
     await lock.run(async () => {
-      const request: ReviewDecision = {
+      await recordDecision({
         decision: 'approve',
         selection: { scope: 'all_undecided' },
         actor,
         note: 'unattended run (--auto-approve)',
-      };
-      const seqs = selected(request.selection);
-      await recordReviewDecision({
-        cycleId: input.cycleId,
-        jurisdiction: input.jurisdiction,
-        request,
-        resolvedCount: seqs.length,
-        decisionNo: ++decisions,
       });
-      for (const seq of seqs) verdicts.set(seq, 'approved');
-      await submitReview({ cycleId: input.cycleId, jurisdiction: input.jurisdiction, actor });
-      submitted = true;
+      await submit(actor);
     });
   } else {
     // Remind at the review deadline, escalate to the city health commission later, then keep waiting:
     // payment needs the county's decision, and a person must take it.
-    const reminded = await doneBefore(() => submitted, input.remindAt);
+    const reminded = await doneBefore(() => state.submitted, input.remindAt);
     if (!reminded) {
       await recordCycleEvent({
         cycleId: input.cycleId,
@@ -196,7 +152,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
         key: input.jurisdiction,
         data: { jurisdiction: input.jurisdiction, deadline: input.remindAt },
       });
-      const escalated = await doneBefore(() => submitted, input.escalateAt);
+      const escalated = await doneBefore(() => state.submitted, input.escalateAt);
       if (!escalated) {
         await recordCycleEvent({
           cycleId: input.cycleId,
@@ -204,7 +160,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
           key: input.jurisdiction,
           data: { jurisdiction: input.jurisdiction, to: 'city_health_commission' },
         });
-        await condition(() => submitted);
+        await condition(() => state.submitted);
       }
     }
   }

@@ -8,7 +8,7 @@ import {
   nextQuarter,
   parseQuarter,
   previousQuarter,
-  quarterOf,
+  quarterContaining,
 } from '../../subsidy/rules';
 import { idFor, person, policy, stay } from './fixtures';
 
@@ -40,7 +40,7 @@ describe('computeCycle: a whole cycle over valid rows', () => {
 
 describe('quarters', () => {
   it('parses, steps and bounds quarters', () => {
-    expect(parseQuarter('2025Q4')).toMatchObject({ year: 2025, q: 4 });
+    expect(parseQuarter('2025Q4')).toMatchObject({ year: 2025, number: 4 });
     expect(() => parseQuarter('2025Q5')).toThrow(/expected YYYYQn/);
     expect([firstDayOfQuarter('2025Q1'), lastDayOfQuarter('2025Q1')]).toEqual(['2025-01-01', '2025-03-31']);
     expect(lastDayOfQuarter('2024Q1')).toBe('2024-03-31');
@@ -48,8 +48,8 @@ describe('quarters', () => {
     expect([
       previousQuarter('2025Q1'),
       nextQuarter('2025Q4'),
-      quarterOf('2025-09-30'),
-      quarterOf('2025-10-01'),
+      quarterContaining('2025-09-30'),
+      quarterContaining('2025-10-01'),
     ]).toEqual(['2024Q4', '2026Q1', '2025Q3', '2025Q4']);
   });
 });

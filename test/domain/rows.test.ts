@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkIdNumber,
-  classifyDuplicates,
-  type RawRecord,
-  stayContent,
-  validateRosterRow,
-  validateStayRow,
-} from '../../subsidy/rules';
+import { checkIdNumber, type RawRecord, validateRosterRow, validateStayRow } from '../../subsidy/rules';
 import { idFor } from './fixtures';
 
 const id = idFor('1950-03-10'); // female (even sequence)
@@ -165,42 +158,5 @@ describe('roster rows (roster.csv) → a roster entry or a quarantine reason', (
       ok: false,
       reason: 'unknown_jurisdiction',
     });
-  });
-});
-
-describe('duplicate records within one file', () => {
-  const row = (recordId: string, content: string, quarantined = false) => ({ recordId, content, quarantined });
-  it('an exact repeat: the first counts, the repeats are duplicate_record naming the line', () => {
-    const verdicts = classifyDuplicates([row('1', 'a'), row('2', 'b'), row('1', 'a'), row('1', 'a')]);
-    expect(verdicts.map((v) => v?.reason ?? null)).toEqual([null, null, 'duplicate_record', 'duplicate_record']);
-    expect(verdicts[2]!.detail).toBe('record_id: exact repeat of line 1');
-  });
-  it('the same id with different content: every copy is duplicate_conflict', () => {
-    const verdicts = classifyDuplicates([row('7', 'a'), row('8', 'x'), row('7', 'b'), row('7', 'a')]);
-    expect(verdicts.map((v) => v?.reason ?? null)).toEqual([
-      'duplicate_conflict',
-      null,
-      'duplicate_conflict',
-      'duplicate_conflict',
-    ]);
-    expect(verdicts[0]!.detail).toBe('record_id: the same id appears with different content on lines 1, 3, 4');
-  });
-  it('a copy already quarantined keeps its own reason but still makes a conflict', () => {
-    const verdicts = classifyDuplicates([row('7', 'a'), row('7', 'b', true)]);
-    expect(verdicts.map((v) => v?.reason ?? null)).toEqual(['duplicate_conflict', null]);
-  });
-  it('ids are compared trimmed; "012" and "12" are different ids; empty ids are never grouped', () => {
-    expect(classifyDuplicates([row('12', 'a'), row(' 12', 'a')]).map((v) => v?.reason ?? null)).toEqual([
-      null,
-      'duplicate_record',
-    ]);
-    expect(classifyDuplicates([row('012', 'a'), row('12', 'b')])).toEqual([null, null]);
-    expect(classifyDuplicates([row('', 'a', true), row('', 'b', true)])).toEqual([null, null]);
-  });
-  it('content is the raw values in column order', () => {
-    expect(stayContent(goodStay)).toBe(
-      ['1', id, '王桂兰', '许昌市中心医院', '2025-07-01', '2025-07-05', ''].join('\u001f'),
-    );
-    expect(stayContent({ ...goodStay, name: '王桂兰 ' })).not.toBe(stayContent(goodStay));
   });
 });

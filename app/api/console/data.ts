@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { canSeePersonalData, maskIdNumber } from '../../../platform/security/masking';
 import { cycleIdFor } from '../../../subsidy/contracts/definitions';
 import { type Lang as ExplanationLang, renderExplanation } from '../../../subsidy/rules/explain';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 
 // What the console reads straight from the query tables: the filtered, paged lists with totals that
 // the JSON API does not offer. Every function takes the scope the caller checked (assertJurisdiction).

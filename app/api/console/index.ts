@@ -18,19 +18,10 @@ import { issueToken, verifyToken } from '../../../platform/security/tokens';
 import { cycleIdFor, cycleProgressQuery, EXCLUSION_CODES } from '../../../subsidy/contracts/definitions';
 import { cycleDeadlinesFor } from '../../../subsidy/rules/calendar';
 import { JURISDICTIONS, jurisdictionName } from '../../../subsidy/rules/jurisdictions';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 import * as data from './data';
 import { LANGS, type Lang, translator, yuan } from './i18n';
 import { authenticate, sessionStillValid } from './users';
-
-export interface ConsoleOptions {
-  /** Mark cookies Secure (behind TLS in production); the embedded stack serves plain HTTP on 127.0.0.1. */
-  secureCookies?: boolean;
-  /** Sign-in attempts per client address and window (default 10 a minute). */
-  loginRateLimit?: { max: number; timeWindowMs: number };
-  /** Session lifetime (a working day by default). */
-  sessionTtl?: string;
-}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);

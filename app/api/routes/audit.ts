@@ -6,7 +6,7 @@ import { requireRole } from '../../../platform/http/auth';
 import { exportEvents, exportLine } from '../../audit/export';
 import { rebuildAndCompare } from '../../audit/rebuild';
 import { allProjections } from '../../projections';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 
 /** Auditors read; nothing here writes to the live tables (the rebuild works in a scratch schema it drops). */
 const AUDIT_ROLES = ['auditor', 'administrator'] as const;

@@ -9,7 +9,7 @@ import { canSeePersonalData, maskPersonalData } from '../../../platform/security
 import type { Role } from '../../../platform/security/roles';
 import { TokenError, verifyToken } from '../../../platform/security/tokens';
 import { payloadKeyRing } from '../../../platform/temporal/client';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 
 /**
  * The codec server of the Temporal Web UI (codec-server protocol: POST {endpoint}/decode and /encode

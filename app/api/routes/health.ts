@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 
 const componentStatus = z.object({ ok: z.boolean(), detail: z.string().optional() });
 const healthResponse = z.object({

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf, requireRole } from '../../../platform/http/auth';
 import { systemCheckWorkflow } from '../../workflows';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 
 export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
   return async (app) => {
