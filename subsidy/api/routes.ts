@@ -44,6 +44,7 @@ import { registerSelfApplication, SelfApplicationRejected } from '../services/se
 import { subsidyCycleWorkflow } from '../workflows/cycle';
 import { reissuePaymentWorkflow } from '../workflows/payment';
 import { recordRepaymentUpdate, recoveryWorkflow } from '../workflows/recovery';
+import { cycleStartMetadata, recoveryStartMetadata, reissueStartMetadata } from '../workflows/summaries';
 
 /** What the subsidy routes use of the API's deps (app/api/server.ts passes its ApiDeps). */
 export interface SubsidyApiDeps {
@@ -300,6 +301,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           await deps.temporal.workflow.start(subsidyCycleWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId: cycleIdFor(quarter),
+            ...cycleStartMetadata({ quarter }),
             args: [{ quarter, extractHash: upload.hash, autoApprove: request.query.autoApprove }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           });
@@ -333,6 +335,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           await deps.temporal.workflow.start(subsidyCycleWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId: run.cycleId,
+            ...cycleStartMetadata({ quarter, runKind: 'back_pay' }),
             args: [{ quarter, runKind: 'back_pay', extractHash: upload.hash, autoApprove: request.query.autoApprove }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           });
@@ -797,6 +800,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           handle = await deps.temporal.workflow.start(reissuePaymentWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId,
+            ...reissueStartMetadata(attempt),
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             args: [
               {
@@ -930,6 +934,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           await deps.temporal.workflow.start(recoveryWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId: recoveryId,
+            ...recoveryStartMetadata(request.body.amountFen, request.body.reason),
             args: [
               {
                 paymentId: request.params.paymentId,

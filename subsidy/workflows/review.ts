@@ -2,10 +2,12 @@ import {
   allHandlersFinished,
   condition,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { STAGE } from '../../platform/temporal/search-attributes';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { SubsidyActivities } from '../activities';
 import {
   type Actor,
@@ -18,13 +20,15 @@ import {
   type Selection,
   submitReviewUpdate,
 } from '../contracts/definitions';
+import { reviewDetailsZh, SUBSIDY_ACTIVITY_SUMMARIES } from './summaries';
 import { doneBefore, SerialLock } from './timing';
 
-const { recordReviewDecision, addSelfApplication, submitReview, recordCycleEvent } = proxyActivities<SubsidyActivities>(
-  {
+const { recordReviewDecision, addSelfApplication, submitReview, recordCycleEvent } = withSummaries(
+  proxyActivities<SubsidyActivities>({
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-  },
+  }),
+  SUBSIDY_ACTIVITY_SUMMARIES,
 );
 
 export interface CountyReviewInput {
@@ -95,6 +99,12 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
     return out;
   };
 
+  // The UI's current details (Chinese counts), refreshed after every change.
+  const reported = (): ReviewProgress => {
+    const p = progress();
+    setCurrentDetails(reviewDetailsZh(p));
+    return p;
+  };
   setHandler(reviewProgressQuery, progress);
 
   setHandler(
@@ -112,7 +122,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
           decisionNo: ++decisions,
         });
         for (const seq of seqs) verdicts.set(seq, verdict);
-        return progress();
+        return reported();
       }),
     {
       validator: (request: ReviewDecision) => {
@@ -140,7 +150,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
           nextSeq: items + 1,
         });
         if (added.seq !== null) items = added.seq;
-        return { ...progress(), seq: added.seq };
+        return { ...reported(), seq: added.seq };
       }),
     { validator: ({ actor }) => checkActor(actor) },
   );
@@ -151,7 +161,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
       lock.run(async () => {
         await submitReview({ cycleId: input.cycleId, jurisdiction: input.jurisdiction, actor });
         submitted = true;
-        return progress();
+        return reported();
       }),
     {
       validator: ({ actor }) => {
@@ -163,6 +173,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
   );
 
   upsertSearchAttributes([{ key: STAGE, value: 'review' }]);
+  reported();
 
   if (input.autoApprove) {
     const actor: Actor = { subject: 'system:auto-approve', role: 'county_reviewer', jurisdiction: input.jurisdiction };
@@ -184,6 +195,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
       for (const seq of seqs) verdicts.set(seq, 'approved');
       await submitReview({ cycleId: input.cycleId, jurisdiction: input.jurisdiction, actor });
       submitted = true;
+      reported();
     });
   } else {
     // Remind at the review deadline, escalate to the city health commission later, then keep waiting:

@@ -60,6 +60,8 @@ export async function createConsoleWorld(
   quarter: string,
   counts: Record<string, number>,
   consoleOptions: ApiDeps['console'] = {},
+  /** Roster entry date: before the quarter, or nobody is paid (quarters before 2020 need an earlier one). */
+  enrolledOn = '2020-01-01',
 ): Promise<ConsoleWorld> {
   const world = await createSubsidyWorld(name);
   const taskQueue = `test-${name}`;
@@ -100,7 +102,7 @@ export async function createConsoleWorld(
     'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on',
     ...people.map(
       (p) =>
-        `${p.id},${p.name},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},2020-01-01,`,
+        `${p.id},${p.name},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},${enrolledOn},`,
     ),
   ].join('\n');
   writeFileSync(path.join(dir, 'roster.csv'), `${roster}\n`);
