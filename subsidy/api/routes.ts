@@ -752,10 +752,12 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
     app.post(
       '/subsidy/payments/:paymentId/reissue',
       {
-        preHandler: requireRole('county_reviewer', 'administrator'),
+        // Finance pays, so finance re-issues (a county's finance bureau for its county only); the
+        // county reviewer, who verified the person, may too. The account entered is write-only.
+        preHandler: requireRole('finance', 'county_reviewer', 'administrator'),
         schema: {
           summary:
-            'Correct the beneficiary account of a held payment and re-issue it (paid once: the bank is asked about every earlier attempt first)',
+            'Correct the beneficiary account of a held payment and re-issue it (finance, a county reviewer of its county, administrator; paid once: the bank is asked about every earlier attempt first)',
           tags: ['subsidy'],
           params: z.object({ paymentId: z.string().min(1) }),
           body: z.object({ bankCode: z.string().min(1).max(20), accountNo: z.string().min(4).max(40) }),

@@ -7,7 +7,7 @@ import { type ConsoleWorld, createConsoleWorld, eventually, PASSWORD } from './s
 // The people in the loop, in a real headless Chromium (Debian's package) against the API process on
 // the test run's PostgreSQL and Temporal: a county reviewer filters, approves all but two, rejects
 // one with a reason, excludes the other and submits; another county's reviewer sees none of it;
-// finance confirms the funding; the held payment is re-issued; the auditor verifies the chain.
+// finance confirms the funding and re-issues the held payment; the auditor verifies the chain.
 // Screenshots of every page go to test-output/console/.
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -149,14 +149,15 @@ describe('work console in a browser', () => {
     expect(await text(page, '#stage')).toBe('已结束');
     expect(await text(page, '#balanced')).toBe('平衡');
     expect(await page.locator('#held tbody tr').count()).toBe(1);
-    expect(await page.locator('#held form.reissue').count()).toBe(0);
+    expect(await page.locator('#held form.reissue').count()).toBe(1);
     await shot(page, '09-finance-reconciliation');
   }, 180_000);
 
-  it("the county's reviewer corrects the held payment's account and re-issues it", async () => {
-    const page = await signIn('rev-411002', `/console/finance?quarter=${quarter}`);
+  it("finance enters the held payment's corrected account and re-issues it; the old account is never shown", async () => {
+    const page = await signIn('finance', `/console/finance?quarter=${quarter}`);
     const row = page.locator('#held tbody tr').first();
     expect(await row.innerText()).toContain('账户已销户');
+    expect(await page.locator('body').innerText()).not.toContain(cw.people[0]!.account);
     await row.locator('input[name=bankCode]').fill('ICBC');
     await row.locator('input[name=accountNo]').fill('6222020200009999999');
     await Promise.all([page.waitForURL(/\/console\/finance/), row.locator('button[type=submit]').click()]);

@@ -256,6 +256,36 @@ describe('work console guards', () => {
     expect(withBearer.statusCode).toBe(200);
   });
 
+  it("lets finance re-issue a held payment, a county's finance bureau or reviewer only in its own county", async () => {
+    const { payment_id: paymentId } = await cw.world.deps.db
+      .selectFrom('entitlements')
+      .select('payment_id')
+      .where('cycle_id', '=', `subsidy-cycle-${quarter}`)
+      .where('jurisdiction', '=', '411002')
+      .executeTakeFirstOrThrow();
+    const reissue = async (bearer: string) =>
+      cw.api.inject({
+        method: 'POST',
+        url: `/subsidy/payments/${paymentId}/reissue`,
+        headers: { authorization: `Bearer ${bearer}` },
+        payload: { bankCode: 'ICBC', accountNo: '6222020200008888888' },
+      });
+    // Allowed roles get as far as the payment's state (not held yet: 409, nothing sent).
+    for (const allowed of [
+      await token('finance'),
+      await token('finance', '411002'),
+      await token('county_reviewer', '411002'),
+    ])
+      expect((await reissue(allowed)).statusCode).toBe(409);
+    for (const refused of [
+      await token('finance', '411003'),
+      await token('county_reviewer', '411003'),
+      await token('auditor'),
+      await token('city_health_commission'),
+    ])
+      expect((await reissue(refused)).statusCode).toBe(403);
+  });
+
   it('declares the bearer scheme in the OpenAPI document', async () => {
     const doc = (await cw.api.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
