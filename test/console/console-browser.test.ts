@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkExport } from '../../app/audit/export';
 import { type ConsoleWorld, createConsoleWorld, eventually, PASSWORD } from './support';
 
 // The people in the loop, in a real headless Chromium (Debian's package) against the API process on
@@ -178,6 +180,23 @@ describe('work console in a browser', () => {
     await expect.poll(() => text(page, '#audit-result h2'), { timeout: 60_000 }).toContain('重建');
     expect(await text(page, '#verdict')).toBe('通过');
     await shot(page, '12-audit-rebuild');
+    // The export of the quarter's events: checked on the server, shown, then downloaded as JSON lines.
+    await page.fill('#export-quarter', quarter);
+    await page.click('#run-export');
+    await expect.poll(() => page.locator('#export-count').count(), { timeout: 60_000 }).toBe(1);
+    expect(await text(page, '#verdict')).toBe('通过');
+    const exported = Number(await text(page, '#export-count'));
+    expect(exported).toBeGreaterThan(10);
+    expect(await text(page, '#export-mismatches')).toBe('0');
+    expect(await page.locator('#export-types tbody tr').count()).toBeGreaterThan(3);
+    await shot(page, '12b-audit-export');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-download')]);
+    expect(download.suggestedFilename()).toBe(`xuchang-events-${quarter}.jsonl`);
+    const file = await readFile((await download.path())!, 'utf8');
+    const lines = file.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toHaveLength(exported);
+    expect(checkExport(lines)).toMatchObject({ lines: exported, mismatches: [] });
+    for (const p of cw.people) expect(file).not.toContain(p.id);
     expect(await page.locator('nav a[data-page="review"]').count()).toBe(1);
     await page.goto(`${base}/console/review?quarter=${quarter}&jurisdiction=411002`);
     expect(await page.locator('#read-only').count()).toBe(1);

@@ -204,6 +204,7 @@ describe('work console guards', () => {
     expect(progress.json()).toMatchObject({ undecided: 3 });
     // Pages of other roles are closed to it.
     expect((await other.request('GET', '/console/audit')).statusCode).toBe(403);
+    expect((await other.request('GET', `/console/audit/export?quarter=${quarter}`)).statusCode).toBe(403);
     expect((await other.request('GET', '/console/city')).statusCode).toBe(403);
   });
 
