@@ -207,7 +207,21 @@ describe('work console in a browser', () => {
     const city = await signIn('city', `/console/city?quarter=${quarter}`);
     expect(await city.locator('#counties tbody tr').count()).toBe(2);
     // Chart.js drew on the canvas (served from node_modules, no network).
-    await city.waitForFunction('window.Chart && Chart.getChart(document.getElementById("amount-chart")) !== undefined');
+    for (const chart of ['amount-chart', 'quarters-chart', 'cap-chart', 'outcome-chart'])
+      await city.waitForFunction(`window.Chart && Chart.getChart(document.getElementById("${chart}")) !== undefined`);
+    // The figures behind them, computed on the server: 8 extract rows, 6 people not rejected or excluded.
+    const figures = JSON.parse((await city.locator('#chart-data').textContent()) ?? '{}');
+    expect(figures.quarters).toContain(quarter);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(figures.series.map((s: { amounts: number[] }) => sum(s.amounts)))).toBeGreaterThan(0);
+    expect(sum(figures.capPeople)).toBe(6);
+    expect(figures.capLabels.at(-1)).toBe('60 晚（已达上限）');
+    expect(sum(figures.outcomeRows)).toBe(8);
+    // What Chart.js drew is those figures.
+    const drawn = await city.evaluate(
+      '(() => { const c = Chart.getChart(document.getElementById("outcome-chart")); return { axis: c.options.indexAxis, rows: c.data.datasets[0].data }; })()',
+    );
+    expect(drawn).toEqual({ axis: 'y', rows: figures.outcomeRows });
     await shot(city, '14-city-dashboard');
     // The English switch.
     await Promise.all([city.waitForURL(/\/console\/city/), city.click('#lang')]);

@@ -10,7 +10,13 @@ const quarter = '2019Q1';
 let cw: ConsoleWorld;
 
 beforeAll(async () => {
-  cw = await createConsoleWorld('console_summaries', quarter, { '411002': 3, '411003': 2 }, {}, '2018-01-01');
+  cw = await createConsoleWorld(
+    'console_summaries',
+    quarter,
+    { '411002': 3, '411003': 2 },
+    {},
+    { enrolledOn: '2018-01-01' },
+  );
 });
 afterAll(async () => {
   await cw?.close();

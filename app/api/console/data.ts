@@ -330,3 +330,13 @@ export async function rowsByOutcome(deps: ApiDeps, quarter: string) {
     .execute();
   return rows.map((r) => ({ outcome: r.outcome, reason: r.reason, n: Number(r.n) }));
 }
+
+/** Rows of an extract committed so far (the ingest commits in chunks, so this grows while it runs). */
+export async function ingestedRows(deps: ApiDeps, extractHash: string): Promise<number> {
+  const row = await deps.db
+    .selectFrom('extract_rows')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('extract_hash', '=', extractHash)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

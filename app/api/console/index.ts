@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
@@ -22,7 +23,7 @@ import { JURISDICTIONS, jurisdictionName } from '../../../subsidy/rules/jurisdic
 import { checkExport } from '../../audit/export';
 import type { ApiDeps } from '../server';
 import * as data from './data';
-import { LANGS, type Lang, translator, yuan } from './i18n';
+import { LANGS, type Lang, rejectionZh, translator, yuan } from './i18n';
 import { authenticate, sessionStillValid } from './users';
 
 export interface ConsoleOptions {
@@ -57,10 +58,19 @@ const PAGES = {
   review: ['county_reviewer', 'city_health_commission', 'auditor', 'administrator'],
   finance: ['county_reviewer', 'city_health_commission', 'finance', 'auditor', 'administrator'],
   city: ['city_health_commission', 'auditor', 'administrator'],
+  // POST /subsidy/cycles/{quarter}/extract's roles.
+  extract: ['city_health_commission', 'administrator'],
   housing: ['housing_task_force', 'appraiser', 'finance', 'auditor', 'administrator'],
   audit: ['auditor', 'administrator'],
 } as const satisfies Record<string, readonly Role[]>;
 type Page = keyof typeof PAGES;
+/** What GET /subsidy/cycles/{quarter} answers (the cycle's progress query), as far as the extract page reads it. */
+interface CycleProgressBody {
+  stage: string;
+  extractHash?: string;
+  rejection?: { extractHash: string; reason: string };
+  rows?: { total: number; valid: number; quarantined: number };
+}
 /** POST /subsidy/payments/{id}/reissue's roles (subsidy/api/routes.ts): only they get the form. */
 const REISSUE_ROLES: readonly Role[] = ['finance', 'county_reviewer', 'administrator'];
 /** Stages where a person of the task force (or the appraiser) acts on a listing. */
@@ -380,7 +390,10 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
           if (cycle.stage === 'extract' || cycle.stage === 'extract_rejected')
             attention.push({
               text: `${cycle.quarter} ${tr.t(cycle.stage === 'extract' ? 'extractWaiting' : 'extractRejected')}`,
-              href: `/console/city?quarter=${cycle.quarter}`,
+              // Those who may upload go straight to the upload page.
+              href: (PAGES.extract as readonly Role[]).includes(actor.role)
+                ? `/console/extract?quarter=${cycle.quarter}`
+                : `/console/city?quarter=${cycle.quarter}`,
             });
         }
       }
@@ -751,6 +764,117 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
           reasons,
           cycleWorkflow: cycleIdFor(quarter),
           knownCounties: JURISDICTIONS,
+        }),
+      );
+    });
+
+    // --- extract upload (city health commission): bytes sent, then rows ingested --------------
+    // The body passes through untouched to POST /subsidy/cycles/{quarter}/extract (the same roles
+    // and checks); on the way its lines are counted, so the ingest's progress has a total.
+    const UPLOAD_TYPES = [
+      'text/csv',
+      'application/octet-stream',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ];
+    app.addContentTypeParser(UPLOAD_TYPES, { bodyLimit: 1024 ** 3 }, (_request, payload, done) => done(null, payload));
+    const quarterOnly = z.object({ quarter: z.string().regex(/^\d{4}Q[1-4]$/, 'a quarter like 2025Q3') });
+
+    app.get('/console/extract', pageRoute('extract'), async (request, reply) => {
+      const q = quarterOnly.safeParse(request.query);
+      const now = new Date(Date.now() + 8 * 3_600_000);
+      const thisQuarter = Math.floor(now.getUTCMonth() / 3) + 1;
+      const previous =
+        thisQuarter === 1 ? `${now.getUTCFullYear() - 1}Q4` : `${now.getUTCFullYear()}Q${thisQuarter - 1}`;
+      return reply.view(
+        'extract',
+        context(request, reply, 'extract', { quarter: q.success ? q.data.quarter : previous }),
+      );
+    });
+
+    app.post('/console/extract', { ...actionRoute('extract'), bodyLimit: 1024 ** 3 }, async (request, reply) => {
+      const q = quarterOnly.safeParse(request.query);
+      if (!q.success) return reply.status(400).send({ ok: false, message: q.error.issues[0]?.message });
+      const type = request.headers['content-type'] ?? 'text/csv';
+      if (!UPLOAD_TYPES.some((t) => type.startsWith(t)))
+        return reply.status(415).send({ ok: false, message: `${type}: CSV or XLSX` });
+      let newlines = 0;
+      let first: Buffer | undefined;
+      let last = 0x0a;
+      const counting = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          first ??= chunk.subarray(0, 4);
+          for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) newlines++;
+          if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+          callback(null, chunk);
+        },
+      });
+      (request.body as NodeJS.ReadableStream).pipe(counting);
+      const response = await app.inject({
+        method: 'POST',
+        url: `/subsidy/cycles/${q.data.quarter}/extract`,
+        headers: { authorization: `Bearer ${request.sessionToken}`, 'content-type': type },
+        payload: counting,
+      });
+      let body: { extractHash?: string; message?: string } = {};
+      try {
+        body = JSON.parse(response.body);
+      } catch {
+        body = { message: response.body };
+      }
+      if (response.statusCode !== 202)
+        return reply.status(response.statusCode).send({ ok: false, message: body.message ?? response.statusCode });
+      // Data rows of a CSV: its lines less the header (an .xlsx workbook's rows are not known here).
+      const zip = first !== undefined && first.length >= 4 && first.readUInt32BE(0) === 0x504b0304;
+      const rows = zip ? undefined : Math.max(0, newlines + (last === 0x0a ? 0 : 1) - 1);
+      const params = new URLSearchParams({ quarter: q.data.quarter, hash: body.extractHash! });
+      if (rows !== undefined) params.set('total', String(rows));
+      return reply.status(202).send({
+        ok: true,
+        extractHash: body.extractHash,
+        rows,
+        progressUrl: `/console/extract/progress?${params}`,
+      });
+    });
+
+    const progressQuery = z.object({
+      quarter: z.string().regex(/^\d{4}Q[1-4]$/),
+      hash: z.string().regex(/^[0-9a-f]{64}$/),
+      total: z.coerce.number().int().min(0).optional(),
+    });
+    app.get('/console/extract/progress', pageRoute('extract'), async (request, reply) => {
+      const q = progressQuery.safeParse(request.query);
+      if (!q.success) return reply.status(400).send({ error: 'bad_request', message: q.error.issues[0]?.message });
+      const { quarter, hash, total } = q.data;
+      const r = await callApi(request, 'GET', `/subsidy/cycles/${quarter}`);
+      const progress = r.status === 200 ? (r.body as CycleProgressBody) : undefined;
+      const ingested = await data.ingestedRows(deps, hash);
+      let state: 'waiting' | 'ingesting' | 'done' | 'rejected' | 'other';
+      if (progress?.rejection?.extractHash === hash && progress.stage === 'extract_rejected') state = 'rejected';
+      else if (progress?.extractHash === hash && progress.rows) state = 'done';
+      else if (
+        progress &&
+        progress.extractHash !== undefined &&
+        progress.extractHash !== hash &&
+        progress.stage !== 'extract_rejected'
+      )
+        state = 'other';
+      else state = ingested > 0 || progress?.stage === 'ingest' ? 'ingesting' : 'waiting';
+      const lang = langOf(request);
+      return reply.view(
+        'extract-progress',
+        context(request, reply, 'extract', {
+          quarter,
+          hash,
+          total,
+          ingested,
+          state,
+          stage: progress?.stage,
+          rows: progress?.rows,
+          reason: state === 'rejected' ? progress!.rejection!.reason : undefined,
+          reasonText: state === 'rejected' ? rejectionZh(progress!.rejection!.reason, lang) : undefined,
+          percent: total ? Math.min(100, Math.floor((ingested * 100) / Math.max(total, 1))) : undefined,
+          pollUrl: request.url,
+          cycleWorkflow: cycleIdFor(quarter),
         }),
       );
     });
