@@ -8,7 +8,7 @@
   var error = document.getElementById('upload-error');
   var events = 0;
   function size(bytes) {
-    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + ' MB' : Math.ceil(bytes / 1024) + ' KB';
+    return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -23,7 +23,7 @@
     bar.max = file.size || 1;
     bar.value = 0;
     var xhr = new XMLHttpRequest();
-    xhr.open('POST', '/console/extract?quarter=' + encodeURIComponent(quarter));
+    xhr.open('POST', `/console/extract?quarter=${encodeURIComponent(quarter)}`);
     xhr.setRequestHeader('x-csrf-token', form.dataset.csrf);
     xhr.setRequestHeader(
       'content-type',
@@ -43,7 +43,7 @@
       try {
         answer = JSON.parse(xhr.responseText);
       } catch (_) {
-        answer = { ok: false, message: xhr.status + ' ' + xhr.statusText };
+        answer = { ok: false, message: `${xhr.status} ${xhr.statusText}` };
       }
       if (xhr.status !== 202 || !answer.ok) {
         error.textContent = answer.message || String(xhr.status);
