@@ -1,6 +1,7 @@
 import { decodeUserMetadata } from '@temporalio/common/lib/internal-non-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cycleIdFor } from '../../subsidy/contracts/definitions';
+import { recordHistory } from '../support/histories';
 import { type ConsoleWorld, createConsoleWorld, eventually, token } from './support';
 
 // What an operator reads in the Temporal UI: every workflow of a cycle and every activity carries a
@@ -103,6 +104,27 @@ describe('Chinese summaries in the Temporal UI', () => {
       '县级审核 魏都区 2019年第1季度（3 条）',
     ]);
     expect(plainInHistory).toBe(false);
+
+    // The county finishes: the review's details say so, and its history (with the summaries) is
+    // kept under test/histories/, replayed from now on with the rest.
+    const rest = await cw.api.inject({
+      method: 'POST',
+      url: `/subsidy/cycles/${quarter}/review/411002/decisions`,
+      headers: { authorization: `Bearer ${reviewer}` },
+      payload: { decision: 'reject', selection: { scope: 'items', seqs: [1] }, reason: '重复报销' },
+    });
+    expect(rest.statusCode).toBe(200);
+    const submitted = await cw.api.inject({
+      method: 'POST',
+      url: `/subsidy/cycles/${quarter}/review/411002/submit`,
+      headers: { authorization: `Bearer ${reviewer}` },
+    });
+    expect(submitted.statusCode).toBe(200);
+    await cw.world.client.workflow.getHandle(reviewId).result();
+    expect(await currentDetails(reviewId).catch(() => '')).toMatch(
+      /^(已提交；共 3 条：批准 2，驳回 1，排除 0，未决 0)?$/,
+    );
+    await recordHistory(cw.world.client, reviewId, 'subsidy-county-review-summaries');
 
     assertNoPersonalData(
       [summary, details, cycleNow, await review.staticDetails(), ...activitySummaries, ...childSummaries].join('\n'),
