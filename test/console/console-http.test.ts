@@ -80,6 +80,8 @@ const PAGES = [
   '/console/city',
   '/console/housing',
   '/console/audit',
+  '/console/audit/export',
+  '/console/extract',
 ];
 
 describe('work console guards', () => {
@@ -205,6 +207,24 @@ describe('work console guards', () => {
     // Pages of other roles are closed to it.
     expect((await other.request('GET', '/console/audit')).statusCode).toBe(403);
     expect((await other.request('GET', `/console/audit/export?quarter=${quarter}`)).statusCode).toBe(403);
+    expect((await other.request('GET', `/console/extract?quarter=${quarter}`)).statusCode).toBe(403);
+    // Uploading an extract: the city's page only, and never without the CSRF token.
+    const upload = (client: Client, headers: Record<string, string>) =>
+      cw.api.inject({
+        method: 'POST',
+        url: `/console/extract?quarter=${quarter}`,
+        headers: {
+          cookie: [...client.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; '),
+          'content-type': 'text/csv',
+          ...headers,
+        },
+        payload: 'record_id\n',
+      });
+    const reviewerToken = await other.csrf(`/console/review?quarter=${quarter}`);
+    expect((await upload(other, { 'x-csrf-token': reviewerToken })).statusCode).toBe(403);
+    const city = new Client('10.0.0.15');
+    await city.signIn('city');
+    expect((await upload(city, {})).statusCode).toBe(403);
     expect((await other.request('GET', '/console/city')).statusCode).toBe(403);
   });
 
