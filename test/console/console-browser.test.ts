@@ -219,9 +219,9 @@ describe('work console in a browser', () => {
     expect(sum(figures.outcomeRows)).toBe(8);
     // What Chart.js drew is those figures.
     const drawn = await city.evaluate(
-      '(() => { const c = Chart.getChart(document.getElementById("outcome-chart")); return { axis: c.options.indexAxis, rows: c.data.datasets[0].data }; })()',
+      '(() => { const c = Chart.getChart(document.getElementById("outcome-chart")); return { axis: c.options.indexAxis, categories: c.scales.y.type, rows: c.data.datasets[0].data }; })()',
     );
-    expect(drawn).toEqual({ axis: 'y', rows: figures.outcomeRows });
+    expect(drawn).toEqual({ axis: 'y', categories: 'category', rows: figures.outcomeRows });
     await shot(city, '14-city-dashboard');
     // The English switch.
     await Promise.all([city.waitForURL(/\/console\/city/), city.click('#lang')]);

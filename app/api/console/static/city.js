@@ -5,7 +5,10 @@
   var data = JSON.parse(document.getElementById('chart-data').textContent);
   if (typeof Chart === 'undefined') return;
   var palette = ['#2f6db5', '#d9822b', '#3a9a5b', '#b53a3a', '#7a4fb5', '#2ba6a6', '#8c6d3f', '#c2549c', '#6b7b8c'];
-  var options = { animation: false, responsive: true, maintainAspectRatio: false };
+  // A fresh options object per chart: Chart.js keeps (and fills in) the object it is given.
+  function options(extra) {
+    return Object.assign({ animation: false, responsive: true, maintainAspectRatio: false }, extra);
+  }
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (canvas) new Chart(canvas, config);
@@ -16,7 +19,7 @@
       labels: data.labels,
       datasets: [{ label: script.dataset.label, data: data.amounts, backgroundColor: palette[0] }],
     },
-    options: options,
+    options: options(),
   });
   draw('quarters-chart', {
     type: 'bar',
@@ -28,7 +31,7 @@
         backgroundColor: palette[i % palette.length],
       })),
     },
-    options: Object.assign({}, options, { scales: { x: { stacked: true }, y: { stacked: true } } }),
+    options: options({ scales: { x: { stacked: true }, y: { stacked: true } } }),
   });
   draw('cap-chart', {
     type: 'bar',
@@ -42,7 +45,7 @@
         },
       ],
     },
-    options: options,
+    options: options(),
   });
   draw('outcome-chart', {
     type: 'bar',
@@ -50,6 +53,6 @@
       labels: data.outcomeLabels,
       datasets: [{ label: script.dataset.rows, data: data.outcomeRows, backgroundColor: palette.slice(0, 4) }],
     },
-    options: Object.assign({}, options, { indexAxis: 'y' }),
+    options: options({ indexAxis: 'y' }),
   });
 })();
