@@ -53,7 +53,7 @@ async function awaitSettlement(
   let interval = msToNumber(timing?.pollInterval ?? 1_000);
   const max = msToNumber(timing?.maxPollInterval ?? 60_000);
   for (;;) {
-    await sleep(interval);
+    await sleep(interval, { summary: '等待银行结算，稍后再查询' });
     const { pending } = await poll();
     if (pending === 0) return;
     interval = Math.min(max, interval * 2);
@@ -139,7 +139,7 @@ export async function bankReconciliationWorkflow(
     checks++;
     setCurrentDetails(bankReconciliationDetailsZh({ checks, ...result }));
     if (result.openBreaks === 0 && result.notFinal === 0) return { checks, openBreaks: 0 };
-    await sleep(`${input.intervalDays ?? 1} days`);
+    await sleep(`${input.intervalDays ?? 1} days`, { summary: '等到下一次与银行流水核对' });
   }
   // Two months of daily checks make a long history: go on in a fresh run.
   return continueAsNew<typeof bankReconciliationWorkflow>({ ...input, checks });
