@@ -106,6 +106,7 @@ const zh = {
   events: '事件数',
   differences: '差异',
   auditNote: '审计只读：校验不修改任何数据，重建在临时模式中进行后删除。',
+  reissueNote: '更正后的账户只写入、不显示；重发前系统先向银行核实此前每次尝试均未到账，同一笔补助只付一次。',
   extract: '医保数据上传',
   extractNote:
     '医保局报送的上季度住院数据（CSV UTF-8 或 XLSX）。上传后自动导入校验：坏行隔离并注明原因；整份文件无法读取时退回并说明原因，改正后重新上传即可。',
@@ -292,6 +293,8 @@ const en: Record<MessageKey, string> = {
   events: 'Events',
   differences: 'Differences',
   auditNote: 'Read-only: verifying changes nothing; the rebuild works in a scratch schema it drops.',
+  reissueNote:
+    'The corrected account is written, never shown; before re-issuing, the bank is asked about every earlier attempt, so a payment is paid once.',
   extract: 'Extract upload',
   extractNote:
     "The medical-insurance bureau's inpatient records of last quarter (CSV UTF-8 or XLSX). Ingested and checked after the upload: bad rows are quarantined with the reason; a file that cannot be read is rejected with the reason — upload the corrected file.",
