@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { rebuildAndCompare } from '../app/audit/rebuild';
+import { allProjections } from '../app/projections';
 import { startStack } from '../app/stack/stack';
 import { subsidyCycleWorkflow } from '../app/workflows';
 import { loadConfig } from '../platform/config';
@@ -135,6 +137,10 @@ async function runSize(rows: number): Promise<void> {
       }
     }
     const total = (tEnd - t0) / 1000;
+    // The auditors' check after the cycle: every event replayed into fresh projections, compared row by row.
+    const rebuildFrom = performance.now();
+    const rebuilt = await rebuildAndCompare(stack.subsidyDeps.db, stack.subsidyDeps.store, allProjections);
+    const rebuildSeconds = (performance.now() - rebuildFrom) / 1000;
     console.log(`\n== ${rows.toLocaleString('en')} extract rows (${summary.rows.total} reported) ==`);
     console.log(`roster import          ${((tRoster - t0) / 1000).toFixed(1)} s`);
     for (const [name, s] of stages) console.log(`${name.padEnd(26)} ${s.toFixed(1)} s`);
@@ -145,6 +151,9 @@ async function runSize(rows: number): Promise<void> {
       `rows                   paid ${summary.rows.paid}, not eligible ${summary.rows.notEligible}, excluded ${summary.rows.excluded}, quarantined ${summary.rows.quarantined}`,
     );
     console.log(`reconciliation         ${summary.balanced ? 'balanced' : 'NOT balanced'}`);
+    console.log(
+      `audit rebuild          ${rebuilt.differences.length === 0 ? 'equal' : `${rebuilt.differences.length} tables DIFFER`}, chain ${rebuilt.chain.ok ? 'verified' : 'BROKEN'} (${rebuilt.events} events, ${rebuildSeconds.toFixed(1)} s)`,
+    );
     console.log(
       `largest history        ${largest.events} events, ${(largest.bytes / 1024).toFixed(0)} KiB (${largest.id})`,
     );

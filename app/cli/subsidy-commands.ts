@@ -20,6 +20,7 @@ import { streams } from '../../subsidy/contracts/events';
 import { parseQuarter } from '../../subsidy/rules';
 import { PAYMENT_COLUMNS, paymentRows, REPORT_COLUMNS, reportRows } from '../../subsidy/services/reports';
 import { importRoster } from '../../subsidy/services/roster';
+import { cycleStartMetadata } from '../../subsidy/workflows/summaries';
 import { ensureQuarterlySchedule, QUARTERLY_SCHEDULE_ID } from '../stack/schedules';
 import { type Stack, startStack } from '../stack/stack';
 import { subsidyCycleWorkflow } from '../workflows';
@@ -61,6 +62,7 @@ async function runCycle(
     await stack.client.workflow.start(subsidyCycleWorkflow, {
       taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
       workflowId,
+      ...cycleStartMetadata({ quarter }),
       args: [
         { quarter, extractHash: extract.hash, autoApprove, timing: { pollInterval: 200, maxPollInterval: 5_000 } },
       ],
@@ -307,6 +309,7 @@ function registerRestartCommand(cycle: Command): void {
           const handle = await stack.client.workflow.start(subsidyCycleWorkflow, {
             taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
             workflowId,
+            ...cycleStartMetadata({ quarter: o.quarter }),
             args: [
               {
                 quarter: o.quarter,
@@ -347,6 +350,7 @@ export function registerExtractCommands(program: Command): void {
           await stack.client.workflow.signalWithStart(subsidyCycleWorkflow, {
             taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
             workflowId,
+            ...cycleStartMetadata({ quarter: o.quarter }),
             args: [{ quarter: o.quarter }],
             // A quarter that already ran is never run again.
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -1,4 +1,5 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
+import { launcherStartMetadata } from '../../subsidy/workflows/summaries';
 import { quarterlySubsidyLauncherWorkflow } from '../workflows';
 
 export const QUARTERLY_SCHEDULE_ID = 'subsidy-quarterly';
@@ -34,6 +35,7 @@ export function quarterlyScheduleOptions(taskQueue: string): ScheduleOptions {
       type: 'startWorkflow',
       workflowType: quarterlySubsidyLauncherWorkflow,
       workflowId: 'subsidy-quarterly-launcher',
+      ...launcherStartMetadata,
       taskQueue,
       args: [],
     },

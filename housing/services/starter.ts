@@ -5,6 +5,7 @@ import { type ListingTiming, listingWorkflowId } from '../contracts/definitions'
 import type { ListingKind } from '../rules/types';
 import { housingListingWorkflow } from '../workflows/listing';
 import { housingPurchasePlanWorkflow } from '../workflows/plan';
+import { listingStartMetadata, planStartMetadata } from '../workflows/summaries';
 
 // Client-side starts of the housing workflows, shared by the API, the CLI, the bench and the tests.
 
@@ -19,6 +20,7 @@ export async function ensurePurchasePlan(
     await client.workflow.start(housingPurchasePlanWorkflow, {
       taskQueue,
       workflowId: planId,
+      ...planStartMetadata(planId),
       args: [{ planId, ...options }],
     });
   } catch (error) {
@@ -39,6 +41,7 @@ export async function startListingWorkflow(
     await client.workflow.start(housingListingWorkflow, {
       taskQueue,
       workflowId,
+      ...listingStartMetadata(listing),
       // One home, one purchase: a listing whose workflow has ended is never started again.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [{ ...listing, planWorkflowId: options.planId, ...(options.timing ? { timing: options.timing } : {}) }],

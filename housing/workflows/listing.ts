@@ -6,12 +6,14 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { LISTING_KIND, REGION, STAGE } from '../../platform/temporal/search-attributes';
 import { SerialLock } from '../../platform/temporal/serial-lock';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { HousingActivities } from '../activities';
 import {
   admittedSignal,
@@ -53,20 +55,28 @@ import {
 } from '../decide/listing';
 import type { Funding } from '../rules/price';
 import type { PendingDecision } from '../rules/types';
+import { HOUSING_ACTIVITY_SUMMARIES, listingDetailsZh } from './summaries';
 
 // Bookkeeping steps: quick database appends (and the appraisal firm's answer), run as local
 // activities — one marker in the history each, no round trip through the server's task queues —
 // retried patiently; refusals (an offer above the cap, four eyes) are not retried.
-const steps = proxyLocalActivities<HousingActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+// Each carries its Chinese summary for the UI (metadata: replay matches commands without it).
+const steps = withSummaries(
+  proxyLocalActivities<HousingActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  }),
+  HOUSING_ACTIVITY_SUMMARIES,
+);
 // Steps that wait on another organisation (registry, lending bank, payment gateway): they poll and heartbeat.
-const outside = proxyActivities<HousingActivities>({
-  startToCloseTimeout: '7 days',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-});
+const outside = withSummaries(
+  proxyActivities<HousingActivities>({
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  }),
+  HOUSING_ACTIVITY_SUMMARIES,
+);
 
 const DEFAULT_TIMING: Required<ListingTiming> = {
   decisionReminder: '7 days',
@@ -99,6 +109,7 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
   const stage = (next: ListingStage) => {
     progress.stage = next;
     upsertSearchAttributes([{ key: STAGE, value: next }]);
+    setCurrentDetails(listingDetailsZh(progress));
   };
   upsertSearchAttributes([
     { key: LISTING_KIND, value: input.kind },
@@ -185,6 +196,7 @@ export async function housingListingWorkflow(input: ListingInput): Promise<Listi
         const { offerNo } = (events[0] as Extract<ListingDecided, { type: 'OfferMade' }>).data;
         await steps.recordOffer({ listingId, offerNo, priceFen, sellerAccepted, actor });
         apply(events);
+        setCurrentDetails(listingDetailsZh(progress));
         return progress;
       }),
     {

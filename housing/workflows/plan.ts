@@ -4,11 +4,13 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { STAGE } from '../../platform/temporal/search-attributes';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { HousingActivities } from '../activities';
 import {
   addFundsUpdate,
@@ -23,11 +25,15 @@ import {
   settleSignal,
 } from '../contracts/definitions';
 import { addFunds, admitInTurn, fallbackToCapital, NO_FUNDS, release, spend } from '../rules/plan';
+import { HOUSING_ACTIVITY_SUMMARIES, planDetailsZh } from './summaries';
 
-const { recordPlanFunds } = proxyActivities<HousingActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+const { recordPlanFunds } = withSummaries(
+  proxyActivities<HousingActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  }),
+  HOUSING_ACTIVITY_SUMMARIES,
+);
 
 // Well below Temporal's 2,000 pending signals per workflow (500 advised), and a history that stays short.
 const SIGNALS_IN_FLIGHT = 200;
@@ -157,6 +163,7 @@ export async function housingPurchasePlanWorkflow(input: PlanInput): Promise<voi
         state.admittedTotal++;
         outbox.push({ kind: 'admitted', workflowId: request.workflowId, listingId: request.listingId });
       }
+      setCurrentDetails(planDetailsZh(state));
     }
     // Answers go out without holding up the next round: a slow delivery never delays an admission.
     for (const message of outbox.splice(0, SIGNALS_IN_FLIGHT - inFlight)) {

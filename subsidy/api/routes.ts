@@ -46,6 +46,7 @@ import { registerSelfApplication, SelfApplicationRejected } from '../services/se
 import { subsidyCycleWorkflow } from '../workflows/cycle';
 import { reissuePaymentWorkflow } from '../workflows/payment';
 import { recordRepaymentUpdate, recoveryWorkflow } from '../workflows/recovery';
+import { cycleStartMetadata, recoveryStartMetadata, reissueStartMetadata } from '../workflows/summaries';
 
 /** What the subsidy routes use of the API's deps (app/api/server.ts passes its ApiDeps). */
 export interface SubsidyApiDeps {
@@ -326,6 +327,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           await deps.temporal.workflow.start(subsidyCycleWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId: cycleIdFor(quarter),
+            ...cycleStartMetadata({ quarter }),
             args: [{ quarter, extractHash: upload.hash, autoApprove: request.query.autoApprove }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           });
@@ -359,6 +361,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           await deps.temporal.workflow.start(subsidyCycleWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId: run.cycleId,
+            ...cycleStartMetadata({ quarter, runKind: 'back_pay' }),
             args: [{ quarter, runKind: 'back_pay', extractHash: upload.hash, autoApprove: request.query.autoApprove }],
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           });
@@ -741,10 +744,12 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
     app.post(
       '/subsidy/payments/:paymentId/reissue',
       {
-        preHandler: requireRole('county_reviewer', 'administrator'),
+        // Finance pays, so finance re-issues (a county's finance bureau for its county only); the
+        // county reviewer, who verified the person, may too. The account entered is write-only.
+        preHandler: requireRole('finance', 'county_reviewer', 'administrator'),
         schema: {
           summary:
-            'Correct the beneficiary account of a held payment and re-issue it (paid once: the bank is asked about every earlier attempt first)',
+            'Correct the beneficiary account of a held payment and re-issue it (finance, a county reviewer of its county, administrator; paid once: the bank is asked about every earlier attempt first)',
           tags: ['subsidy'],
           params: z.object({ paymentId: z.string().min(1) }),
           body: z.object({ bankCode: z.string().min(1).max(20), accountNo: z.string().min(4).max(40) }),
@@ -789,6 +794,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           handle = await deps.temporal.workflow.start(reissuePaymentWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId,
+            ...reissueStartMetadata(attempt),
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             args: [
               {
@@ -922,6 +928,7 @@ export function subsidyRoutes(deps: SubsidyApiDeps): FastifyPluginAsyncZod {
           await deps.temporal.workflow.start(recoveryWorkflow, {
             taskQueue: deps.taskQueue,
             workflowId: recoveryId,
+            ...recoveryStartMetadata(request.body.amountFen, request.body.reason),
             args: [
               {
                 paymentId: request.params.paymentId,

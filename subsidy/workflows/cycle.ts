@@ -7,12 +7,14 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { JURISDICTION, QUARTER, STAGE } from '../../platform/temporal/search-attributes';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { SubsidyActivities } from '../activities';
 import {
   type CycleInput,
@@ -27,20 +29,35 @@ import {
 import { bankReconciliationWorkflow, paymentRunWorkflow } from './payment';
 import { recoveryWorkflow } from './recovery';
 import { countyReviewWorkflow } from './review';
+import {
+  bankReconciliationStartMetadata,
+  cycleDetailsZh,
+  paymentRunStartMetadata,
+  recoveryStartMetadata,
+  reviewStartMetadata,
+  SUBSIDY_ACTIVITY_SUMMARIES,
+} from './summaries';
 import { doneBefore, doneBeforeMoving } from './timing';
 
+// Every activity carries its Chinese summary for the UI (metadata: replay matches commands without it).
 const { cycleDeadlines, recordCycleEvent, requestFunding, confirmFunding, closeCycle, correctionRecoveries } =
-  proxyActivities<SubsidyActivities>({
-    startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-  });
+  withSummaries(
+    proxyActivities<SubsidyActivities>({
+      startToCloseTimeout: '2 minutes',
+      retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+    }),
+    SUBSIDY_ACTIVITY_SUMMARIES,
+  );
 
 // Bulk stages: long, so they heartbeat; a worker that dies mid-way is noticed within a minute.
-const { ingestExtract, computeEntitlements } = proxyActivities<SubsidyActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-});
+const { ingestExtract, computeEntitlements } = withSummaries(
+  proxyActivities<SubsidyActivities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  }),
+  SUBSIDY_ACTIVITY_SUMMARIES,
+);
 
 /** Shipped 2026-11: a rejected extract no longer fails the cycle; it waits for a corrected file. */
 const EXTRACT_REJECTION_PATCH = 'extract-rejection-waits';
@@ -72,9 +89,12 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
     jurisdictions: [],
     fundingConfirmed: [],
   };
+  // The UI's current details (Chinese: stage and counts); not a command, so old histories replay.
+  const details = () => setCurrentDetails(cycleDetailsZh(progress));
   const stage = (next: CycleStage) => {
     progress.stage = next;
     upsertSearchAttributes([{ key: STAGE, value: next }]);
+    details();
   };
   upsertSearchAttributes([{ key: QUARTER, value: input.quarter }]);
   setHandler(cycleProgressQuery, () => progress);
@@ -92,6 +112,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
       await confirmFunding({ cycleId, jurisdiction, actor });
       awaitingFunding.delete(jurisdiction);
       progress.fundingConfirmed.push(jurisdiction);
+      details();
       return { confirmed: progress.fundingConfirmed };
     },
     {
@@ -121,6 +142,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
       paymentDue: deadlines.paymentDue,
       provisional: deadlines.provisional === true,
     };
+    details();
   };
   const extractBefore = (pick: (d: typeof deadlines) => string) =>
     movingDeadlines
@@ -141,6 +163,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
       paymentDue: deadlines.paymentDue,
       provisional: deadlines.provisional === true,
     };
+    details();
   }
   if (!(await extractBefore((d) => d.extractDue))) {
     await recordCycleEvent({
@@ -186,12 +209,14 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
   stage('compute');
   const computed = await computeEntitlements({ cycleId, quarter: input.quarter, runKind, extractHash: hash });
   progress.jurisdictions = computed.jurisdictions;
+  details();
   // Corrections that removed paid nights (record_corrected): one recovery each, through the recovery
   // workflow (第十三条), which outlives the cycle.
   if ((computed.recoveries ?? 0) > 0 && patched('correction-recoveries')) {
     for (const r of await correctionRecoveries({ cycleId })) {
       await startChild(recoveryWorkflow, {
         workflowId: r.recoveryId,
+        ...recoveryStartMetadata(r.amountFen, 'record_corrected'),
         args: [
           {
             paymentId: r.paymentId,
@@ -213,6 +238,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
     withItems.map((j) =>
       executeChild(countyReviewWorkflow, {
         workflowId: `${cycleId}:review:${j.jurisdiction}`,
+        ...reviewStartMetadata(input.quarter, j.jurisdiction, j.items),
         args: [
           {
             cycleId,
@@ -243,6 +269,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
         actor: { subject: 'system:auto-approve', role: 'finance' },
       });
       progress.fundingConfirmed.push(j.jurisdiction);
+      details();
     } else {
       awaitingFunding.add(j.jurisdiction);
     }
@@ -255,6 +282,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
     progress.fundingConfirmed.map((jurisdiction) =>
       executeChild(paymentRunWorkflow, {
         workflowId: `${cycleId}:payment:${jurisdiction}`,
+        ...paymentRunStartMetadata(input.quarter, jurisdiction),
         args: [{ cycleId, jurisdiction, timing: input.timing }],
         typedSearchAttributes: [
           { key: QUARTER, value: input.quarter },
@@ -276,6 +304,7 @@ export async function subsidyCycleWorkflow(input: CycleInput): Promise<CycleSumm
   ) {
     await startChild(bankReconciliationWorkflow, {
       workflowId: `${cycleId}:reconciliation`,
+      ...bankReconciliationStartMetadata(input.quarter),
       args: [{ cycleId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: [{ key: QUARTER, value: input.quarter }],

@@ -1,9 +1,11 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import { SCHEDULED_START_TIME } from '../../platform/temporal/search-attributes';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { SubsidyActivities } from '../activities';
 import { cycleIdFor } from '../contracts/definitions';
 import { subsidyCycleWorkflow } from './cycle';
+import { cycleStartMetadata, SUBSIDY_ACTIVITY_SUMMARIES } from './summaries';
 
 /** The quarter before the one containing this instant, in China Standard Time (UTC+8, no daylight saving). */
 export function previousQuarterAt(epochMs: number): string {
@@ -13,10 +15,13 @@ export function previousQuarterAt(epochMs: number): string {
   return quarter === 1 ? `${year - 1}Q4` : `${year}Q${quarter - 1}`;
 }
 
-const { checkHolidayArrangement } = proxyActivities<SubsidyActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+const { checkHolidayArrangement } = withSummaries(
+  proxyActivities<SubsidyActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  }),
+  SUBSIDY_ACTIVITY_SUMMARIES,
+);
 
 /**
  * Whether a scheduled instant is the schedule's holiday-arrangement check (1 November or 1 December,
@@ -50,6 +55,7 @@ export async function quarterlySubsidyLauncherWorkflow(): Promise<{
   try {
     await startChild(subsidyCycleWorkflow, {
       workflowId: cycleIdFor(quarter),
+      ...cycleStartMetadata({ quarter }),
       args: [{ quarter }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

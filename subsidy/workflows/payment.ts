@@ -1,28 +1,43 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { continueAsNew, patched, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { STAGE } from '../../platform/temporal/search-attributes';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { SubsidyActivities } from '../activities';
 import type { CycleTiming, PaymentRunResult } from '../contracts/definitions';
+import { bankReconciliationDetailsZh, paymentRunDetailsZh, SUBSIDY_ACTIVITY_SUMMARIES } from './summaries';
 
-const { instructPayments, pollSettlements } = proxyActivities<SubsidyActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  // The bank may be down for a while; every instruction carries an idempotency key, so retrying is
-  // safe. A request the bank refuses as malformed will be refused again: that one is not retried.
-  retry: {
-    initialInterval: '2 seconds',
-    maximumInterval: '1 minute',
-    backoffCoefficient: 2,
-    nonRetryableErrorTypes: ['BankRejectedError'],
-  },
-});
+const { instructPayments, pollSettlements } = withSummaries(
+  proxyActivities<SubsidyActivities>({
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '1 minute',
+    // The bank may be down for a while; every instruction carries an idempotency key, so retrying is
+    // safe. A request the bank refuses as malformed will be refused again: that one is not retried.
+    retry: {
+      initialInterval: '2 seconds',
+      maximumInterval: '1 minute',
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: ['BankRejectedError'],
+    },
+  }),
+  SUBSIDY_ACTIVITY_SUMMARIES,
+);
 
 // A re-issue asks the bank first; a refusal (an earlier attempt settled or still in doubt) is
 // non-retryable and ends the re-issue with the reason, for the person who asked.
-const { reissuePayment, reconcileWithBank } = proxyActivities<SubsidyActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-});
+const { reissuePayment, reconcileWithBank } = withSummaries(
+  proxyActivities<SubsidyActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  }),
+  SUBSIDY_ACTIVITY_SUMMARIES,
+);
 
 export interface PaymentRunInput {
   cycleId: string;
@@ -38,7 +53,7 @@ async function awaitSettlement(
   let interval = msToNumber(timing?.pollInterval ?? 1_000);
   const max = msToNumber(timing?.maxPollInterval ?? 60_000);
   for (;;) {
-    await sleep(interval);
+    await sleep(interval, { summary: '等待银行结算，稍后再查询' });
     const { pending } = await poll();
     if (pending === 0) return;
     interval = Math.min(max, interval * 2);
@@ -54,9 +69,11 @@ export async function paymentRunWorkflow(input: PaymentRunInput): Promise<Paymen
   upsertSearchAttributes([{ key: STAGE, value: 'payment' }]);
   const instructed = await instructPayments({ cycleId: input.cycleId, jurisdiction: input.jurisdiction });
   let last = { pending: instructed.pending, settled: 0, held: instructed.held };
+  setCurrentDetails(paymentRunDetailsZh({ instructed: instructed.instructed, ...last }));
   if (instructed.pending > 0) {
     await awaitSettlement(async () => {
       last = await pollSettlements({ cycleId: input.cycleId, jurisdiction: input.jurisdiction });
+      setCurrentDetails(paymentRunDetailsZh({ instructed: instructed.instructed, ...last }));
       return last;
     }, input.timing);
   }
@@ -87,9 +104,13 @@ export async function reissuePaymentWorkflow(input: ReissueInput): Promise<{ pay
     ...(input.correctionId !== undefined ? { correctionId: input.correctionId } : {}),
   });
   let status = 'pending';
+  setCurrentDetails('已向银行发出，等待结算');
   await awaitSettlement(async () => {
     const polled = await pollSettlements({ cycleId, jurisdiction, paymentId: input.paymentId });
     status = polled.pending > 0 ? 'pending' : polled.held > 0 ? 'held' : 'settled';
+    setCurrentDetails(
+      { pending: '已向银行发出，等待结算', held: '再次被银行退回', settled: '已到账' }[status] ?? status,
+    );
     return polled;
   }, input.timing);
   // The bank's statement has the last word on the cycle after every re-issue.
@@ -116,8 +137,9 @@ export async function bankReconciliationWorkflow(
   for (let i = 0; i < 60; i++) {
     const result = await reconcileWithBank({ cycleId: input.cycleId });
     checks++;
+    setCurrentDetails(bankReconciliationDetailsZh({ checks, ...result }));
     if (result.openBreaks === 0 && result.notFinal === 0) return { checks, openBreaks: 0 };
-    await sleep(`${input.intervalDays ?? 1} days`);
+    await sleep(`${input.intervalDays ?? 1} days`, { summary: '等到下一次与银行流水核对' });
   }
   // Two months of daily checks make a long history: go on in a fresh run.
   return continueAsNew<typeof bankReconciliationWorkflow>({ ...input, checks });

@@ -5,16 +5,22 @@ import {
   defineQuery,
   defineUpdate,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { SubsidyActivities } from '../activities';
 import type { Actor } from '../contracts/definitions';
+import { recoveryDetailsZh, SUBSIDY_ACTIVITY_SUMMARIES } from './summaries';
 
-const { openRecovery, recordRepayment, recordRecoveryReminder } = proxyActivities<SubsidyActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+const { openRecovery, recordRepayment, recordRecoveryReminder } = withSummaries(
+  proxyActivities<SubsidyActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  }),
+  SUBSIDY_ACTIVITY_SUMMARIES,
+);
 
 export interface RecoveryInput {
   paymentId: string;
@@ -58,6 +64,7 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoverySt
     async ({ amountFen, reference, actor }) => {
       await recordRepayment({ recoveryId, amountFen, reference, actor });
       state.repaidFen += amountFen;
+      setCurrentDetails(recoveryDetailsZh(state));
       return state;
     },
     {
@@ -78,8 +85,10 @@ export async function recoveryWorkflow(input: RecoveryInput): Promise<RecoverySt
     reason: input.reason,
     actor: input.actor,
   });
+  setCurrentDetails(recoveryDetailsZh(state));
   while (!(await condition(() => state.repaidFen >= state.amountFen, input.remindEvery ?? '30 days'))) {
     state.reminders++;
+    setCurrentDetails(recoveryDetailsZh(state));
     await recordRecoveryReminder({
       recoveryId,
       reminder: state.reminders,

@@ -3,10 +3,12 @@ import {
   allHandlersFinished,
   condition,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { STAGE } from '../../platform/temporal/search-attributes';
+import { withSummaries } from '../../platform/temporal/summaries';
 import type { SubsidyActivities } from '../activities';
 import {
   type Actor,
@@ -27,13 +29,15 @@ import {
   ReviewRefused,
   undecidedCount,
 } from '../decide/review';
+import { reviewDetailsZh, SUBSIDY_ACTIVITY_SUMMARIES } from './summaries';
 import { doneBefore, SerialLock } from './timing';
 
-const { recordReviewDecision, addSelfApplication, submitReview, recordCycleEvent } = proxyActivities<SubsidyActivities>(
-  {
+const { recordReviewDecision, addSelfApplication, submitReview, recordCycleEvent } = withSummaries(
+  proxyActivities<SubsidyActivities>({
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-  },
+  }),
+  SUBSIDY_ACTIVITY_SUMMARIES,
 );
 
 export interface CountyReviewInput {
@@ -89,6 +93,12 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
     apply(events);
   };
 
+  // The UI's current details (Chinese counts), refreshed after every change.
+  const reported = (): ReviewProgress => {
+    const p = progress();
+    setCurrentDetails(reviewDetailsZh(p));
+    return p;
+  };
   setHandler(reviewProgressQuery, progress);
 
   setHandler(
@@ -96,7 +106,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
     (request: ReviewDecision) =>
       lock.run(async () => {
         await recordDecision(request);
-        return progress();
+        return reported();
       }),
     { validator: (request: ReviewDecision) => void decideReview(state, { kind: 'decide_items', request }) },
   );
@@ -113,7 +123,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
           nextSeq: state.items + 1,
         });
         apply([{ type: 'SelfApplicationComputed', data: { item: added.seq === null ? null : { seq: added.seq } } }]);
-        return { ...progress(), seq: added.seq };
+        return { ...reported(), seq: added.seq };
       }),
     { validator: ({ actor }) => void decideReview(state, { kind: 'add_self_application', actor }) },
   );
@@ -123,12 +133,13 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
     ({ actor }) =>
       lock.run(async () => {
         await submit(actor);
-        return progress();
+        return reported();
       }),
     { validator: ({ actor }) => void decideReview(state, { kind: 'submit', actor }) },
   );
 
   upsertSearchAttributes([{ key: STAGE, value: 'review' }]);
+  reported();
 
   if (input.autoApprove) {
     const actor: Actor = { subject: 'system:auto-approve', role: 'county_reviewer', jurisdiction: input.jurisdiction };
@@ -140,6 +151,7 @@ export async function countyReviewWorkflow(input: CountyReviewInput): Promise<Re
         note: 'unattended run (--auto-approve)',
       });
       await submit(actor);
+      reported();
     });
   } else {
     // Remind at the review deadline, escalate to the city health commission later, then keep waiting:

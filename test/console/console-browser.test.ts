@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkExport } from '../../app/audit/export';
 import { type ConsoleWorld, createConsoleWorld, eventually, PASSWORD } from './support';
 
 // The people in the loop, in a real headless Chromium (Debian's package) against the API process on
 // the test run's PostgreSQL and Temporal: a county reviewer filters, approves all but two, rejects
 // one with a reason, excludes the other and submits; another county's reviewer sees none of it;
-// finance confirms the funding; the held payment is re-issued; the auditor verifies the chain.
+// finance confirms the funding and re-issues the held payment; the auditor verifies the chain.
 // Screenshots of every page go to test-output/console/.
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -149,14 +151,15 @@ describe('work console in a browser', () => {
     expect(await text(page, '#stage')).toBe('已结束');
     expect(await text(page, '#balanced')).toBe('平衡');
     expect(await page.locator('#held tbody tr').count()).toBe(1);
-    expect(await page.locator('#held form.reissue').count()).toBe(0);
+    expect(await page.locator('#held form.reissue').count()).toBe(1);
     await shot(page, '09-finance-reconciliation');
   }, 180_000);
 
-  it("the county's reviewer corrects the held payment's account and re-issues it", async () => {
-    const page = await signIn('rev-411002', `/console/finance?quarter=${quarter}`);
+  it("finance enters the held payment's corrected account and re-issues it; the old account is never shown", async () => {
+    const page = await signIn('finance', `/console/finance?quarter=${quarter}`);
     const row = page.locator('#held tbody tr').first();
     expect(await row.innerText()).toContain('账户已销户');
+    expect(await page.locator('body').innerText()).not.toContain(cw.people[0]!.account);
     await row.locator('input[name=bankCode]').fill('ICBC');
     await row.locator('input[name=accountNo]').fill('6222020200009999999');
     await Promise.all([page.waitForURL(/\/console\/finance/), row.locator('button[type=submit]').click()]);
@@ -177,6 +180,23 @@ describe('work console in a browser', () => {
     await expect.poll(() => text(page, '#audit-result h2'), { timeout: 60_000 }).toContain('重建');
     expect(await text(page, '#verdict')).toBe('通过');
     await shot(page, '12-audit-rebuild');
+    // The export of the quarter's events: checked on the server, shown, then downloaded as JSON lines.
+    await page.fill('#export-quarter', quarter);
+    await page.click('#run-export');
+    await expect.poll(() => page.locator('#export-count').count(), { timeout: 60_000 }).toBe(1);
+    expect(await text(page, '#verdict')).toBe('通过');
+    const exported = Number(await text(page, '#export-count'));
+    expect(exported).toBeGreaterThan(10);
+    expect(await text(page, '#export-mismatches')).toBe('0');
+    expect(await page.locator('#export-types tbody tr').count()).toBeGreaterThan(3);
+    await shot(page, '12b-audit-export');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-download')]);
+    expect(download.suggestedFilename()).toBe(`xuchang-events-${quarter}.jsonl`);
+    const file = await readFile((await download.path())!, 'utf8');
+    const lines = file.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toHaveLength(exported);
+    expect(checkExport(lines)).toMatchObject({ lines: exported, mismatches: [] });
+    for (const p of cw.people) expect(file).not.toContain(p.id);
     expect(await page.locator('nav a[data-page="review"]').count()).toBe(1);
     await page.goto(`${base}/console/review?quarter=${quarter}&jurisdiction=411002`);
     expect(await page.locator('#read-only').count()).toBe(1);
@@ -187,7 +207,21 @@ describe('work console in a browser', () => {
     const city = await signIn('city', `/console/city?quarter=${quarter}`);
     expect(await city.locator('#counties tbody tr').count()).toBe(2);
     // Chart.js drew on the canvas (served from node_modules, no network).
-    await city.waitForFunction('window.Chart && Chart.getChart(document.getElementById("amount-chart")) !== undefined');
+    for (const chart of ['amount-chart', 'quarters-chart', 'cap-chart', 'outcome-chart'])
+      await city.waitForFunction(`window.Chart && Chart.getChart(document.getElementById("${chart}")) !== undefined`);
+    // The figures behind them, computed on the server: 8 extract rows, 6 people not rejected or excluded.
+    const figures = JSON.parse((await city.locator('#chart-data').textContent()) ?? '{}');
+    expect(figures.quarters).toContain(quarter);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(figures.series.map((s: { amounts: number[] }) => sum(s.amounts)))).toBeGreaterThan(0);
+    expect(sum(figures.capPeople)).toBe(6);
+    expect(figures.capLabels.at(-1)).toBe('60 晚（已达上限）');
+    expect(sum(figures.outcomeRows)).toBe(8);
+    // What Chart.js drew is those figures.
+    const drawn = await city.evaluate(
+      '(() => { const c = Chart.getChart(document.getElementById("outcome-chart")); return { axis: c.options.indexAxis, categories: c.scales.y.type, rows: c.data.datasets[0].data }; })()',
+    );
+    expect(drawn).toEqual({ axis: 'y', categories: 'category', rows: figures.outcomeRows });
     await shot(city, '14-city-dashboard');
     // The English switch.
     await Promise.all([city.waitForURL(/\/console\/city/), city.click('#lang')]);

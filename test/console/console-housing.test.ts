@@ -146,5 +146,15 @@ describe('housing task force board', () => {
     const body = await li.locator('body').innerText();
     expect(body).not.toContain('411002197001010011');
     expect(body).not.toContain('6222020200001230001');
+
+    // The Temporal UI reads the listing in Chinese: its summary, and the stage as current details.
+    const handle = world.client.workflow.getHandle(listingWorkflowId(listingId));
+    const described = await handle.describe();
+    expect(await described.staticSummary()).toBe(`收购存量房 ${listingId}（二手房）`);
+    expect(await described.staticDetails()).toContain('许政办〔2025〕10号');
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toBe('当前阶段：已交房；报价 1 次；房款第 1 次支付');
+    for (const shown of [await described.staticSummary(), await described.staticDetails(), metadata.currentDetails])
+      for (const secret of ['411002197001010011', '6222020200001230001', '业主1']) expect(shown).not.toContain(secret);
   }, 300_000);
 });

@@ -80,6 +80,8 @@ const PAGES = [
   '/console/city',
   '/console/housing',
   '/console/audit',
+  '/console/audit/export',
+  '/console/extract',
 ];
 
 describe('work console guards', () => {
@@ -204,6 +206,25 @@ describe('work console guards', () => {
     expect(progress.json()).toMatchObject({ undecided: 3 });
     // Pages of other roles are closed to it.
     expect((await other.request('GET', '/console/audit')).statusCode).toBe(403);
+    expect((await other.request('GET', `/console/audit/export?quarter=${quarter}`)).statusCode).toBe(403);
+    expect((await other.request('GET', `/console/extract?quarter=${quarter}`)).statusCode).toBe(403);
+    // Uploading an extract: the city's page only, and never without the CSRF token.
+    const upload = (client: Client, headers: Record<string, string>) =>
+      cw.api.inject({
+        method: 'POST',
+        url: `/console/extract?quarter=${quarter}`,
+        headers: {
+          cookie: [...client.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; '),
+          'content-type': 'text/csv',
+          ...headers,
+        },
+        payload: 'record_id\n',
+      });
+    const reviewerToken = await other.csrf(`/console/review?quarter=${quarter}`);
+    expect((await upload(other, { 'x-csrf-token': reviewerToken })).statusCode).toBe(403);
+    const city = new Client('10.0.0.15');
+    await city.signIn('city');
+    expect((await upload(city, {})).statusCode).toBe(403);
     expect((await other.request('GET', '/console/city')).statusCode).toBe(403);
   });
 
@@ -254,6 +275,36 @@ describe('work console guards', () => {
       headers: { authorization: `Bearer ${await token('county_reviewer', '411002')}` },
     });
     expect(withBearer.statusCode).toBe(200);
+  });
+
+  it("lets finance re-issue a held payment, a county's finance bureau or reviewer only in its own county", async () => {
+    const { payment_id: paymentId } = await cw.world.deps.db
+      .selectFrom('entitlements')
+      .select('payment_id')
+      .where('cycle_id', '=', `subsidy-cycle-${quarter}`)
+      .where('jurisdiction', '=', '411002')
+      .executeTakeFirstOrThrow();
+    const reissue = async (bearer: string) =>
+      cw.api.inject({
+        method: 'POST',
+        url: `/subsidy/payments/${paymentId}/reissue`,
+        headers: { authorization: `Bearer ${bearer}` },
+        payload: { bankCode: 'ICBC', accountNo: '6222020200008888888' },
+      });
+    // Allowed roles get as far as the payment's state (not held yet: 409, nothing sent).
+    for (const allowed of [
+      await token('finance'),
+      await token('finance', '411002'),
+      await token('county_reviewer', '411002'),
+    ])
+      expect((await reissue(allowed)).statusCode).toBe(409);
+    for (const refused of [
+      await token('finance', '411003'),
+      await token('county_reviewer', '411003'),
+      await token('auditor'),
+      await token('city_health_commission'),
+    ])
+      expect((await reissue(refused)).statusCode).toBe(403);
   });
 
   it('declares the bearer scheme in the OpenAPI document', async () => {

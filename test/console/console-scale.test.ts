@@ -77,4 +77,23 @@ describe(`a county of ${ITEMS} items in the console`, () => {
     expect(pending?.status()).toBe(200);
     expect(await page.locator('#total-count').innerText()).toBe('10');
   }, 120_000);
+
+  it("draws the city dashboard's charts over the county within 15 s", async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    await page.goto(`${base}/`);
+    await page.fill('#name', 'city');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(/\/console/), page.click('#sign-in')]);
+    const started = Date.now();
+    await page.goto(`${base}/console/city?quarter=${quarter}`);
+    await page.waitForFunction('window.Chart && Chart.getChart(document.getElementById("cap-chart")) !== undefined');
+    const cityMs = Date.now() - started;
+    const figures = JSON.parse((await page.locator('#chart-data').textContent()) ?? '{}');
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(figures.outcomeRows)).toBe(ITEMS);
+    expect(sum(figures.capPeople)).toBe(ITEMS);
+    await page.screenshot({ path: path.join(OUT, 'scale-city-dashboard.png'), fullPage: true });
+    console.log(`console scale: city dashboard with its charts over ${ITEMS} items in ${cityMs} ms`);
+    expect(cityMs).toBeLessThan(15_000);
+  }, 60_000);
 });

@@ -30,6 +30,8 @@ export interface ConsoleWorld {
   worker: RunningWorker;
   api: FastifyInstance;
   people: { id: string; name: string; jurisdiction: string; account: string }[];
+  /** The quarter's extract (CSV text): one stay per person. */
+  extract: string;
   close(): Promise<void>;
 }
 
@@ -60,7 +62,14 @@ export async function createConsoleWorld(
   quarter: string,
   counts: Record<string, number>,
   consoleOptions: ApiDeps['console'] = {},
+  options: {
+    /** Roster entry date: before the quarter, or nobody is paid (quarters before 2020 need an earlier one). */
+    enrolledOn?: string;
+    /** false: no extract is uploaded (the test uploads it itself); the review workflows are not awaited. */
+    uploadExtract?: boolean;
+  } = {},
 ): Promise<ConsoleWorld> {
+  const enrolledOn = options.enrolledOn ?? '2020-01-01';
   const world = await createSubsidyWorld(name);
   const taskQueue = `test-${name}`;
   const worker = await startWorker({
@@ -100,7 +109,7 @@ export async function createConsoleWorld(
     'id_number,name,gender,birth_date,female_birth_date,jurisdiction,category,bank_code,account_no,enrolled_on,exited_on',
     ...people.map(
       (p) =>
-        `${p.id},${p.name},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},2020-01-01,`,
+        `${p.id},${p.name},M,${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)},,${p.jurisdiction},one_child_parent,ICBC,${p.account},${enrolledOn},`,
     ),
   ].join('\n');
   writeFileSync(path.join(dir, 'roster.csv'), `${roster}\n`);
@@ -117,24 +126,26 @@ export async function createConsoleWorld(
         `R${i + 1},${p.id},${p.name},许昌市中心医院,${firstMonth(quarter)}-01,${firstMonth(quarter)}-${String(3 + (i % 20)).padStart(2, '0')},`,
     ),
   ].join('\n');
-  const uploaded = await api.inject({
-    method: 'POST',
-    url: `/subsidy/cycles/${quarter}/extract`,
-    headers: { authorization: `Bearer ${await token('city_health_commission')}`, 'content-type': 'text/csv' },
-    payload: extract,
-  });
-  if (process.env.CONSOLE_TIMING) console.log(`extract uploaded ${Date.now() - t0} ms`);
-  if (uploaded.statusCode !== 202) throw new Error(`extract upload: ${uploaded.statusCode} ${uploaded.body}`);
-  for (const j of Object.keys(counts)) {
-    const reviewer = await token('county_reviewer', j);
-    await eventually(async () => {
-      const r = await api.inject({
-        method: 'GET',
-        url: `/subsidy/cycles/${quarter}/review/${j}`,
-        headers: { authorization: `Bearer ${reviewer}` },
-      });
-      return r.statusCode === 200 ? true : undefined;
-    }, 600_000);
+  if (options.uploadExtract !== false) {
+    const uploaded = await api.inject({
+      method: 'POST',
+      url: `/subsidy/cycles/${quarter}/extract`,
+      headers: { authorization: `Bearer ${await token('city_health_commission')}`, 'content-type': 'text/csv' },
+      payload: extract,
+    });
+    if (process.env.CONSOLE_TIMING) console.log(`extract uploaded ${Date.now() - t0} ms`);
+    if (uploaded.statusCode !== 202) throw new Error(`extract upload: ${uploaded.statusCode} ${uploaded.body}`);
+    for (const j of Object.keys(counts)) {
+      const reviewer = await token('county_reviewer', j);
+      await eventually(async () => {
+        const r = await api.inject({
+          method: 'GET',
+          url: `/subsidy/cycles/${quarter}/review/${j}`,
+          headers: { authorization: `Bearer ${reviewer}` },
+        });
+        return r.statusCode === 200 ? true : undefined;
+      }, 600_000);
+    }
   }
 
   if (process.env.CONSOLE_TIMING) console.log(`reviews open ${Date.now() - t0} ms`);
@@ -159,6 +170,7 @@ export async function createConsoleWorld(
     worker,
     api,
     people,
+    extract,
     close: async () => {
       await api.close();
       await worker.shutdown();

@@ -270,3 +270,73 @@ export async function bankAttention(deps: ApiDeps, quarter: string, jurisdiction
   const [d, b] = await Promise.all([doubt.executeTakeFirstOrThrow(), breaks.executeTakeFirstOrThrow()]);
   return { inDoubt: Number(d.n), openBreaks: Number(b.n) };
 }
+
+// --- the city dashboard's charts: computed here, in SQL over the projections ---------------------
+
+/** Approved-or-pending amount (not rejected or excluded) per county and quarter, regular and back-pay runs, over the last `span` quarters up to `quarter`. */
+export async function amountsByQuarter(deps: ApiDeps, quarter: string, span = 8) {
+  const rows = await deps.db
+    .selectFrom('entitlements as e')
+    .innerJoin('subsidy_cycles as c', 'c.cycle_id', 'e.cycle_id')
+    .select(['c.quarter', 'e.jurisdiction'])
+    .select(sql<string>`sum(e.amount_fen)`.as('fen'))
+    .where('c.quarter', '<=', quarter)
+    .where('e.review_status', 'not in', ['rejected', 'excluded'])
+    .groupBy(['c.quarter', 'e.jurisdiction'])
+    .execute();
+  const quarters = [...new Set(rows.map((r) => r.quarter))].sort().slice(-span);
+  return {
+    quarters,
+    rows: rows.filter((r) => quarters.includes(r.quarter)).map((r) => ({ ...r, fen: Number(r.fen) })),
+  };
+}
+
+/** Upper bounds of the cap-usage buckets (nights of the 60-night yearly cap, 第四条); the last is the cap itself. */
+export const CAP_BUCKETS = [10, 20, 30, 40, 50, 59, 60] as const;
+
+/**
+ * How much of the yearly cap each person has used in the quarter's year: nights granted (not
+ * rejected or excluded) by every run of that year, counted by the night's own year, in buckets.
+ */
+export async function capUsage(deps: ApiDeps, quarter: string) {
+  const year = Number(quarter.slice(0, 4));
+  const result = await sql<{ bucket: number; people: string }>`
+    with used as (
+      select e.person_ref, count(*) as nights
+      from entitlements e
+      join subsidy_cycles c on c.cycle_id = e.cycle_id,
+      unnest(e.night_dates) as d
+      where c.quarter between ${`${year}Q1`} and ${`${year + 1}Q4`}
+        and e.review_status not in ('rejected', 'excluded')
+        and d >= make_date(${year}, 1, 1) and d < make_date(${year + 1}, 1, 1)
+      group by e.person_ref
+    )
+    select case ${sql.raw(CAP_BUCKETS.map((b, i) => `when nights <= ${b} then ${i}`).join(' '))} else ${CAP_BUCKETS.length - 1} end as bucket,
+           count(*) as people
+    from used group by 1 order by 1`.execute(deps.db);
+  const people = CAP_BUCKETS.map(() => 0);
+  for (const r of result.rows) people[Number(r.bucket)] = Number(r.people);
+  return { year, buckets: [...CAP_BUCKETS], people };
+}
+
+/** Input rows of the quarter's regular cycle by outcome (paid, not_eligible, excluded, quarantined) and reason. */
+export async function rowsByOutcome(deps: ApiDeps, quarter: string) {
+  const rows = await deps.db
+    .selectFrom('row_outcomes')
+    .select(['outcome', 'reason'])
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('cycle_id', '=', cycleIdFor(quarter))
+    .groupBy(['outcome', 'reason'])
+    .execute();
+  return rows.map((r) => ({ outcome: r.outcome, reason: r.reason, n: Number(r.n) }));
+}
+
+/** Rows of an extract committed so far (the ingest commits in chunks, so this grows while it runs). */
+export async function ingestedRows(deps: ApiDeps, extractHash: string): Promise<number> {
+  const row = await deps.db
+    .selectFrom('extract_rows')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('extract_hash', '=', extractHash)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -106,6 +106,35 @@ const zh = {
   events: '事件数',
   differences: '差异',
   auditNote: '审计只读：校验不修改任何数据，重建在临时模式中进行后删除。',
+  reissueNote: '更正后的账户只写入、不显示；重发前系统先向银行核实此前每次尝试均未到账，同一笔补助只付一次。',
+  extract: '医保数据上传',
+  extractNote:
+    '医保局报送的上季度住院数据（CSV UTF-8 或 XLSX）。上传后自动导入校验：坏行隔离并注明原因；整份文件无法读取时退回并说明原因，改正后重新上传即可。',
+  chooseFile: '选择文件（CSV 或 XLSX）',
+  upload: '上传',
+  uploadSent: '已发送',
+  ingestWaiting: '已上传，等待导入',
+  ingesting: '正在导入校验',
+  ingestDone: '导入完成',
+  rowsIngested: '已导入',
+  rowsOf: '共约',
+  rowsValid: '有效',
+  rowsQuarantined: '隔离',
+  extractRejectedTitle: '文件被退回',
+  extractRejectedNext: '请改正文件后重新上传；本季度周期在等待更正后的文件，未发放任何款项。',
+  otherExtract: '该季度已在使用另一份医保数据，此文件未被采用。',
+  technicalDetail: '技术细节',
+  exportTitle: '导出事件',
+  exportNote:
+    '每行一个事件（JSON Lines），带前一哈希与本身哈希，可离线复核（SHA-256，RFC 8785 规范化 JSON）。不填则导出全部。',
+  streamPrefix: '事件流前缀',
+  exportCheck: '导出并检查',
+  download: '下载导出文件',
+  exported: '导出事件',
+  hashMismatches: '哈希不符',
+  chainBreaks: '链接断点',
+  positions: '位置',
+  byType: '按事件类型',
   workflow: '流程',
   temporalUi: '在 Temporal 界面查看',
   escalated: '审核逾期已上报',
@@ -118,6 +147,13 @@ const zh = {
   inDoubtAttention: '笔支付结果待银行确认',
   listingsWaiting: '套房源待决定',
   chartAmount: '各县发放金额（元）',
+  chartQuarters: '各县各季度核定金额（元）',
+  chartCap: '年度60晚上限使用情况（人数）',
+  chartOutcomes: '医保数据各行结果（行数）',
+  nightsUnit: '晚',
+  capReached: '已达上限',
+  people: '人数',
+  rowsLabel: '行数',
   listings: '房源',
   address: '地址',
   region: '区域',
@@ -257,6 +293,36 @@ const en: Record<MessageKey, string> = {
   events: 'Events',
   differences: 'Differences',
   auditNote: 'Read-only: verifying changes nothing; the rebuild works in a scratch schema it drops.',
+  reissueNote:
+    'The corrected account is written, never shown; before re-issuing, the bank is asked about every earlier attempt, so a payment is paid once.',
+  extract: 'Extract upload',
+  extractNote:
+    "The medical-insurance bureau's inpatient records of last quarter (CSV UTF-8 or XLSX). Ingested and checked after the upload: bad rows are quarantined with the reason; a file that cannot be read is rejected with the reason — upload the corrected file.",
+  chooseFile: 'Choose a file (CSV or XLSX)',
+  upload: 'Upload',
+  uploadSent: 'Sent',
+  ingestWaiting: 'Uploaded, waiting to be ingested',
+  ingesting: 'Ingesting and checking',
+  ingestDone: 'Ingested',
+  rowsIngested: 'Rows ingested',
+  rowsOf: 'of about',
+  rowsValid: 'valid',
+  rowsQuarantined: 'quarantined',
+  extractRejectedTitle: 'File rejected',
+  extractRejectedNext: "Correct the file and upload it again; the quarter's cycle waits for it and has paid nothing.",
+  otherExtract: 'This quarter already uses another extract; this file was not taken.',
+  technicalDetail: 'Technical detail',
+  exportTitle: 'Export events',
+  exportNote:
+    'One event a line (JSON Lines) with its previous hash and its own, to check offline (SHA-256 over RFC 8785 canonical JSON). Leave both empty to export everything.',
+  streamPrefix: 'Stream prefix',
+  exportCheck: 'Export and check',
+  download: 'Download the export',
+  exported: 'Exported events',
+  hashMismatches: 'Hash mismatches',
+  chainBreaks: 'Chain breaks',
+  positions: 'Positions',
+  byType: 'By event type',
   workflow: 'Workflow',
   temporalUi: 'Open in the Temporal UI',
   escalated: 'review overdue, escalated',
@@ -269,6 +335,13 @@ const en: Record<MessageKey, string> = {
   inDoubtAttention: 'payments waiting for the bank to confirm',
   listingsWaiting: 'listings waiting for a decision',
   chartAmount: 'Amount per county (yuan)',
+  chartQuarters: 'Amount per county and quarter (yuan)',
+  chartCap: 'Use of the 60-night yearly cap (people)',
+  chartOutcomes: 'Extract rows by outcome (rows)',
+  nightsUnit: 'nights',
+  capReached: 'cap reached',
+  people: 'People',
+  rowsLabel: 'Rows',
   listings: 'Listings',
   address: 'Address',
   region: 'Region',
@@ -340,6 +413,9 @@ const TERMS: Record<Lang, Record<string, string>> = {
     approved: '已批准',
     rejected: '已驳回',
     excluded: '已排除',
+    paid: '计发',
+    not_eligible: '不符合条件',
+    quarantined: '隔离（数据有误）',
     pending: '未决定',
     requested: '待确认',
     confirmed: '已确认',
@@ -388,4 +464,41 @@ export function yuan(fen: number | string | bigint): string {
   const abs = negative ? -value : value;
   const whole = (abs / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${negative ? '-' : ''}${whole}.${(abs % 100n).toString().padStart(2, '0')}`;
+}
+
+/**
+ * The reason a file was rejected (subsidy/adapters/files: "line 3, column id_number: …"), in
+ * people's words. Known causes are translated; the line and column stay; anything else is shown as is.
+ */
+export function rejectionZh(reason: string, lang: Lang): string {
+  if (lang !== 'zh') return reason;
+  const m = /^line (\d+|\?)(?:, (?:column (\S+)|field (\d+)))?: (.*)$/s.exec(reason);
+  const where = m ? `第 ${m[1]} 行${m[2] ? `，${m[2]} 列` : m[3] ? `，第 ${m[3]} 个字段` : ''}：` : '';
+  const what = m ? m[4]! : reason;
+  const causes: [RegExp, (x: RegExpExecArray) => string][] = [
+    [/GB18030\/GBK, not UTF-8/, () => '文件是 GB18030/GBK 编码，不是 UTF-8。请在 Excel 或 WPS 中另存为“CSV UTF-8”。'],
+    [/not UTF-8|UTF-16/, () => '文件不是 UTF-8 编码。请另存为“CSV UTF-8”。'],
+    [
+      /ends inside a multi-byte character/,
+      () => '文件在一个多字节字符中间结束（文件不完整或编码有误）。请另存为 UTF-8。',
+    ],
+    [/missing column (.+?) \(expected/, (x) => `缺少列 ${x[1]}（表头应为医保数据的全部列）。`],
+    [/unknown column "(.*?)"/, (x) => `表头中有未知列“${x[1]}”。`],
+    [/column (\S+) appears twice/, (x) => `表头中的列 ${x[1]} 出现了两次。`],
+    [/the file is empty|worksheet is empty|header row is empty|header row is missing/, () => '文件为空或缺少表头行。'],
+    [/binary data/, () => '文件含二进制数据，不是 CSV 文本。'],
+    [
+      /Excel workbook \(\.xlsx\) named \.csv/,
+      () => '这是 Excel 工作簿（.xlsx），却作为 CSV 上传。请按 .xlsx 上传，或另存为“CSV UTF-8”。',
+    ],
+    [/old Excel workbook \(\.xls\)/, () => '这是旧版 Excel 工作簿（.xls）。请另存为 .xlsx 或“CSV UTF-8”。'],
+    [/not an \.xlsx workbook/, () => '文件不是 .xlsx 工作簿。CSV 文件请按 CSV 上传。'],
+    [/(\d+) fields where the header has (\d+)/, (x) => `本行有 ${x[1]} 个字段，表头有 ${x[2]} 个（多了或少了逗号）。`],
+    [/no end of the header row|header row is not CSV/, () => '表头行不是 CSV 格式。'],
+  ];
+  for (const [pattern, say] of causes) {
+    const x = pattern.exec(what);
+    if (x) return `${where}${say(x)}`;
+  }
+  return `${where}${what}`;
 }

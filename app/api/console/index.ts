@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
@@ -18,9 +20,10 @@ import { issueToken, verifyToken } from '../../../platform/security/tokens';
 import { cycleIdFor, cycleProgressQuery, EXCLUSION_CODES } from '../../../subsidy/contracts/definitions';
 import { cycleDeadlinesFor } from '../../../subsidy/rules/calendar';
 import { JURISDICTIONS, jurisdictionName } from '../../../subsidy/rules/jurisdictions';
+import { checkExport } from '../../audit/export';
 import type { ApiDeps } from '../deps';
 import * as data from './data';
-import { LANGS, type Lang, translator, yuan } from './i18n';
+import { LANGS, type Lang, rejectionZh, translator, yuan } from './i18n';
 import { authenticate, sessionStillValid } from './users';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,12 +49,21 @@ const PAGES = {
   review: ['county_reviewer', 'city_health_commission', 'auditor', 'administrator'],
   finance: ['county_reviewer', 'city_health_commission', 'finance', 'auditor', 'administrator'],
   city: ['city_health_commission', 'auditor', 'administrator'],
+  // POST /subsidy/cycles/{quarter}/extract's roles.
+  extract: ['city_health_commission', 'administrator'],
   housing: ['housing_task_force', 'appraiser', 'finance', 'auditor', 'administrator'],
   audit: ['auditor', 'administrator'],
 } as const satisfies Record<string, readonly Role[]>;
 type Page = keyof typeof PAGES;
+/** What GET /subsidy/cycles/{quarter} answers (the cycle's progress query), as far as the extract page reads it. */
+interface CycleProgressBody {
+  stage: string;
+  extractHash?: string;
+  rejection?: { extractHash: string; reason: string };
+  rows?: { total: number; valid: number; quarantined: number };
+}
 /** POST /subsidy/payments/{id}/reissue's roles (subsidy/api/routes.ts): only they get the form. */
-const REISSUE_ROLES: readonly Role[] = ['county_reviewer', 'administrator'];
+const REISSUE_ROLES: readonly Role[] = ['finance', 'county_reviewer', 'administrator'];
 /** Stages where a person of the task force (or the appraiser) acts on a listing. */
 const HOUSING_ACTION_STAGES = ['awaiting_decision', 'survey', 'negotiation', 'approval'];
 
@@ -369,7 +381,10 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
           if (cycle.stage === 'extract' || cycle.stage === 'extract_rejected')
             attention.push({
               text: `${cycle.quarter} ${tr.t(cycle.stage === 'extract' ? 'extractWaiting' : 'extractRejected')}`,
-              href: `/console/city?quarter=${cycle.quarter}`,
+              // Those who may upload go straight to the upload page.
+              href: (PAGES.extract as readonly Role[]).includes(actor.role)
+                ? `/console/extract?quarter=${cycle.quarter}`
+                : `/console/city?quarter=${cycle.quarter}`,
             });
         }
       }
@@ -662,12 +677,16 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
     app.get('/console/city', pageRoute('city'), async (request, reply) => {
       const { quarter, quarters } = await pickQuarter(request);
       if (!quarter) return reply.view('empty', context(request, reply, 'city'));
-      const [counts, funding, notices, progress] = await Promise.all([
+      const [counts, funding, notices, progress, byQuarter, cap, outcomes] = await Promise.all([
         data.reviewCounts(deps, quarter),
         data.fundingRequests(deps, quarter),
         data.cycleNotices(deps, quarter),
         cycleProgress(request, quarter),
+        data.amountsByQuarter(deps, quarter),
+        data.capUsage(deps, quarter),
+        data.rowsByOutcome(deps, quarter),
       ]);
+      const tr = translator(langOf(request));
       const rows = new Map<
         string,
         {
@@ -693,10 +712,35 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
         rows.set(c.jurisdiction, row);
       }
       const counties = [...rows.values()].sort((a, b) => a.jurisdiction.localeCompare(b.jurisdiction));
+      const outcomeCodes = ['paid', 'not_eligible', 'excluded', 'quarantined'];
+      const byQuarterCounties = [...new Set(byQuarter.rows.map((r) => r.jurisdiction))].sort();
       const chart = {
         labels: counties.map((c) => jurisdictionName(c.jurisdiction) ?? c.jurisdiction),
         amounts: counties.map((c) => c.fen / 100),
+        // Amount per county per quarter: one series per county across the quarters.
+        quarters: byQuarter.quarters,
+        series: byQuarterCounties.map((j) => ({
+          label: jurisdictionName(j) ?? j,
+          amounts: byQuarter.quarters
+            .map((q) => byQuarter.rows.find((r) => r.quarter === q && r.jurisdiction === j)?.fen ?? 0)
+            .map((fen) => fen / 100),
+        })),
+        // People by nights used of the yearly cap.
+        capYear: cap.year,
+        capLabels: cap.buckets.map((upper, i) =>
+          upper === 60
+            ? `60 ${tr.t('nightsUnit')}（${tr.t('capReached')}）`
+            : `${i === 0 ? 1 : cap.buckets[i - 1]! + 1}–${upper} ${tr.t('nightsUnit')}`,
+        ),
+        capPeople: cap.people,
+        // Rows by outcome.
+        outcomeLabels: outcomeCodes.map((o) => tr.term(o)),
+        outcomeRows: outcomeCodes.map((o) => outcomes.filter((r) => r.outcome === o).reduce((n, r) => n + r.n, 0)),
       };
+      const reasons = outcomes
+        .filter((r) => r.outcome !== 'paid' && r.reason)
+        .sort((a, b) => b.n - a.n)
+        .slice(0, 10);
       return reply.view(
         'city',
         context(request, reply, 'city', {
@@ -708,8 +752,120 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
           stage: progress?.stage,
           deadlines: deadlines(quarter),
           chart,
+          reasons,
           cycleWorkflow: cycleIdFor(quarter),
           knownCounties: JURISDICTIONS,
+        }),
+      );
+    });
+
+    // --- extract upload (city health commission): bytes sent, then rows ingested --------------
+    // The body passes through untouched to POST /subsidy/cycles/{quarter}/extract (the same roles
+    // and checks); on the way its lines are counted, so the ingest's progress has a total.
+    const UPLOAD_TYPES = [
+      'text/csv',
+      'application/octet-stream',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ];
+    app.addContentTypeParser(UPLOAD_TYPES, { bodyLimit: 1024 ** 3 }, (_request, payload, done) => done(null, payload));
+    const quarterOnly = z.object({ quarter: z.string().regex(/^\d{4}Q[1-4]$/, 'a quarter like 2025Q3') });
+
+    app.get('/console/extract', pageRoute('extract'), async (request, reply) => {
+      const q = quarterOnly.safeParse(request.query);
+      const now = new Date(Date.now() + 8 * 3_600_000);
+      const thisQuarter = Math.floor(now.getUTCMonth() / 3) + 1;
+      const previous =
+        thisQuarter === 1 ? `${now.getUTCFullYear() - 1}Q4` : `${now.getUTCFullYear()}Q${thisQuarter - 1}`;
+      return reply.view(
+        'extract',
+        context(request, reply, 'extract', { quarter: q.success ? q.data.quarter : previous }),
+      );
+    });
+
+    app.post('/console/extract', { ...actionRoute('extract'), bodyLimit: 1024 ** 3 }, async (request, reply) => {
+      const q = quarterOnly.safeParse(request.query);
+      if (!q.success) return reply.status(400).send({ ok: false, message: q.error.issues[0]?.message });
+      const type = request.headers['content-type'] ?? 'text/csv';
+      if (!UPLOAD_TYPES.some((t) => type.startsWith(t)))
+        return reply.status(415).send({ ok: false, message: `${type}: CSV or XLSX` });
+      let newlines = 0;
+      let first: Buffer | undefined;
+      let last = 0x0a;
+      const counting = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          first ??= chunk.subarray(0, 4);
+          for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) newlines++;
+          if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+          callback(null, chunk);
+        },
+      });
+      (request.body as NodeJS.ReadableStream).pipe(counting);
+      const response = await app.inject({
+        method: 'POST',
+        url: `/subsidy/cycles/${q.data.quarter}/extract`,
+        headers: { authorization: `Bearer ${request.sessionToken}`, 'content-type': type },
+        payload: counting,
+      });
+      let body: { extractHash?: string; message?: string } = {};
+      try {
+        body = JSON.parse(response.body);
+      } catch {
+        body = { message: response.body };
+      }
+      if (response.statusCode !== 202)
+        return reply.status(response.statusCode).send({ ok: false, message: body.message ?? response.statusCode });
+      // Data rows of a CSV: its lines less the header (an .xlsx workbook's rows are not known here).
+      const zip = first !== undefined && first.length >= 4 && first.readUInt32BE(0) === 0x504b0304;
+      const rows = zip ? undefined : Math.max(0, newlines + (last === 0x0a ? 0 : 1) - 1);
+      const params = new URLSearchParams({ quarter: q.data.quarter, hash: body.extractHash! });
+      if (rows !== undefined) params.set('total', String(rows));
+      return reply.status(202).send({
+        ok: true,
+        extractHash: body.extractHash,
+        rows,
+        progressUrl: `/console/extract/progress?${params}`,
+      });
+    });
+
+    const progressQuery = z.object({
+      quarter: z.string().regex(/^\d{4}Q[1-4]$/),
+      hash: z.string().regex(/^[0-9a-f]{64}$/),
+      total: z.coerce.number().int().min(0).optional(),
+    });
+    app.get('/console/extract/progress', pageRoute('extract'), async (request, reply) => {
+      const q = progressQuery.safeParse(request.query);
+      if (!q.success) return reply.status(400).send({ error: 'bad_request', message: q.error.issues[0]?.message });
+      const { quarter, hash, total } = q.data;
+      const r = await callApi(request, 'GET', `/subsidy/cycles/${quarter}`);
+      const progress = r.status === 200 ? (r.body as CycleProgressBody) : undefined;
+      const ingested = await data.ingestedRows(deps, hash);
+      let state: 'waiting' | 'ingesting' | 'done' | 'rejected' | 'other';
+      if (progress?.rejection?.extractHash === hash && progress.stage === 'extract_rejected') state = 'rejected';
+      else if (progress?.extractHash === hash && progress.rows) state = 'done';
+      else if (
+        progress &&
+        progress.extractHash !== undefined &&
+        progress.extractHash !== hash &&
+        progress.stage !== 'extract_rejected'
+      )
+        state = 'other';
+      else state = ingested > 0 || progress?.stage === 'ingest' ? 'ingesting' : 'waiting';
+      const lang = langOf(request);
+      return reply.view(
+        'extract-progress',
+        context(request, reply, 'extract', {
+          quarter,
+          hash,
+          total,
+          ingested,
+          state,
+          stage: progress?.stage,
+          rows: progress?.rows,
+          reason: state === 'rejected' ? progress!.rejection!.reason : undefined,
+          reasonText: state === 'rejected' ? rejectionZh(progress!.rejection!.reason, lang) : undefined,
+          percent: total ? Math.min(100, Math.floor((ingested * 100) / Math.max(total, 1))) : undefined,
+          pollUrl: request.url,
+          cycleWorkflow: cycleIdFor(quarter),
         }),
       );
     });
@@ -793,6 +949,90 @@ export function consoleRoutes(deps: ApiDeps): FastifyPluginAsync {
     app.get('/console/audit', pageRoute('audit'), async (request, reply) =>
       reply.view('audit', context(request, reply, 'audit', { result: undefined })),
     );
+    // The export of GET /audit/events, as a download and as an offline check of what it holds.
+    const exportFilter = z.object({
+      quarter: z
+        .string()
+        .trim()
+        .regex(/^(\d{4}Q[1-4])?$/)
+        .optional(),
+      streamPrefix: z.string().trim().max(200).optional(),
+    });
+    const exportUrl = (f: z.infer<typeof exportFilter>) => {
+      const q = new URLSearchParams();
+      if (f.quarter) q.set('quarter', f.quarter);
+      if (f.streamPrefix) q.set('streamPrefix', f.streamPrefix);
+      return `/audit/events${q.size > 0 ? `?${q}` : ''}`;
+    };
+    // Streamed from the JSON route (the same roles), never held in memory whole.
+    const exportStream = (request: FastifyRequest, f: z.infer<typeof exportFilter>) =>
+      app.inject({
+        method: 'GET',
+        url: exportUrl(f),
+        headers: { authorization: `Bearer ${request.sessionToken}` },
+        payloadAsStream: true,
+      });
+    app.get('/console/audit/export', pageRoute('audit'), async (request, reply) => {
+      const f = exportFilter.safeParse(request.query);
+      if (!f.success) return reply.status(400).send({ error: 'bad_request', message: f.error.issues[0]?.message });
+      const response = await exportStream(request, f.data);
+      if (response.statusCode !== 200) return reply.status(response.statusCode).send(response.stream());
+      const label = f.data.quarter || f.data.streamPrefix?.replace(/[^A-Za-z0-9-]/g, '_') || 'all';
+      return reply
+        .type('application/x-ndjson')
+        .header('content-disposition', `attachment; filename="xuchang-events-${label}.jsonl"`)
+        .send(response.stream());
+    });
+    app.post('/console/audit/export', actionRoute('audit'), async (request, reply) => {
+      const f = exportFilter.safeParse(request.body);
+      if (!f.success) return reply.status(400).send({ error: 'bad_request', message: f.error.issues[0]?.message });
+      const response = await exportStream(request, f.data);
+      let result: Record<string, unknown>;
+      if (response.statusCode !== 200) result = { ok: false, status: response.statusCode };
+      else {
+        // Checked in batches; each batch starts with the last line of the one before, so the links
+        // between batches are checked too, and that line is not counted twice.
+        const check = { lines: 0, mismatches: 0, breaks: 0, first: undefined as string | undefined, last: '' };
+        const types = new Map<string, number>();
+        let batch: string[] = [];
+        let carry: string | undefined;
+        const flush = () => {
+          const lines = carry ? [carry, ...batch] : batch;
+          const c = checkExport(lines);
+          const skip = carry ? 1 : 0;
+          check.mismatches += c.mismatches.filter((m) => m.line > skip).length;
+          check.breaks += c.breaks.length;
+          check.lines += c.lines - skip;
+          carry = batch.at(-1) ?? carry;
+          batch = [];
+        };
+        for await (const line of createInterface({ input: response.stream(), crlfDelay: Number.POSITIVE_INFINITY })) {
+          if (line.trim() === '') continue;
+          const e = JSON.parse(line) as { position: string; type: string };
+          check.first ??= e.position;
+          check.last = e.position;
+          types.set(e.type, (types.get(e.type) ?? 0) + 1);
+          batch.push(line);
+          if (batch.length === 2_000) flush();
+        }
+        flush();
+        result = {
+          ok: check.mismatches === 0 && check.breaks === 0,
+          ...check,
+          types: [...types].sort((a, b) => b[1] - a[1]).slice(0, 12),
+        };
+      }
+      const ctx = context(request, reply, 'audit', {
+        check: 'export',
+        result,
+        filter: f.data,
+        download: `/console/audit/export?${new URLSearchParams(
+          Object.entries(f.data).filter((e): e is [string, string] => Boolean(e[1])),
+        )}`,
+      });
+      if (request.headers['hx-request']) return reply.view('audit-result', ctx);
+      return reply.view('audit', ctx);
+    });
     app.post('/console/audit/:check', actionRoute('audit'), async (request, reply) => {
       const check = (request.params as { check: string }).check;
       if (check !== 'verify' && check !== 'rebuild')

@@ -24,6 +24,8 @@ export function systemRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         const result = await deps.temporal.workflow.execute(systemCheckWorkflow, {
           taskQueue: deps.taskQueue,
           workflowId,
+          staticSummary: '系统自检：API → Temporal → 活动 → 事件库',
+          staticDetails: '**系统自检**：启动一个工作流，由活动向事件库追加一条事件并返回其位置与哈希，证明各环节连通。',
           // The actor is who the token says, never what the caller writes in the body.
           args: [{ requestedBy: actorOf(request) }],
         });
