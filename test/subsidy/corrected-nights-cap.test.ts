@@ -1,10 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rebuildAndCompare } from '../../app/audit/rebuild';
 import { allProjections } from '../../app/projections';
 import { type RunningWorker, startWorker } from '../../app/worker/worker';
 import { subsidyCycleWorkflow } from '../../app/workflows';
+import * as correctedNightsMigration from '../../platform/db/migrations/0011_corrected_nights';
 import { storeUpload } from '../../subsidy/adapters/uploads';
 import { type CycleSummary, cycleIdFor, type RunKind } from '../../subsidy/contracts/definitions';
 import { importRoster } from '../../subsidy/services/roster';
@@ -128,6 +130,11 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
     const rebuilt = await rebuildAndCompare(world.deps.db, world.deps.store, allProjections);
     expect(rebuilt.tables).toContain('corrected_nights');
     expect(rebuilt.differences).toEqual([]);
+    // A database migrated after corrections were recorded gets their nights from the events.
+    const before = await world.deps.db.selectFrom('corrected_nights').selectAll().execute();
+    await correctedNightsMigration.down(world.deps.db as Kysely<unknown>);
+    await correctedNightsMigration.up(world.deps.db as Kysely<unknown>);
+    expect(await world.deps.db.selectFrom('corrected_nights').selectAll().execute()).toEqual(before);
 
     const recoveryId = (await world.deps.db.selectFrom('recoveries').select('recovery_id').executeTakeFirstOrThrow())
       .recovery_id;
