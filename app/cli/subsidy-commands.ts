@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { formatYuan } from '../../platform/common/money';
 import { loadConfig } from '../../platform/config';
+import { maskIdNumber } from '../../platform/security/masking';
 import { storeUpload } from '../../subsidy/adapters/uploads';
 import { subsidyEvent } from '../../subsidy/context';
 import {
@@ -205,6 +206,19 @@ export function registerSubsidyCommands(program: Command): void {
           for (const c of roster.conflicts.slice(0, 20))
             progress(
               `  roster lines ${c.lines.join(' and ')}: roster_conflict — one person, different content (${c.jurisdictions.join(', ')}); neither line taken`,
+            );
+          // The people the annual roster leaves out, as the county knows them (name, masked ID number).
+          const exits = roster.annualExits.slice(0, 20);
+          const people = await deps.vault.getMany(exits.map((e) => e.personRef));
+          for (const e of exits) {
+            const person = people.get(e.personRef);
+            progress(
+              `  exits ${e.exitedOn} (not_in_annual_roster): ${person ? `${person.name} ${maskIdNumber(person.idNumber)}` : e.personRef}, ${e.jurisdiction}`,
+            );
+          }
+          if (roster.annualExits.length > exits.length)
+            progress(
+              `  … and ${roster.annualExits.length - exits.length} more exits: GET /subsidy/rosters/exits/{jurisdiction}`,
             );
         } else {
           const any = await stack.db.selectFrom('roster_versions').select('version').limit(1).executeTakeFirst();

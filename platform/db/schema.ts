@@ -10,6 +10,7 @@ export interface Database {
   roster_entries: RosterEntriesTable;
   roster_exits: RosterExitsTable;
   roster_conflicts: RosterConflictsTable;
+  corrected_nights: CorrectedNightsTable;
   subsidy_cycles: SubsidyCyclesTable;
   row_outcomes: RowOutcomesTable;
   entitlements: EntitlementsTable;
@@ -106,6 +107,15 @@ export interface RosterExitsTable {
   jurisdiction: string;
   exited_on: IsoDate;
   reason: string;
+}
+
+/** Nights a recorded correction removed from a payment (migration 0011). */
+export interface CorrectedNightsTable {
+  cycle_id: string;
+  payment_id: string;
+  record_id: string;
+  person_ref: string;
+  removed_nights: IsoDate[];
 }
 
 export interface RosterConflictsTable {

@@ -148,12 +148,21 @@ async function loadPersons(
     .where((eb) => eb.or([eb('valid_to_version', 'is', null), eb('valid_to_version', '>', rosterVersion)]))
     .where(personIn('person_ref', scope))
     .execute();
+  // Nights a correction recorded by another cycle removed were never hospital nights: they free the yearly cap.
   let reservedQuery = deps.db
-    .selectFrom('entitlements')
-    .select(['person_ref', 'night_dates'])
-    .where('review_status', 'in', ['pending', 'approved'])
-    .where(personIn('person_ref', scope));
-  if (excludeCycleId) reservedQuery = reservedQuery.where('cycle_id', '<>', excludeCycleId);
+    .selectFrom('entitlements as e')
+    .select([
+      'e.person_ref',
+      sql<string[]>`array(
+        select n from unnest(e.night_dates) n
+        except
+        select unnest(c.removed_nights) from corrected_nights c
+        where c.payment_id = e.payment_id${excludeCycleId ? sql` and c.cycle_id <> ${excludeCycleId}` : sql``}
+      )`.as('night_dates'),
+    ])
+    .where('e.review_status', 'in', ['pending', 'approved'])
+    .where(personIn('e.person_ref', scope));
+  if (excludeCycleId) reservedQuery = reservedQuery.where('e.cycle_id', '<>', excludeCycleId);
   const reserved = await reservedQuery.execute();
   const nights = new Map<string, string[]>();
   for (const r of reserved) {

@@ -251,7 +251,24 @@ const handlers: Handlers = {
       .where('break_id', '=', d.breakId)
       .execute();
   },
-  RecordsCorrected: async () => {}, // read from the cycle's stream; recoveries project as RecoveryOpened
+  // The removed nights leave the person's used nights of the year (compute's reserved nights); recoveries project as RecoveryOpened.
+  RecordsCorrected: async (db, d) => {
+    await inChunks(d.corrections, (corrections) =>
+      db
+        .insertInto('corrected_nights')
+        .values(
+          corrections.map((c) => ({
+            cycle_id: d.cycleId,
+            payment_id: c.paymentId,
+            record_id: c.recordId,
+            person_ref: c.personRef,
+            removed_nights: c.removedNights,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['payment_id', 'record_id', 'cycle_id']).doNothing())
+        .execute(),
+    );
+  },
   AnnualRosterExitsRecorded: async (db, d) => {
     await inChunks(d.exits, async (exits) => {
       await db
@@ -500,6 +517,7 @@ export const subsidyProjection: Projection = {
     'roster_entries',
     'roster_exits',
     'roster_conflicts',
+    'corrected_nights',
     'subsidy_cycles',
     'row_outcomes',
     'entitlements',

@@ -8,6 +8,7 @@ import * as rosterRules from './0006_roster_rules';
 import * as housingIdentity from './0007_housing_identity';
 import * as consoleUsers from './0008_console_users';
 import * as cycleScale from './0010_cycle_scale';
+import * as correctedNights from './0011_corrected_nights';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_housing_identity': housingIdentity,
   '0008_console_users': consoleUsers,
   '0010_cycle_scale': cycleScale,
+  '0011_corrected_nights': correctedNights,
 };
