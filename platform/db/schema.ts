@@ -116,6 +116,8 @@ export interface CorrectedNightsTable {
   record_id: string;
   person_ref: string;
   removed_nights: IsoDate[];
+  admission_date: IsoDate;
+  discharge_date: IsoDate;
 }
 
 export interface RosterConflictsTable {

@@ -192,8 +192,10 @@ interface PaidRecord {
   dischargeDate: string;
   exclusion: string | null;
   category: string;
-  /** The nights the payment paid within this record's dates. */
+  /** The nights the payment paid within this record's dates, less those a correction already removed. */
   paidNights: string[];
+  /** The dates of the record as corrected by other cycles: a copy with these dates is the same record again. */
+  correctedTo: { admissionDate: string; dischargeDate: string }[];
 }
 
 /** Records of these persons paid (approved) by other cycles, with the content they were paid on. */
@@ -225,9 +227,25 @@ async function loadPaidRecords(
     .where('e.review_status', '=', 'approved')
     .where(personIn('ro.person_ref', scope));
   const rows = await query.execute();
+  // Corrections recorded by other cycles: their removed nights are gone already (never recovered twice).
+  const corrections = await deps.db
+    .selectFrom('corrected_nights')
+    .select(['payment_id', 'record_id', 'removed_nights', 'admission_date', 'discharge_date'])
+    .where('cycle_id', '<>', cycleId)
+    .where(personIn('person_ref', scope))
+    .execute();
+  const correctionsOf = new Map<string, typeof corrections>();
+  for (const c of corrections) {
+    const key = `${c.payment_id}\u001f${c.record_id}`;
+    const list = correctionsOf.get(key);
+    if (list) list.push(c);
+    else correctionsOf.set(key, [c]);
+  }
   const out = new Map<string, PaidRecord[]>();
   for (const r of rows) {
     const last = r.admission_date === r.discharge_date ? r.discharge_date! : addDaysIso(r.discharge_date!, -1);
+    const corrected = correctionsOf.get(`${r.payment_id}\u001f${r.record_id}`) ?? [];
+    const removed = new Set(corrected.flatMap((c) => c.removed_nights));
     const record: PaidRecord = {
       recordId: r.record_id,
       personRef: r.person_ref!,
@@ -236,7 +254,8 @@ async function loadPaidRecords(
       dischargeDate: r.discharge_date!,
       exclusion: r.exclusion,
       category: r.category,
-      paidNights: r.night_dates.filter((n) => n >= r.admission_date! && n <= last),
+      paidNights: r.night_dates.filter((n) => n >= r.admission_date! && n <= last && !removed.has(n)),
+      correctedTo: corrected.map((c) => ({ admissionDate: c.admission_date, dischargeDate: c.discharge_date })),
     };
     const list = out.get(record.personRef);
     if (list) list.push(record);
@@ -261,9 +280,10 @@ function classifyResent(rows: readonly ExtractRow[], paidByPerson: ReadonlyMap<s
   for (const row of rows) {
     const before = paidByPerson.get(row.person_ref!)?.find((p) => p.recordId === row.record_id);
     if (!before) continue;
+    const sameDates = (dates: { admissionDate: string; dischargeDate: string }) =>
+      dates.admissionDate === row.admission_date && dates.dischargeDate === row.discharge_date;
     if (
-      before.admissionDate === row.admission_date &&
-      before.dischargeDate === row.discharge_date &&
+      (sameDates(before) || before.correctedTo.some(sameDates)) &&
       (before.exclusion ?? null) === (row.exclusion ?? null)
     ) {
       unchanged.add(row.record_id);
@@ -615,6 +635,16 @@ async function computeBatches(
     ]);
 
     const resent = classifyResent(rows, paidRecords);
+    // Nights a correction in this very batch removes free the cap for the person's other stays now.
+    for (const r of resent.recoveries) {
+      const removed = new Set(r.nights);
+      const reserved = nights.get(r.record.personRef);
+      if (reserved)
+        nights.set(
+          r.record.personRef,
+          reserved.filter((n) => !removed.has(n)),
+        );
+    }
     const { outcomes, items } = evaluateBatch(input.cycleId, input, roster, rows, nights, nextSeq, {
       alreadyPaidRecordIds: resent.unchanged,
       corrections: resent.corrections,

@@ -263,6 +263,8 @@ const handlers: Handlers = {
             record_id: c.recordId,
             person_ref: c.personRef,
             removed_nights: c.removedNights,
+            admission_date: c.after.admissionDate,
+            discharge_date: c.after.dischargeDate,
           })),
         )
         .onConflict((oc) => oc.columns(['payment_id', 'record_id', 'cycle_id']).doNothing())

@@ -84,7 +84,7 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
     expect(await outcomes(cycleIdFor('2018Q2'))).toEqual([['K1', 'not_eligible', 'already_paid', 0, 0]]);
     const corrected = await world.deps.db
       .selectFrom('corrected_nights')
-      .select(['cycle_id', 'record_id', 'removed_nights'])
+      .select(['cycle_id', 'record_id', 'removed_nights', 'admission_date', 'discharge_date'])
       .execute();
     expect(corrected).toEqual([
       {
@@ -102,6 +102,8 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
           '2018-02-28',
           '2018-03-01',
         ],
+        admission_date: '2018-01-01',
+        discharge_date: '2018-02-20',
       },
     ]);
     let recovery: { amount_fen: unknown; reason: string } | undefined;
@@ -125,6 +127,14 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
     expect(items.map((i) => [Number(i.amount_fen), i.night_dates.length, i.night_dates[0], i.night_dates[9]])).toEqual([
       [100_000, 10, '2018-05-01', '2018-05-10'],
     ]);
+
+    // The corrected record sent once more, as corrected: the same record again — nothing paid, nothing recovered twice.
+    const againId = cycleIdFor('2018Q2', 'back_pay', 2);
+    const fourth = await runCycle(againId, '2018Q2', 'back_pay', [`K1,${A},甲,h,2018-01-01,2018-02-20,`]);
+    expect(fourth.balanced).toBe(true);
+    expect(await outcomes(againId)).toEqual([['K1', 'not_eligible', 'already_processed', 0, 0]]);
+    expect(await world.deps.db.selectFrom('recoveries').select('recovery_id').execute()).toHaveLength(1);
+    expect(await world.deps.db.selectFrom('corrected_nights').select('cycle_id').execute()).toHaveLength(1);
 
     // The auditors' rebuild reproduces the removed nights from the events.
     const rebuilt = await rebuildAndCompare(world.deps.db, world.deps.store, allProjections);
