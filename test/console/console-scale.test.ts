@@ -81,6 +81,8 @@ describe(`a county of ${ITEMS} items in the console`, () => {
   // Its time is printed, not asserted (a busy machine is not a failure): the figure goes in the closing note.
   it("draws the city dashboard's charts over the county", async () => {
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    // The city's home is this dashboard: on a 2-core machine busy with other test files it has taken 30 s.
+    page.setDefaultTimeout(150_000);
     await page.goto(`${base}/`);
     await page.fill('#name', 'city');
     await page.fill('#password', PASSWORD);
@@ -95,5 +97,5 @@ describe(`a county of ${ITEMS} items in the console`, () => {
     expect(sum(figures.capPeople)).toBe(ITEMS);
     await page.screenshot({ path: path.join(OUT, 'scale-city-dashboard.png'), fullPage: true });
     console.log(`console scale: city dashboard with its charts over ${ITEMS} items in ${cityMs} ms`);
-  }, 60_000);
+  }, 360_000);
 });
