@@ -43,6 +43,8 @@ function keyOf(row: Record<string, unknown>, columns: string[]): string {
   return cols.map((c) => `${c}=${typeof row[c] === 'string' ? row[c] : JSON.stringify(row[c])}`).join(', ');
 }
 
+const REPLAY_PAGE = 100;
+
 /**
  * The auditors' independent recomputation: replays every event, in order, through the projections
  * into a fresh schema, then compares each query table with the live one row by row (both ways).
@@ -67,10 +69,11 @@ export async function rebuildAndCompare(
       for (const projection of projections) await projection.apply(scratch, batch);
       batch = [];
     };
-    for await (const event of store.readAll({ pageSize: 2_000 })) {
+    // Small pages: a bulk event holds a thousand rows, so 2,000 of them at once were gigabytes of JSON at 5M rows.
+    for await (const event of store.readAll({ pageSize: REPLAY_PAGE })) {
       batch.push(event);
       events++;
-      if (batch.length >= 2_000) await flush();
+      if (batch.length >= REPLAY_PAGE) await flush();
     }
     await flush();
 

@@ -1,7 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../platform/db/schema';
 import type { Projection, StoredEvent } from '../../platform/eventstore';
-import type { EntitlementRecord, RowOutcomeColumns, RowOutcomeRecord, SubsidyEvent } from '../contracts/events';
+import {
+  type EntitlementRecord,
+  type RowOutcomeColumns,
+  type SubsidyEvent,
+  toOutcomeColumns,
+} from '../contracts/events';
 
 type Db = Kysely<Database>;
 type Handlers = {
@@ -107,8 +112,8 @@ const handlers: Handlers = {
   },
   ExtractIngested: async () => {},
   RowOutcomesRecorded: async (db, d) => {
-    if ('columns' in d) await insertOutcomeColumns(db, d.cycleId, d.columns);
-    else await insertRowOutcomes(db, d.cycleId, d.rows);
+    // Events before 2026-12 carry one object per row: the same rows, turned column-wise here.
+    await insertOutcomeColumns(db, d.cycleId, 'columns' in d ? d.columns : toOutcomeColumns(d.rows));
   },
   EntitlementsComputed: async (db, d) => {
     await insertEntitlements(db, d.cycleId, d.items);
@@ -330,52 +335,10 @@ const handlers: Handlers = {
 };
 
 /**
- * Bulk rows travel as one JSON document that PostgreSQL unpacks (jsonb_to_recordset): one statement
- * per event instead of thousands of bound parameters, so a million-row cycle projects at COPY-like speed.
+ * Row outcomes travel as one JSON document of columns that PostgreSQL unpacks (jsonb_to_record, then
+ * unnest; each row's explanation taken by its index): one statement per event instead of thousands
+ * of bound parameters, so a million-row cycle projects at COPY-like speed.
  */
-async function insertRowOutcomes(db: Db, cycleId: string, rows: readonly RowOutcomeRecord[]) {
-  if (rows.length === 0) return;
-  await db
-    .insertInto('row_outcomes')
-    .columns([
-      'cycle_id',
-      'line_no',
-      'record_id',
-      'person_ref',
-      'jurisdiction',
-      'outcome',
-      'reason',
-      'nights',
-      'amount_fen',
-      'payment_id',
-      'explanation',
-    ])
-    .expression(
-      db
-        .selectFrom(
-          sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`.as<'r'>(
-            sql`r("lineNo" int, "recordId" text, "personRef" text, "jurisdiction" text, "outcome" text,
-              "reason" text, "nights" int, "amountFen" bigint, "paymentId" text, "explanation" jsonb)`,
-          ),
-        )
-        .select([
-          sql.val(cycleId).as('cycle_id'),
-          sql.ref('r.lineNo').as('line_no'),
-          sql.ref('r.recordId').as('record_id'),
-          sql.ref('r.personRef').as('person_ref'),
-          sql.ref('r.jurisdiction').as('jurisdiction'),
-          sql.ref('r.outcome').as('outcome'),
-          sql.ref('r.reason').as('reason'),
-          sql.ref('r.nights').as('nights'),
-          sql.ref('r.amountFen').as('amount_fen'),
-          sql.ref('r.paymentId').as('payment_id'),
-          sql.ref('r.explanation').as('explanation'),
-        ]),
-    )
-    .execute();
-}
-
-/** The column-wise shape: the arrays become a table with unnest, each row's explanation taken by its index. */
 async function insertOutcomeColumns(db: Db, cycleId: string, columns: RowOutcomeColumns) {
   if (columns.lineNo.length === 0) return;
   await db

@@ -1,15 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RunningWorker, startWorker } from '../../app/worker/worker';
-import { subsidyCycleWorkflow } from '../../app/workflows';
-import { storeUpload } from '../../subsidy/adapters/uploads';
-import { type CycleSummary, cycleIdFor } from '../../subsidy/contracts/definitions';
+import { cycleIdFor } from '../../subsidy/contracts/definitions';
 import { renderExplanation } from '../../subsidy/rules';
 import { reportRows } from '../../subsidy/services/reports';
 import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
-import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
+import { createSubsidyWorld, outcomeRows, runUnattendedCycle, type SubsidyTestWorld } from '../support/subsidy';
 
 // Carried-forward records (DOMAIN.md): a record discharged after its cycle's quarter is kept, owns its
 // nights, and is computed by the cycle of its discharge quarter from the stored row, whether or not
@@ -20,7 +18,6 @@ let world: SubsidyTestWorld;
 let worker: RunningWorker;
 const A = idFor('1950-06-03', 403);
 const B = idFor('1950-06-04', 404);
-const HEAD = 'record_id,id_number,name,hospital,admission_date,discharge_date,exclusion';
 
 beforeAll(async () => {
   world = await createSubsidyWorld('carried_forward');
@@ -30,30 +27,6 @@ afterAll(async () => {
   await worker?.shutdown();
   await world?.close();
 });
-
-async function runCycle(quarter: string, lines: string[]): Promise<CycleSummary> {
-  const dir = path.join(world.workDir, quarter);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'extract.csv'), [HEAD, ...lines].join('\n'));
-  const upload = await storeUpload(world.deps, path.join(dir, 'extract.csv'));
-  return (await world.client.workflow.execute(subsidyCycleWorkflow, {
-    taskQueue,
-    workflowId: cycleIdFor(quarter),
-    args: [
-      { quarter, extractHash: upload.hash, autoApprove: true, timing: { pollInterval: 200, maxPollInterval: 1_000 } },
-    ],
-  })) as CycleSummary;
-}
-
-const outcomes = async (quarter: string) =>
-  (
-    await world.deps.db
-      .selectFrom('row_outcomes')
-      .select(['record_id', 'outcome', 'reason', 'nights', 'amount_fen'])
-      .where('cycle_id', '=', cycleIdFor(quarter))
-      .orderBy(({ fn, ref }) => fn('abs', [ref('line_no')]))
-      .execute()
-  ).map((r) => [r.record_id, r.outcome, r.reason, r.nights, Number(r.amount_fen)]);
 
 describe('a record discharged after its cycle’s quarter', () => {
   it('is paid by the cycle of its discharge quarter from the stored row, once, and a later copy is the same record', async () => {
@@ -68,25 +41,35 @@ describe('a record discharged after its cycle’s quarter', () => {
     );
     await importRoster(world.deps, roster, 'test');
 
-    const first = await runCycle('2020Q1', [
-      `F1,${A},甲,h,2020-03-25,2020-04-03,`, // discharged in Q2: kept for Q2 (25 March–2 April, 9 nights)
-      `F2,${A},甲,h,2020-02-01,2020-02-03,`, // 1–2 February: 200.00
-      `G1,${B},乙,h,2020-03-30,2020-04-02,`, // discharged in Q2, and sent again in Q2's extract
-    ]);
+    const first = await runUnattendedCycle(
+      world,
+      taskQueue,
+      [
+        `F1,${A},甲,h,2020-03-25,2020-04-03,`, // discharged in Q2: kept for Q2 (25 March–2 April, 9 nights)
+        `F2,${A},甲,h,2020-02-01,2020-02-03,`, // 1–2 February: 200.00
+        `G1,${B},乙,h,2020-03-30,2020-04-02,`, // discharged in Q2, and sent again in Q2's extract
+      ],
+      { quarter: '2020Q1' },
+    );
     expect(first.balanced).toBe(true);
-    expect(await outcomes('2020Q1')).toEqual([
+    expect(await outcomeRows(world, cycleIdFor('2020Q1'))).toEqual([
       ['F1', 'not_eligible', 'discharged_after_quarter', 0, 0],
       ['F2', 'paid', null, 2, 20_000],
       ['G1', 'not_eligible', 'discharged_after_quarter', 0, 0],
     ]);
 
     // Q2's extract does not send F1 again; G1 comes again unchanged.
-    const second = await runCycle('2020Q2', [
-      `H1,${A},甲,h,2020-05-01,2020-05-03,`, // 1–2 May: 200.00
-      `G1,${B},乙,h,2020-03-30,2020-04-02,`, // 30 March–1 April: 3 nights, 300.00 — from this copy, once
-    ]);
+    const second = await runUnattendedCycle(
+      world,
+      taskQueue,
+      [
+        `H1,${A},甲,h,2020-05-01,2020-05-03,`, // 1–2 May: 200.00
+        `G1,${B},乙,h,2020-03-30,2020-04-02,`, // 30 March–1 April: 3 nights, 300.00 — from this copy, once
+      ],
+      { quarter: '2020Q2' },
+    );
     expect(second.balanced).toBe(true);
-    expect(await outcomes('2020Q2')).toEqual([
+    expect(await outcomeRows(world, cycleIdFor('2020Q2'))).toEqual([
       ['H1', 'paid', null, 2, 20_000],
       ['G1', 'paid', null, 3, 30_000],
       ['F1', 'paid', null, 9, 90_000], // carried forward from Q1's line 2 (the header is line 1)

@@ -1,17 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rebuildAndCompare } from '../../app/audit/rebuild';
 import { allProjections } from '../../app/projections';
 import { type RunningWorker, startWorker } from '../../app/worker/worker';
-import { subsidyCycleWorkflow } from '../../app/workflows';
 import * as correctedNightsMigration from '../../platform/db/migrations/0011_corrected_nights';
-import { storeUpload } from '../../subsidy/adapters/uploads';
-import { type CycleSummary, cycleIdFor, type RunKind } from '../../subsidy/contracts/definitions';
+import { cycleIdFor } from '../../subsidy/contracts/definitions';
 import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
-import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
+import { createSubsidyWorld, outcomeRows, runUnattendedCycle, type SubsidyTestWorld } from '../support/subsidy';
 
 // Nights a correction removed (DOMAIN.md, corrections: recovered, record_corrected) were never hospital
 // nights: they no longer use up the person's 60 nights of the year. Real cycles, hand-computed:
@@ -20,7 +18,6 @@ const taskQueue = 'test-corrected-nights-cap';
 let world: SubsidyTestWorld;
 let worker: RunningWorker;
 const A = idFor('1950-07-01', 411);
-const HEAD = 'record_id,id_number,name,hospital,admission_date,discharge_date,exclusion';
 
 beforeAll(async () => {
   world = await createSubsidyWorld('corrected_nights_cap');
@@ -30,36 +27,6 @@ afterAll(async () => {
   await worker?.shutdown();
   await world?.close();
 });
-
-async function runCycle(workflowId: string, quarter: string, runKind: RunKind, lines: string[]): Promise<CycleSummary> {
-  const dir = path.join(world.workDir, workflowId);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'extract.csv'), [HEAD, ...lines].join('\n'));
-  const upload = await storeUpload(world.deps, path.join(dir, 'extract.csv'));
-  return (await world.client.workflow.execute(subsidyCycleWorkflow, {
-    taskQueue,
-    workflowId,
-    args: [
-      {
-        quarter,
-        runKind,
-        extractHash: upload.hash,
-        autoApprove: true,
-        timing: { pollInterval: 200, maxPollInterval: 1_000 },
-      },
-    ],
-  })) as CycleSummary;
-}
-
-const outcomes = async (cycleId: string) =>
-  (
-    await world.deps.db
-      .selectFrom('row_outcomes')
-      .select(['record_id', 'outcome', 'reason', 'nights', 'amount_fen'])
-      .where('cycle_id', '=', cycleId)
-      .orderBy('line_no')
-      .execute()
-  ).map((r) => [r.record_id, r.outcome, r.reason, r.nights, Number(r.amount_fen)]);
 
 describe('a correction that removes nights of a person at the yearly cap', () => {
   it('frees those nights for a later stay of the same year', async () => {
@@ -74,14 +41,22 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
     await importRoster(world.deps, roster, 'test');
 
     // 1 January – 1 March 2018: 31 + 28 + 1 = 60 nights, the whole cap → 6,000.00.
-    const first = await runCycle(cycleIdFor('2018Q1'), '2018Q1', 'regular', [`K1,${A},甲,h,2018-01-01,2018-03-02,`]);
+    const first = await runUnattendedCycle(world, taskQueue, [`K1,${A},甲,h,2018-01-01,2018-03-02,`], {
+      workflowId: cycleIdFor('2018Q1'),
+      quarter: '2018Q1',
+      runKind: 'regular',
+    });
     expect(first.balanced).toBe(true);
-    expect(await outcomes(cycleIdFor('2018Q1'))).toEqual([['K1', 'paid', null, 60, 600_000]]);
+    expect(await outcomeRows(world, cycleIdFor('2018Q1'))).toEqual([['K1', 'paid', null, 60, 600_000]]);
 
     // Corrected down to 1 January – 19 February (50 nights): 20 February – 1 March (10 nights) recovered, 1,000.00.
-    const second = await runCycle(cycleIdFor('2018Q2'), '2018Q2', 'regular', [`K1,${A},甲,h,2018-01-01,2018-02-20,`]);
+    const second = await runUnattendedCycle(world, taskQueue, [`K1,${A},甲,h,2018-01-01,2018-02-20,`], {
+      workflowId: cycleIdFor('2018Q2'),
+      quarter: '2018Q2',
+      runKind: 'regular',
+    });
     expect(second.balanced).toBe(true);
-    expect(await outcomes(cycleIdFor('2018Q2'))).toEqual([['K1', 'not_eligible', 'already_paid', 0, 0]]);
+    expect(await outcomeRows(world, cycleIdFor('2018Q2'))).toEqual([['K1', 'not_eligible', 'already_paid', 0, 0]]);
     const corrected = await world.deps.db
       .selectFrom('corrected_nights')
       .select(['cycle_id', 'record_id', 'removed_nights', 'admission_date', 'discharge_date'])
@@ -116,9 +91,13 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
 
     // A later stay, 1–21 May 2018 (20 nights): 50 nights used, so 10 are left → 1–10 May, 1,000.00.
     const backPayId = cycleIdFor('2018Q2', 'back_pay', 1);
-    const third = await runCycle(backPayId, '2018Q2', 'back_pay', [`K2,${A},甲,h,2018-05-01,2018-05-21,`]);
+    const third = await runUnattendedCycle(world, taskQueue, [`K2,${A},甲,h,2018-05-01,2018-05-21,`], {
+      workflowId: backPayId,
+      quarter: '2018Q2',
+      runKind: 'back_pay',
+    });
     expect(third.balanced).toBe(true);
-    expect(await outcomes(backPayId)).toEqual([['K2', 'paid', null, 10, 100_000]]);
+    expect(await outcomeRows(world, backPayId)).toEqual([['K2', 'paid', null, 10, 100_000]]);
     const items = await world.deps.db
       .selectFrom('entitlements')
       .select(['amount_fen', 'night_dates'])
@@ -130,9 +109,13 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
 
     // The corrected record sent once more, as corrected: the same record again — nothing paid, nothing recovered twice.
     const againId = cycleIdFor('2018Q2', 'back_pay', 2);
-    const fourth = await runCycle(againId, '2018Q2', 'back_pay', [`K1,${A},甲,h,2018-01-01,2018-02-20,`]);
+    const fourth = await runUnattendedCycle(world, taskQueue, [`K1,${A},甲,h,2018-01-01,2018-02-20,`], {
+      workflowId: againId,
+      quarter: '2018Q2',
+      runKind: 'back_pay',
+    });
     expect(fourth.balanced).toBe(true);
-    expect(await outcomes(againId)).toEqual([['K1', 'not_eligible', 'already_processed', 0, 0]]);
+    expect(await outcomeRows(world, againId)).toEqual([['K1', 'not_eligible', 'already_processed', 0, 0]]);
     expect(await world.deps.db.selectFrom('recoveries').select('recovery_id').execute()).toHaveLength(1);
     expect(await world.deps.db.selectFrom('corrected_nights').select('cycle_id').execute()).toHaveLength(1);
 

@@ -1,16 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApi } from '../../app/api/server';
 import { type RunningWorker, startWorker } from '../../app/worker/worker';
-import { subsidyCycleWorkflow } from '../../app/workflows';
 import { issueToken } from '../../platform/security/tokens';
-import { storeUpload } from '../../subsidy/adapters/uploads';
-import { type CycleSummary, cycleIdFor } from '../../subsidy/contracts/definitions';
+import { cycleIdFor } from '../../subsidy/contracts/definitions';
 import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
-import { createSubsidyWorld, type SubsidyTestWorld } from '../support/subsidy';
+import { createSubsidyWorld, outcomeRows, runUnattendedCycle, type SubsidyTestWorld } from '../support/subsidy';
 
 // Corrections (DOMAIN.md): a paid record sent again with other content is computed again; only the
 // difference is paid (back-pay); removed nights become a recovery (record_corrected); unchanged is
@@ -22,7 +20,6 @@ let worker: RunningWorker;
 let api: FastifyInstance;
 const A = idFor('1950-06-01', 401);
 const B = idFor('1950-06-02', 402);
-const HEAD = 'record_id,id_number,name,hospital,admission_date,discharge_date,exclusion';
 
 beforeAll(async () => {
   world = await createSubsidyWorld('corrections');
@@ -43,30 +40,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function runCycle(quarter: string, lines: string[]): Promise<CycleSummary> {
-  const dir = path.join(world.workDir, quarter);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'extract.csv'), [HEAD, ...lines].join('\n'));
-  const upload = await storeUpload(world.deps, path.join(dir, 'extract.csv'));
-  return (await world.client.workflow.execute(subsidyCycleWorkflow, {
-    taskQueue,
-    workflowId: cycleIdFor(quarter),
-    args: [
-      { quarter, extractHash: upload.hash, autoApprove: true, timing: { pollInterval: 200, maxPollInterval: 1_000 } },
-    ],
-  })) as CycleSummary;
-}
-
-const outcomes = async (quarter: string) =>
-  (
-    await world.deps.db
-      .selectFrom('row_outcomes')
-      .select(['record_id', 'outcome', 'reason', 'nights', 'amount_fen'])
-      .where('cycle_id', '=', cycleIdFor(quarter))
-      .orderBy('line_no')
-      .execute()
-  ).map((r) => [r.record_id, r.outcome, r.reason, r.nights, Number(r.amount_fen)]);
-
 describe('a paid record sent again', () => {
   it('pays only the added nights as back-pay, recovers removed nights, and refuses an unchanged copy', async () => {
     const roster = path.join(world.workDir, 'roster.csv');
@@ -80,13 +53,18 @@ describe('a paid record sent again', () => {
     );
     await importRoster(world.deps, roster, 'test');
 
-    const first = await runCycle('2020Q3', [
-      `C1,${A},甲,h,2020-07-01,2020-07-06,`, // 1–5 July: 500.00
-      `C2,${B},乙,h,2020-08-01,2020-08-11,`, // 1–10 August: 1,000.00
-      `C3,${A},甲,h,2020-09-01,2020-09-03,`, // 1–2 September: 200.00
-    ]);
+    const first = await runUnattendedCycle(
+      world,
+      taskQueue,
+      [
+        `C1,${A},甲,h,2020-07-01,2020-07-06,`, // 1–5 July: 500.00
+        `C2,${B},乙,h,2020-08-01,2020-08-11,`, // 1–10 August: 1,000.00
+        `C3,${A},甲,h,2020-09-01,2020-09-03,`, // 1–2 September: 200.00
+      ],
+      { quarter: '2020Q3' },
+    );
     expect(first.balanced).toBe(true);
-    expect(await outcomes('2020Q3')).toEqual([
+    expect(await outcomeRows(world, cycleIdFor('2020Q3'))).toEqual([
       ['C1', 'paid', null, 5, 50_000],
       ['C2', 'paid', null, 10, 100_000],
       ['C3', 'paid', null, 2, 20_000],
@@ -98,14 +76,19 @@ describe('a paid record sent again', () => {
       .where('amount_fen', '=', 100_000 as never)
       .executeTakeFirstOrThrow();
 
-    const second = await runCycle('2020Q4', [
-      `C1,${A},甲,h,2020-07-01,2020-07-09,`, // corrected up: 1–8 July; 6, 7, 8 July are new → 300.00 back-pay
-      `C2,${B},乙,h,2020-08-01,2020-08-05,`, // corrected down: 1–4 August; 5–10 August (6 nights) recovered → 600.00
-      `C3,${A},甲,h,2020-09-01,2020-09-03,`, // unchanged → already_processed
-      `D1,${A},甲,h,2020-10-10,2020-10-12,`, // new, regular: 200.00
-    ]);
+    const second = await runUnattendedCycle(
+      world,
+      taskQueue,
+      [
+        `C1,${A},甲,h,2020-07-01,2020-07-09,`, // corrected up: 1–8 July; 6, 7, 8 July are new → 300.00 back-pay
+        `C2,${B},乙,h,2020-08-01,2020-08-05,`, // corrected down: 1–4 August; 5–10 August (6 nights) recovered → 600.00
+        `C3,${A},甲,h,2020-09-01,2020-09-03,`, // unchanged → already_processed
+        `D1,${A},甲,h,2020-10-10,2020-10-12,`, // new, regular: 200.00
+      ],
+      { quarter: '2020Q4' },
+    );
     expect(second.balanced).toBe(true);
-    expect(await outcomes('2020Q4')).toEqual([
+    expect(await outcomeRows(world, cycleIdFor('2020Q4'))).toEqual([
       ['C1', 'paid', null, 3, 30_000],
       ['C2', 'not_eligible', 'already_paid', 0, 0],
       ['C3', 'not_eligible', 'already_processed', 0, 0],
