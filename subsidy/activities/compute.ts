@@ -226,7 +226,34 @@ async function loadPaidRecords(
     .where('ro.line_no', '>', 0)
     .where('e.review_status', '=', 'approved')
     .where(personIn('ro.person_ref', scope));
-  const rows = await query.execute();
+  // Records paid as carried forward (DOMAIN.md): their outcome names the stored row they were computed from.
+  const carried = deps.db
+    .selectFrom('row_outcomes as ro')
+    .innerJoin('subsidy_cycles as c', (join) =>
+      join.on('c.cycle_id', '=', sql<string>`ro.explanation -> 0 ->> 'fromCycle'`),
+    )
+    .innerJoin('extract_rows as er', (join) =>
+      join
+        .onRef('er.extract_hash', '=', 'c.extract_hash')
+        .on('er.line_no', '=', sql<number>`(ro.explanation -> 0 ->> 'line')::int`),
+    )
+    .innerJoin('entitlements as e', 'e.payment_id', 'ro.payment_id')
+    .select([
+      'ro.record_id',
+      'ro.person_ref',
+      'ro.payment_id',
+      'er.admission_date',
+      'er.discharge_date',
+      'er.exclusion',
+      'e.category',
+      'e.night_dates',
+    ])
+    .where('ro.outcome', '=', 'paid')
+    .where('ro.cycle_id', '<>', cycleId)
+    .where('ro.line_no', '<=', -CARRIED_LINE_BASE)
+    .where('e.review_status', '=', 'approved')
+    .where(personIn('ro.person_ref', scope));
+  const rows = [...(await query.execute()), ...(await carried.execute())];
   // Corrections recorded by other cycles: their removed nights are gone already (never recovered twice).
   const corrections = await deps.db
     .selectFrom('corrected_nights')
@@ -422,7 +449,7 @@ export async function computeCycleEntitlements(deps: SubsidyDeps, input: Compute
 const CARRIED_LINE_BASE = 1_000_000_000;
 
 /** A stored row of an earlier extract, discharged in this cycle's quarter (DOMAIN.md: carried-forward records). */
-type CarriedRow = ExtractRow & { fromQuarter: string; sourceLine: number };
+type CarriedRow = ExtractRow & { fromQuarter: string; fromCycle: string; sourceLine: number };
 
 /**
  * The records earlier cycles kept because they were discharged after their quarter, and whose
@@ -447,6 +474,7 @@ async function loadCarriedForward(deps: SubsidyDeps, input: ComputeInput): Promi
       'er.discharge_date',
       'er.exclusion',
       'c.quarter',
+      'c.cycle_id',
     ])
     .where('ro.reason', '=', 'discharged_after_quarter')
     .where('ro.cycle_id', '<>', input.cycleId)
@@ -476,6 +504,7 @@ async function loadCarriedForward(deps: SubsidyDeps, input: ComputeInput): Promi
       ...row,
       line_no: -(CARRIED_LINE_BASE + carried.length + 1),
       fromQuarter: row.quarter,
+      fromCycle: row.cycle_id,
       sourceLine: row.line_no,
     });
   }
@@ -663,7 +692,12 @@ async function computeBatches(
     for (const o of outcomes) {
       const source = o.lineNo <= -CARRIED_LINE_BASE ? carriedFrom.get(o.lineNo) : undefined;
       if (source)
-        o.explanation.unshift({ kind: 'carried_forward', fromQuarter: source.fromQuarter, line: source.sourceLine });
+        o.explanation.unshift({
+          kind: 'carried_forward',
+          fromQuarter: source.fromQuarter,
+          fromCycle: source.fromCycle,
+          line: source.sourceLine,
+        });
     }
     for (const o of outcomes) counts[o.outcome]++;
     for (const item of items) {

@@ -169,7 +169,8 @@ export type ExplanationFact =
   | { kind: 'excluded'; code: ExclusionCode }
   | { kind: 'record_already_paid' }
   | { kind: 'discharged_after_quarter'; dischargeDate: IsoDate; quarter: string }
-  | { kind: 'carried_forward'; fromQuarter: string; line: number }
+  /** `fromCycle` and `line` name the stored row: a later copy or correction is matched against it. */
+  | { kind: 'carried_forward'; fromQuarter: string; fromCycle: string; line: number }
   | { kind: 'not_on_roster' }
   | { kind: 'roster_conflict' }
   | {

@@ -98,5 +98,33 @@ describe('a record discharged after its cycle’s quarter', () => {
     expect(renderExplanation(stored.explanation as never, 'en')[0]).toBe(
       'carried forward: stored from line 2 of the 2020Q1 extract, computed by the cycle of its discharge quarter',
     );
-  }, 180_000);
+
+    // The bureau corrects F1 down (25–29 March, 5 nights) in a later run: the carried record is the record paid, so the
+    // 4 nights no longer covered (30 March–2 April) are recovered from the Q2 payment that paid them, 400.00.
+    const paidBy = await world.deps.db
+      .selectFrom('row_outcomes')
+      .select('payment_id')
+      .where('cycle_id', '=', cycleIdFor('2020Q2'))
+      .where('record_id', '=', 'F1')
+      .executeTakeFirstOrThrow();
+    const backPayId = cycleIdFor('2020Q2', 'back_pay', 1);
+    const third = await runUnattendedCycle(world, taskQueue, [`F1,${A},甲,h,2020-03-25,2020-03-30,`], {
+      workflowId: backPayId,
+      quarter: '2020Q2',
+      runKind: 'back_pay',
+    });
+    expect(third.balanced).toBe(true);
+    expect(await outcomeRows(world, backPayId)).toEqual([['F1', 'not_eligible', 'already_paid', 0, 0]]);
+    let recovery: { payment_id: string; amount_fen: unknown; reason: string; recovery_id: string } | undefined;
+    for (let i = 0; i < 100 && !recovery; i++) {
+      recovery = await world.deps.db
+        .selectFrom('recoveries')
+        .select(['payment_id', 'amount_fen', 'reason', 'recovery_id'])
+        .executeTakeFirst();
+      if (!recovery) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(recovery).toMatchObject({ payment_id: paidBy.payment_id, reason: 'record_corrected' });
+    expect(Number(recovery!.amount_fen)).toBe(40_000);
+    await world.client.workflow.getHandle(recovery!.recovery_id).terminate('test over');
+  }, 240_000);
 });
