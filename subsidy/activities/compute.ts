@@ -204,11 +204,16 @@ async function loadPaidRecords(
   scope: PersonScope,
   cycleId: string,
 ): Promise<Map<string, PaidRecord[]>> {
-  const query = deps.db
+  // The row a paid outcome was computed from: an extract line's own (its cycle, its line), or for a record carried
+  // forward (DOMAIN.md) the stored row its outcome names. Self-applications (other negative lines) are not records.
+  const carried = sql<boolean>`ro.line_no <= ${-CARRIED_LINE_BASE}`;
+  const sourceCycle = sql<string>`case when ${carried} then ro.explanation -> 0 ->> 'fromCycle' else ro.cycle_id end`;
+  const sourceLine = sql<number>`case when ${carried} then (ro.explanation -> 0 ->> 'line')::int else ro.line_no end`;
+  const rows = await deps.db
     .selectFrom('row_outcomes as ro')
-    .innerJoin('subsidy_cycles as c', 'c.cycle_id', 'ro.cycle_id')
+    .innerJoin('subsidy_cycles as c', (join) => join.on('c.cycle_id', '=', sourceCycle))
     .innerJoin('extract_rows as er', (join) =>
-      join.onRef('er.extract_hash', '=', 'c.extract_hash').onRef('er.line_no', '=', 'ro.line_no'),
+      join.onRef('er.extract_hash', '=', 'c.extract_hash').on('er.line_no', '=', sourceLine),
     )
     .innerJoin('entitlements as e', 'e.payment_id', 'ro.payment_id')
     .select([
@@ -223,37 +228,10 @@ async function loadPaidRecords(
     ])
     .where('ro.outcome', '=', 'paid')
     .where('ro.cycle_id', '<>', cycleId)
-    .where('ro.line_no', '>', 0)
+    .where((eb) => eb.or([eb('ro.line_no', '>', 0), carried]))
     .where('e.review_status', '=', 'approved')
-    .where(personIn('ro.person_ref', scope));
-  // Records paid as carried forward (DOMAIN.md): their outcome names the stored row they were computed from.
-  const carried = deps.db
-    .selectFrom('row_outcomes as ro')
-    .innerJoin('subsidy_cycles as c', (join) =>
-      join.on('c.cycle_id', '=', sql<string>`ro.explanation -> 0 ->> 'fromCycle'`),
-    )
-    .innerJoin('extract_rows as er', (join) =>
-      join
-        .onRef('er.extract_hash', '=', 'c.extract_hash')
-        .on('er.line_no', '=', sql<number>`(ro.explanation -> 0 ->> 'line')::int`),
-    )
-    .innerJoin('entitlements as e', 'e.payment_id', 'ro.payment_id')
-    .select([
-      'ro.record_id',
-      'ro.person_ref',
-      'ro.payment_id',
-      'er.admission_date',
-      'er.discharge_date',
-      'er.exclusion',
-      'e.category',
-      'e.night_dates',
-    ])
-    .where('ro.outcome', '=', 'paid')
-    .where('ro.cycle_id', '<>', cycleId)
-    .where('ro.line_no', '<=', -CARRIED_LINE_BASE)
-    .where('e.review_status', '=', 'approved')
-    .where(personIn('ro.person_ref', scope));
-  const rows = [...(await query.execute()), ...(await carried.execute())];
+    .where(personIn('ro.person_ref', scope))
+    .execute();
   // Corrections recorded by other cycles: their removed nights are gone already (never recovered twice).
   const corrections = await deps.db
     .selectFrom('corrected_nights')

@@ -59,40 +59,17 @@ const handlers: Handlers = {
         )
         .where('valid_to_version', 'is', null)
         .execute();
-      await db
-        .insertInto('roster_entries')
-        .columns([
-          'person_ref',
-          'valid_from_version',
-          'jurisdiction',
-          'category',
-          'gender',
-          'birth_date',
-          'female_birth_date',
-          'enrolled_on',
-          'exited_on',
-        ])
-        .expression(
-          db
-            .selectFrom(
-              sql`jsonb_to_recordset(${JSON.stringify(entries)}::jsonb)`.as<'e'>(
-                sql`e("personRef" text, "jurisdiction" text, "category" text, "gender" text, "birthDate" date,
-                  "femaleBirthDate" date, "enrolledOn" date, "exitedOn" date)`,
-              ),
-            )
-            .select([
-              sql.ref('e.personRef').as('person_ref'),
-              sql.val(d.version).as('valid_from_version'),
-              sql.ref('e.jurisdiction').as('jurisdiction'),
-              sql.ref('e.category').as('category'),
-              sql.ref('e.gender').as('gender'),
-              sql.ref('e.birthDate').as('birth_date'),
-              sql.ref('e.femaleBirthDate').as('female_birth_date'),
-              sql.ref('e.enrolledOn').as('enrolled_on'),
-              sql.ref('e.exitedOn').as('exited_on'),
-            ]),
-        )
-        .execute();
+      await insertRecords(db, 'roster_entries', entries, {
+        person_ref: { field: 'personRef', type: 'text' },
+        valid_from_version: { value: d.version },
+        jurisdiction: { field: 'jurisdiction', type: 'text' },
+        category: { field: 'category', type: 'text' },
+        gender: { field: 'gender', type: 'text' },
+        birth_date: { field: 'birthDate', type: 'date' },
+        female_birth_date: { field: 'femaleBirthDate', type: 'date' },
+        enrolled_on: { field: 'enrolledOn', type: 'date' },
+        exited_on: { field: 'exitedOn', type: 'date' },
+      });
     });
   },
   CycleInputsFrozen: async (db, d) => {
@@ -389,55 +366,57 @@ async function insertOutcomeColumns(db: Db, cycleId: string, columns: RowOutcome
 }
 
 async function insertEntitlements(db: Db, cycleId: string, items: readonly EntitlementRecord[]) {
-  if (items.length === 0) return;
+  await insertRecords(db, 'entitlements', items, {
+    payment_id: { field: 'paymentId', type: 'text' },
+    cycle_id: { value: cycleId },
+    jurisdiction: { field: 'jurisdiction', type: 'text' },
+    seq: { field: 'seq', type: 'int' },
+    person_ref: { field: 'personRef', type: 'text' },
+    category: { field: 'category', type: 'text' },
+    kind: { field: 'kind', type: 'text' },
+    nights: { field: 'nights', type: 'int' },
+    amount_fen: { field: 'amountFen', type: 'bigint' },
+    city_share_fen: { field: 'cityShareFen', type: 'bigint' },
+    county_share_fen: { field: 'countyShareFen', type: 'bigint' },
+    record_ids: { field: 'recordIds', type: 'text[]' },
+    night_dates: { field: 'nightDates', type: 'date[]' },
+    policy_version: { field: 'policyVersion', type: 'text' },
+  });
+}
+
+/** Where an inserted column's value comes from: a field of each JSON record, with its SQL type, or one value for all. */
+type ColumnSource = { field: string; type: string } | { value: unknown };
+
+/**
+ * Inserts records sent as one JSON document that PostgreSQL unpacks (jsonb_to_recordset): one statement per event
+ * instead of thousands of bound parameters. Field names and types are this file's constants, never input.
+ */
+async function insertRecords(
+  db: Db,
+  table: 'roster_entries' | 'entitlements',
+  records: readonly object[],
+  columns: Record<string, ColumnSource>,
+): Promise<void> {
+  if (records.length === 0) return;
+  const sources = Object.entries(columns);
+  const fields = sources.flatMap(([, source]) => ('field' in source ? [`"${source.field}" ${source.type}`] : []));
   await db
-    .insertInto('entitlements')
-    .columns([
-      'payment_id',
-      'cycle_id',
-      'jurisdiction',
-      'seq',
-      'person_ref',
-      'category',
-      'kind',
-      'nights',
-      'amount_fen',
-      'city_share_fen',
-      'county_share_fen',
-      'record_ids',
-      'night_dates',
-      'policy_version',
-    ])
+    .insertInto(table)
+    .columns(sources.map(([column]) => column) as never)
     .expression(
       db
         .selectFrom(
-          sql`jsonb_to_recordset(${JSON.stringify(items)}::jsonb)`.as<'i'>(
-            sql`i("paymentId" text, "jurisdiction" text, "seq" int, "personRef" text, "category" text, "kind" text,
-              "nights" int, "amountFen" bigint, "cityShareFen" bigint, "countyShareFen" bigint, "recordIds" text[],
-              "nightDates" date[], "policyVersion" text)`,
-          ),
+          sql`jsonb_to_recordset(${JSON.stringify(records)}::jsonb)`.as<'r'>(sql.raw(`r(${fields.join(', ')})`)),
         )
-        .select([
-          sql.ref('i.paymentId').as('payment_id'),
-          sql.val(cycleId).as('cycle_id'),
-          sql.ref('i.jurisdiction').as('jurisdiction'),
-          sql.ref('i.seq').as('seq'),
-          sql.ref('i.personRef').as('person_ref'),
-          sql.ref('i.category').as('category'),
-          sql.ref('i.kind').as('kind'),
-          sql.ref('i.nights').as('nights'),
-          sql.ref('i.amountFen').as('amount_fen'),
-          sql.ref('i.cityShareFen').as('city_share_fen'),
-          sql.ref('i.countyShareFen').as('county_share_fen'),
-          sql.ref('i.recordIds').as('record_ids'),
-          sql.ref('i.nightDates').as('night_dates'),
-          sql.ref('i.policyVersion').as('policy_version'),
-        ]),
+        .select(
+          sources.map(([column, source]) =>
+            ('field' in source ? sql.ref(`r.${source.field}`) : sql.val(source.value)).as(column),
+          ) as never,
+        ),
     )
     .execute();
 }
 
-/** Per-row values differ (bank ids, reasons): one UPDATE per chunk with a CASE over the payment ids. */
 /**
  * Per-row values differ (bank ids, reasons): one UPDATE per event joined to the values as a table
  * (jsonb_to_recordset), linear in the items — a CASE with a branch per payment was quadratic.
