@@ -1,22 +1,12 @@
 import type { Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ExclusionCode } from '../rules/types';
 
 // Signals, updates and queries of the subsidy workflows, shared by the workflows and their clients
 // (API, CLI), so both sides use the very same names and types.
 
-export type ExclusionCode =
-  | 'traffic_insured'
-  | 'illegal_driving'
-  | 'workplace_violation'
-  | 'unlicensed_activity'
-  | 'abroad';
-export const EXCLUSION_CODES: readonly ExclusionCode[] = [
-  'traffic_insured',
-  'illegal_driving',
-  'workplace_violation',
-  'unlicensed_activity',
-  'abroad',
-];
+// The exclusion codes (第七条) are the rules core's: one list for the rules, the API and the workflows.
+export { EXCLUSION_CODES, type ExclusionCode } from '../rules/types';
 
 /** Who acts: checked by the API (token) and again by the workflow's validators (scope). */
 export interface Actor {
