@@ -4,7 +4,8 @@
 // this process, which hosts the worker. Sizes: BENCH_SIZES=100000,1000000 (default).
 // Before each cycle it measures the floor on the same PostgreSQL and files (bench/floor.ts) and prints
 // floor, cycle and their ratio; with two sizes, a growth table of time and peak RSS per stage.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -86,6 +87,13 @@ async function runSize(rows: number): Promise<void> {
     });
     sample();
     const floorPeak = peakBetween(floorFrom, Date.now());
+    // BENCH_CPU_PROFILE=file: a CPU profile of this process (the worker) from roster import to closed.
+    const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const t0 = performance.now();
     const rosterFrom = Date.now();
     await importRoster(stack.subsidyDeps, files.roster, 'bench');
@@ -107,6 +115,11 @@ async function runSize(rows: number): Promise<void> {
       ],
     });
     const tEnd = performance.now();
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(`${process.env.BENCH_CPU_PROFILE}-${rows}.cpuprofile`, JSON.stringify(profile));
+      profiler.disconnect();
+    }
 
     const cycle = await historyFigures(stack.client, cycleId);
     let largest = { id: cycleId, events: cycle.events, bytes: cycle.bytes };
@@ -176,7 +189,7 @@ async function runSize(rows: number): Promise<void> {
     measured.set(rows, table);
   } finally {
     await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -15,11 +15,29 @@ export interface PersonSecrets {
  * The only place personal data is stored: events, query tables and workflow payloads name a person
  * by `personRef`, a keyed hash of the ID number (信息不外泄, 第十条).
  */
+/** Nonces drawn per refill: one call to the CSPRNG serves many seals (a call per seal cost more than the cipher). */
+const NONCES_PER_DRAW = 4_096;
+const NONCE_BYTES = 12;
+
 export class PersonVault {
+  private nonces = Buffer.alloc(0);
+  private nonceAt = 0;
+
   constructor(
     private readonly db: Db,
     private readonly keys: PiiKeys,
   ) {}
+
+  /** A fresh random 96-bit GCM nonce; each is handed out once. */
+  private nextNonce(): Buffer {
+    if (this.nonceAt + NONCE_BYTES > this.nonces.length) {
+      this.nonces = randomBytes(NONCE_BYTES * NONCES_PER_DRAW);
+      this.nonceAt = 0;
+    }
+    const nonce = this.nonces.subarray(this.nonceAt, this.nonceAt + NONCE_BYTES);
+    this.nonceAt += NONCE_BYTES;
+    return nonce;
+  }
 
   personRef(idNumber: string): string {
     return createHmac('sha256', this.keys.refKey).update(idNumber.toUpperCase()).digest('hex').slice(0, 32);
@@ -40,7 +58,7 @@ export class PersonVault {
 
   /** Seals any JSON value with the vault's key (AES-256-GCM: iv, tag, body). */
   sealValue(value: unknown): Buffer {
-    const iv = randomBytes(12);
+    const iv = this.nextNonce();
     const cipher = createCipheriv('aes-256-gcm', this.keys.sealKey, iv);
     const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]);
@@ -60,22 +78,18 @@ export class PersonVault {
     return createHmac('sha256', this.keys.refKey).update(parts.join('\u001f')).digest('hex').slice(0, 32);
   }
 
-  /** Stores (or replaces) the secrets of many persons in one statement. */
+  /** Stores (or replaces) the secrets of many persons in one statement (three array parameters, however many persons). */
   async putMany(entries: readonly { personRef: string; secrets: PersonSecrets }[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.db
-      .insertInto('person_vault')
-      .values(
-        entries.map((e) => ({ person_ref: e.personRef, key_id: this.keys.sealKeyId, sealed: this.seal(e.secrets) })),
-      )
-      .onConflict((oc) =>
-        oc.column('person_ref').doUpdateSet((eb) => ({
-          key_id: eb.ref('excluded.key_id'),
-          sealed: eb.ref('excluded.sealed'),
-          updated_at: sql<string>`now()`,
-        })),
-      )
-      .execute();
+    const refs = entries.map((e) => e.personRef);
+    // Base64 text: the driver's escaping of a bytea[] parameter cost more than sealing.
+    const sealed = entries.map((e) => this.seal(e.secrets).toString('base64'));
+    await sql`
+      insert into person_vault (person_ref, key_id, sealed)
+      select ref, ${this.keys.sealKeyId}, decode(body, 'base64')
+        from unnest(${refs}::text[], ${sealed}::text[]) as v(ref, body)
+      on conflict (person_ref) do update
+        set key_id = excluded.key_id, sealed = excluded.sealed, updated_at = now()`.execute(this.db);
   }
 
   async getMany(personRefs: readonly string[]): Promise<Map<string, PersonSecrets>> {

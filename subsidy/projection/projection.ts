@@ -37,26 +37,21 @@ const handlers: Handlers = {
   },
   RosterEntriesRecorded: async (db, d) => {
     await inChunks(d.entries, async (entries) => {
+      // One array parameter (not one per person), so the planner probes the primary key per person
+      // even while a large first roster is still filling the table in this transaction.
+      const refs = sql<string>`any(${entries.map((e) => e.personRef)}::text[])`;
       // A person on one line of a later roster resolves their conflict.
       await db
         .updateTable('roster_conflicts')
         .set({ resolved_version: d.version })
-        .where(
-          'person_ref',
-          'in',
-          entries.map((e) => e.personRef),
-        )
+        .where('person_ref', '=', refs)
         .where('resolved_version', 'is', null)
         .where('version', '<', d.version)
         .execute();
       await db
         .updateTable('roster_entries')
         .set({ valid_to_version: d.version })
-        .where(
-          'person_ref',
-          'in',
-          entries.map((e) => e.personRef),
-        )
+        .where('person_ref', '=', refs)
         .where('valid_to_version', 'is', null)
         .execute();
       await insertRecords(db, 'roster_entries', entries, {

@@ -1,3 +1,4 @@
+import type { NewEvent } from '../../platform/eventstore';
 import { readRecords } from '../adapters/files';
 import { storeUpload } from '../adapters/uploads';
 import { activityMetadata, type SubsidyDeps, subsidyEvent } from '../context';
@@ -22,6 +23,8 @@ export interface RosterImport {
 }
 
 const ENTRIES_PER_EVENT = 1_000;
+/** Events per append inside the version's transaction. */
+const EVENTS_PER_APPEND = 50;
 
 function sameFacts(a: RosterFacts, b: RosterFacts): boolean {
   return (
@@ -75,8 +78,9 @@ export async function importRoster(
 
   const facts = new Map<string, RosterFacts>();
   const secretsOf = new Map<string, Secrets>();
-  const linesOf = new Map<string, number[]>();
-  const conflicted = new Map<string, Set<string>>(); // personRef → jurisdictions of its lines
+  const firstLine = new Map<string, number>();
+  // personRef → the lines and jurisdictions of a person on two lines with different content
+  const conflicted = new Map<string, { lines: number[]; jurisdictions: Set<string> }>();
   const jurisdictions = new Set<string>();
   const quarantined: RosterImport['quarantined'] = [];
   for await (const { line, record } of readRecords(source, upload.kind, 'roster')) {
@@ -105,31 +109,43 @@ export async function importRoster(
       accountNo: row.accountNo,
     };
     const first = facts.get(personRef);
-    linesOf.set(personRef, [...(linesOf.get(personRef) ?? []), line]);
-    if (conflicted.has(personRef)) {
-      conflicted.get(personRef)!.add(row.jurisdiction);
+    const conflict = conflicted.get(personRef);
+    if (conflict) {
+      conflict.lines.push(line);
+      conflict.jurisdictions.add(row.jurisdiction);
       continue;
     }
     if (first) {
       const same = sameFacts(first, entry) && JSON.stringify(secretsOf.get(personRef)) === JSON.stringify(secrets);
-      if (same) {
-        linesOf.get(personRef)!.pop(); // an identical repeat is one line
-        continue;
-      }
-      conflicted.set(personRef, new Set([first.jurisdiction, row.jurisdiction]));
+      if (same) continue; // an identical repeat is one line
+      conflicted.set(personRef, {
+        lines: [firstLine.get(personRef)!, line],
+        jurisdictions: new Set([first.jurisdiction, row.jurisdiction]),
+      });
       facts.delete(personRef);
       secretsOf.delete(personRef);
       continue;
     }
     facts.set(personRef, entry);
     secretsOf.set(personRef, secrets);
+    firstLine.set(personRef, line);
   }
-  const secretRows = [...secretsOf].map(([personRef, secrets]) => ({ personRef, secrets }));
-  for (let i = 0; i < secretRows.length; i += 5_000) await deps.vault.putMany(secretRows.slice(i, i + 5_000));
-  const conflicts = [...conflicted].map(([personRef, js]) => ({
+  // The vault is written while the version's events are appended (two connections, one result).
+  const secretsStored = (async () => {
+    let batch: { personRef: string; secrets: Secrets }[] = [];
+    for (const [personRef, secrets] of secretsOf) {
+      batch.push({ personRef, secrets });
+      if (batch.length === 5_000) {
+        await deps.vault.putMany(batch);
+        batch = [];
+      }
+    }
+    await deps.vault.putMany(batch);
+  })();
+  const conflicts = [...conflicted].map(([personRef, conflict]) => ({
     personRef,
-    lines: linesOf.get(personRef)!,
-    jurisdictions: [...js].sort(),
+    lines: conflict.lines,
+    jurisdictions: [...conflict.jurisdictions].sort(),
   }));
   const current = await deps.db
     .selectFrom('roster_entries')
@@ -179,37 +195,35 @@ export async function importRoster(
     .select((eb) => eb.fn.max('version').as('v'))
     .executeTakeFirst();
   const version = Number(latest?.v ?? 0) + 1;
-  const events = [
-    subsidyEvent(
-      'RosterVersionLoaded',
-      {
-        version,
-        fileHash: upload.hash,
-        entries: facts.size,
-        changed: changed.length,
-        quarantined: quarantined.length,
-        loadedAt: new Date().toISOString(),
-        kind: kind.kind,
-        ...(kind.kind === 'annual' ? { year: kind.year } : {}),
-      },
-      'roster',
-      upload.hash,
-    ),
-  ];
-  for (let i = 0; i < changed.length; i += ENTRIES_PER_EVENT) {
-    events.push(
-      subsidyEvent(
+  const loadedEvent = subsidyEvent(
+    'RosterVersionLoaded',
+    {
+      version,
+      fileHash: upload.hash,
+      entries: facts.size,
+      changed: changed.length,
+      quarantined: quarantined.length,
+      loadedAt: new Date().toISOString(),
+      kind: kind.kind,
+      ...(kind.kind === 'annual' ? { year: kind.year } : {}),
+    },
+    'roster',
+    upload.hash,
+  );
+  // Each event is built when its slice is appended: a roster of 500,000 persons is 500 events, and
+  // only one slice of them is in memory at a time.
+  function* rosterEvents(): Generator<NewEvent> {
+    yield loadedEvent;
+    for (let i = 0; i < changed.length; i += ENTRIES_PER_EVENT)
+      yield subsidyEvent(
         'RosterEntriesRecorded',
         { version, entries: changed.slice(i, i + ENTRIES_PER_EVENT) },
         'roster',
         upload.hash,
         i,
-      ),
-    );
-  }
-  for (let i = 0; i < annualExits.length; i += ENTRIES_PER_EVENT) {
-    events.push(
-      subsidyEvent(
+      );
+    for (let i = 0; i < annualExits.length; i += ENTRIES_PER_EVENT)
+      yield subsidyEvent(
         'AnnualRosterExitsRecorded',
         {
           version,
@@ -222,25 +236,41 @@ export async function importRoster(
         'roster-exits',
         upload.hash,
         i,
-      ),
-    );
-  }
-  for (let i = 0; i < conflicts.length; i += ENTRIES_PER_EVENT) {
-    events.push(
-      subsidyEvent(
+      );
+    for (let i = 0; i < conflicts.length; i += ENTRIES_PER_EVENT)
+      yield subsidyEvent(
         'RosterConflictsRecorded',
         { version, conflicts: conflicts.slice(i, i + ENTRIES_PER_EVENT) },
         'roster-conflicts',
         upload.hash,
         i,
-      ),
-    );
+      );
   }
-  // Expected version: two imports racing cannot both become version N.
-  const appended = await deps.store.append(streams.roster, events, {
-    expectedVersion: streamVersion,
-    metadata: { ...activityMetadata(actor) },
+  // One transaction for the whole version (a cycle never sees half a roster), appended slice by
+  // slice; each slice's expected version is the last one's, so two imports racing cannot both
+  // become version N.
+  const appendVersion = deps.db.transaction().execute(async (trx) => {
+    let expectedVersion = streamVersion;
+    let slice: NewEvent[] = [];
+    const appendSlice = async () => {
+      const result = await deps.store.appendWithin(trx, streams.roster, slice, {
+        expectedVersion,
+        metadata: { ...activityMetadata(actor) },
+      });
+      expectedVersion = result.version;
+      slice = [];
+      return result.appended;
+    };
+    for (const event of rosterEvents()) {
+      slice.push(event);
+      // The first slice is the version event alone: if it is stored, this file was loaded meanwhile.
+      if ((event === loadedEvent || slice.length === EVENTS_PER_APPEND) && !(await appendSlice()))
+        return { appended: false };
+    }
+    if (slice.length > 0) await appendSlice();
+    return { appended: true };
   });
+  const [, appended] = await Promise.all([secretsStored, appendVersion]);
   if (!appended.appended) {
     // Another command loaded the same file meanwhile (the append is idempotent by event id): report
     // the version it recorded, not the one computed here, which does not exist.

@@ -9,6 +9,7 @@ import * as housingIdentity from './0007_housing_identity';
 import * as consoleUsers from './0008_console_users';
 import * as cycleScale from './0010_cycle_scale';
 import * as correctedNights from './0011_corrected_nights';
+import * as rosterOpenEntry from './0012_roster_open_entry';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_console_users': consoleUsers,
   '0010_cycle_scale': cycleScale,
   '0011_corrected_nights': correctedNights,
+  '0012_roster_open_entry': rosterOpenEntry,
 };
