@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema';
-import { eventHash, GENESIS_HASH } from './hash';
+import { GENESIS_HASH, hashedEvent } from './hash';
 import {
   ConcurrencyError,
   type EventMetadata,
@@ -127,13 +127,13 @@ export class EventStore {
         metadata,
         recordedAt,
       };
-      const hash = eventHash(prevHash, fields);
+      const { hash, data } = hashedEvent(prevHash, fields);
       const row = {
         event_id: fields.eventId,
         stream_id: streamId,
         stream_version: fields.streamVersion,
         type: fields.type,
-        data: JSON.stringify(fields.data),
+        data,
         metadata: JSON.stringify(metadata),
         recorded_at: recordedAt,
         prev_hash: prevHash,

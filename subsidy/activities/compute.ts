@@ -1,5 +1,6 @@
+import { setImmediate } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
-import type { NewEvent } from '../../platform/eventstore';
+import { type NewEvent, prepareEvents } from '../../platform/eventstore';
 import { activityMetadata, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
 import type { Actor, RunKind } from '../contracts/definitions';
 import type { EntitlementRecord, RowOutcomeRecord } from '../contracts/events';
@@ -613,34 +614,43 @@ async function computeBatches(
     for (const [j, seq] of resumed.seqs) seqs.set(j, seq);
     recoveries = resumed.recoveries ?? 0;
   }
-  // Batches of whole persons, read in person order; each batch's append runs while the next one is
-  // read and computed (the database works while this process computes), and its checkpoint is
-  // reported only once it has committed.
+  // Batches of whole persons, read in person order.
   let pending: Promise<void> = Promise.resolve();
   const carried = await loadCarriedForward(deps, input);
   const carriedFrom = new Map(carried.map((r) => [r.line_no, r]));
   let nextCarried = carried.findIndex((r) => r.person_ref! > after);
   if (nextCarried < 0) nextCarried = carried.length;
-  for (let batch = first; ; batch++) {
-    const rows: ExtractRow[] = await readPersonRows(deps, input.extractHash, after);
+  // The rows of the next batch of persons after `from`, and everything the rules need about them.
+  const fetchBatch = async (from: string) => {
+    const rows: ExtractRow[] = await readPersonRows(deps, input.extractHash, from);
     // Carried-forward rows join the batch of their person's range (or the last batch, after the extract's persons).
     const last = rows.length > 0 ? rows[rows.length - 1]!.person_ref! : undefined;
     while (nextCarried < carried.length && (last === undefined || carried[nextCarried]!.person_ref! <= last))
       rows.push(carried[nextCarried++]!);
-    if (rows.length === 0) break;
-    let from = rows[0]!.person_ref!;
-    let to = from;
+    if (rows.length === 0) return undefined;
+    let lowest = rows[0]!.person_ref!;
+    let to = lowest;
     for (const row of rows) {
-      if (row.person_ref! < from) from = row.person_ref!;
+      if (row.person_ref! < lowest) lowest = row.person_ref!;
       if (row.person_ref! > to) to = row.person_ref!;
     }
-    const scope = { from, to };
-    after = scope.to;
-    const [{ roster, nights, conflicts }, paidRecords] = await Promise.all([
+    const scope = { from: lowest, to };
+    const [persons, paidRecords] = await Promise.all([
       loadPersons(deps, scope, rosterVersion, input.cycleId),
       loadPaidRecords(deps, scope, input.cycleId),
     ]);
-
+    return { rows, after: to, ...persons, paidRecords };
+  };
+  // Three things at once: the next batch is read while this one is computed, and this one's append
+  // commits while the next is computed (its checkpoint is reported only once it has committed).
+  let next = fetchBatch(after);
+  for (let batch = first; ; batch++) {
+    const fetched = await next;
+    if (!fetched) break;
+    const { rows, roster, nights, conflicts, paidRecords } = fetched;
+    after = fetched.after;
+    next = fetchBatch(after);
+    next.catch(() => {}); // a failure surfaces when the next batch is awaited, not as an unhandled rejection
     const resent = classifyResent(rows, paidRecords);
     // Nights a correction in this very batch removes free the cap for the person's other stays now.
     for (const r of resent.recoveries) {
@@ -728,6 +738,12 @@ async function computeBatches(
       seqs: [...seqs],
       recoveries,
     };
+    // Serialised while the last batch's append runs, not under the store's lock; one event at a time,
+    // so the append's round trips to the database are not held up behind the whole batch.
+    for (const event of events) {
+      prepareEvents([event]);
+      await setImmediate();
+    }
     await pending;
     pending = deps.store.append(stream, events, { metadata }).then(() => run.checkpoint(checkpoint));
     pending.catch(() => {}); // a failure surfaces at the next await of `pending`, not as an unhandled rejection

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import type pg from 'pg';
 import { type CopyStreamQuery, from as copyFrom } from 'pg-copy-streams';
-import { inspectHead, MalformedFileError, readRecords } from '../adapters/files';
+import { inspectHead, MalformedFileError, readRecordBatches } from '../adapters/files';
 import { openUpload, type StoredUpload } from '../adapters/uploads';
 import { activityMetadata, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
 import { streams } from '../contracts/events';
@@ -33,11 +33,14 @@ const COPY_COLUMNS = [
   'quarantine_detail',
 ] as const;
 
-/** One CSV field for COPY … (FORMAT csv): null unquoted (→ NULL), text always quoted. */
+/** Text COPY … (FORMAT csv) must quote: a quote, comma, line break, or nothing at all (which would read as NULL). */
+const NEEDS_QUOTES = /["\n\r,]|^$/;
+
+/** One CSV field for COPY … (FORMAT csv): null unquoted (→ NULL), text quoted only when it must be. */
 function csvField(value: string | number | null): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
-  return `"${value.replaceAll('"', '""')}"`;
+  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 type PersonRefOf = (idNumber: string) => string;
@@ -207,22 +210,24 @@ async function copyRows(
     run.checkpoint(done);
   };
   try {
-    for await (const { line, record } of readRecords(source, job.upload.kind, 'hospitalizations')) {
-      if (line <= job.resume.line) continue; // committed by an earlier attempt
+    for await (const records of readRecordBatches(source, job.upload.kind, 'hospitalizations')) {
       if (run.signal.aborted) throw run.signal.reason;
-      if (!copy) {
-        await client.query('begin');
-        copy = client.query(copyFrom(`copy extract_rows (${COPY_COLUMNS.join(', ')}) from stdin with (format csv)`));
-        copy.on('error', (error: Error) => (copyFailed = error));
+      for (const { line, record } of records) {
+        if (line <= job.resume.line) continue; // committed by an earlier attempt
+        if (!copy) {
+          await client.query('begin');
+          copy = client.query(copyFrom(`copy extract_rows (${COPY_COLUMNS.join(', ')}) from stdin with (format csv)`));
+          copy.on('error', (error: Error) => (copyFailed = error));
+        }
+        batch += rowText(personRefOf, job.extractHash, line, record, today);
+        inChunk++;
+        lastLine = line;
+        if (inChunk % WRITE_ROWS === 0) {
+          await write(batch);
+          batch = '';
+        }
+        if (inChunk >= (deps.ingestCheckpointRows ?? CHECKPOINT_ROWS)) await commitChunk();
       }
-      batch += rowText(personRefOf, job.extractHash, line, record, today);
-      inChunk++;
-      lastLine = line;
-      if (inChunk % WRITE_ROWS === 0) {
-        await write(batch);
-        batch = '';
-      }
-      if (inChunk >= (deps.ingestCheckpointRows ?? CHECKPOINT_ROWS)) await commitChunk();
     }
     await commitChunk();
     return done;
@@ -244,7 +249,7 @@ function rowText(
   record: Record<string, string>,
   today: string,
 ): string {
-  const contentHash = createHash('sha1').update(Object.values(record).join('\u001f')).digest('base64');
+  const contentHash = hash('sha1', Object.values(record).join('\u001f'), 'base64');
   const checked = validateStayRow(record, { today });
   const recordId = (record.record_id ?? '').trim();
   const fields: (string | number | null)[] = checked.ok

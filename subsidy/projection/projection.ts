@@ -10,7 +10,11 @@ import {
 
 type Db = Kysely<Database>;
 type Handlers = {
-  [T in SubsidyEvent['type']]: (db: Db, data: Extract<SubsidyEvent, { type: T }>['data']) => Promise<void>;
+  [T in SubsidyEvent['type']]: (
+    db: Db,
+    data: Extract<SubsidyEvent, { type: T }>['data'],
+    event: StoredEvent,
+  ) => Promise<void>;
 };
 
 const CHUNK = 1_000;
@@ -83,9 +87,12 @@ const handlers: Handlers = {
       .execute();
   },
   ExtractIngested: async () => {},
-  RowOutcomesRecorded: async (db, d) => {
+  RowOutcomesRecorded: async (db, d, event) => {
     // Events before 2026-12 carry one object per row: the same rows, turned column-wise here.
-    await insertOutcomeColumns(db, d.cycleId, 'columns' in d ? d.columns : toOutcomeColumns(d.rows));
+    await insertOutcomeColumns(
+      db,
+      'columns' in d ? { storedAt: [event.position] } : { cycleId: d.cycleId, columns: toOutcomeColumns(d.rows) },
+    );
   },
   EntitlementsComputed: async (db, d) => {
     await insertEntitlements(db, d.cycleId, d.items);
@@ -104,8 +111,8 @@ const handlers: Handlers = {
       .where('cycle_id', '=', d.cycleId)
       .execute();
   },
-  SelfApplicationComputed: async (db, d) => {
-    await handlers.RowOutcomesRecorded(db, { cycleId: d.cycleId, rows: [d.row] });
+  SelfApplicationComputed: async (db, d, event) => {
+    await handlers.RowOutcomesRecorded(db, { cycleId: d.cycleId, rows: [d.row] }, event);
     if (d.item) await insertEntitlements(db, d.cycleId, [d.item]);
   },
   ReviewDecisionRecorded: async (db, d) => {
@@ -307,12 +314,25 @@ const handlers: Handlers = {
 };
 
 /**
- * Row outcomes travel as one JSON document of columns that PostgreSQL unpacks (jsonb_to_record, then
- * unnest; each row's explanation taken by its index): one statement per event instead of thousands
- * of bound parameters, so a million-row cycle projects at COPY-like speed.
+ * Row outcomes travel as one JSON document of columns per event that PostgreSQL unpacks
+ * (json_to_record, then unnest; each row's explanation taken by its index): one statement for a
+ * run of events instead of thousands of bound parameters, so a million-row cycle projects at
+ * COPY-like speed. Column-wise events are read back from the events table (the live one, also when
+ * a rebuild aims `db` at its scratch schema), so their JSON is neither sent nor parsed twice;
+ * events of the old shape are given as columns.
  */
-async function insertOutcomeColumns(db: Db, cycleId: string, columns: RowOutcomeColumns) {
-  if (columns.lineNo.length === 0) return;
+async function insertOutcomeColumns(
+  db: Db,
+  source: { storedAt: string[] } | { cycleId: string; columns: RowOutcomeColumns },
+) {
+  const documents =
+    'storedAt' in source
+      ? // One parse of each document (an operator such as ->> on json would parse it again per row).
+        sql`(select doc."cycleId" as cycle_id, doc.columns
+               from ${sql.id('public', 'events')} e
+              cross join lateral json_to_record(e.data) as doc("cycleId" text, columns json)
+              where e.position = any(${source.storedAt}::bigint[]))`
+      : sql`(select ${source.cycleId}::text as cycle_id, ${JSON.stringify(source.columns)}::json as columns)`;
   await db
     .insertInto('row_outcomes')
     .columns([
@@ -328,36 +348,22 @@ async function insertOutcomeColumns(db: Db, cycleId: string, columns: RowOutcome
       'payment_id',
       'explanation',
     ])
-    .expression(
-      db
-        .selectFrom(
-          sql`jsonb_to_record(${JSON.stringify(columns)}::jsonb)`.as<'c'>(
-            sql`c("lineNo" int[], "recordId" text[], "personRef" text[], "jurisdiction" text[], "outcome" text[],
-              "reason" text[], "nights" int[], "amountFen" bigint[], "paymentId" text[], "explanation" jsonb)`,
-          ),
-        )
-        .innerJoin(
-          sql`unnest(c."lineNo", c."recordId", c."personRef", c."jurisdiction", c."outcome", c."reason", c."nights",
-            c."amountFen", c."paymentId") with ordinality`.as<'r'>(
-            sql`r(line_no, record_id, person_ref, jurisdiction, outcome, reason, nights, amount_fen, payment_id, n)`,
-          ),
-          (join) => join.on(sql<boolean>`true`),
-        )
-        .select([
-          sql.val(cycleId).as('cycle_id'),
-          sql.ref('r.line_no').as('line_no'),
-          sql.ref('r.record_id').as('record_id'),
-          sql.ref('r.person_ref').as('person_ref'),
-          sql.ref('r.jurisdiction').as('jurisdiction'),
-          sql.ref('r.outcome').as('outcome'),
-          sql.ref('r.reason').as('reason'),
-          sql.ref('r.nights').as('nights'),
-          sql.ref('r.amount_fen').as('amount_fen'),
-          sql.ref('r.payment_id').as('payment_id'),
-          sql`c."explanation" -> (r.n - 1)::int`.as('explanation'),
-        ]),
-    )
+    .expression(sql`
+    select d.cycle_id, r.line_no, r.record_id, r.person_ref, r.jurisdiction, r.outcome, r.reason, r.nights,
+           r.amount_fen, r.payment_id, c."explanation" -> (r.n - 1)::int
+      from ${documents} d
+     cross join lateral json_to_record(d.columns) as c("lineNo" int[], "recordId" text[], "personRef" text[],
+            "jurisdiction" text[], "outcome" text[], "reason" text[], "nights" int[], "amountFen" bigint[],
+            "paymentId" text[], "explanation" jsonb)
+     cross join lateral unnest(c."lineNo", c."recordId", c."personRef", c."jurisdiction", c."outcome", c."reason",
+            c."nights", c."amountFen", c."paymentId") with ordinality
+            as r(line_no, record_id, person_ref, jurisdiction, outcome, reason, nights, amount_fen, payment_id, n)`)
     .execute();
+}
+
+/** A row-outcome event of the column-wise shape (projected from the stored event, several at once). */
+function storedOutcomes(event: StoredEvent): boolean {
+  return event.type === 'RowOutcomesRecorded' && 'columns' in event.data;
 }
 
 async function insertEntitlements(db: Db, cycleId: string, items: readonly EntitlementRecord[]) {
@@ -465,10 +471,22 @@ export const subsidyProjection: Projection = {
     'reconciliation_breaks',
   ],
   async apply(db, events: readonly StoredEvent[]) {
-    for (const event of events) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
       if (!SUBSIDY_TYPES.has(event.type)) continue;
-      const handler = handlers[event.type as SubsidyEvent['type']] as (db: Db, data: unknown) => Promise<void>;
-      await handler(db, event.data);
+      if (storedOutcomes(event)) {
+        // A run of column-wise outcome events (a computed batch) is one statement.
+        const run = [event.position];
+        while (i + 1 < events.length && storedOutcomes(events[i + 1]!)) run.push(events[++i]!.position);
+        await insertOutcomeColumns(db, { storedAt: run });
+        continue;
+      }
+      const handler = handlers[event.type as SubsidyEvent['type']] as (
+        db: Db,
+        data: unknown,
+        event: StoredEvent,
+      ) => Promise<void>;
+      await handler(db, event.data, event);
     }
   },
 };

@@ -1,5 +1,5 @@
 import type { NewEvent } from '../../platform/eventstore';
-import { readRecords } from '../adapters/files';
+import { readRecordBatches } from '../adapters/files';
 import { storeUpload } from '../adapters/uploads';
 import { activityMetadata, type SubsidyDeps, subsidyEvent } from '../context';
 import { type RosterFacts, streams } from '../contracts/events';
@@ -83,53 +83,54 @@ export async function importRoster(
   const conflicted = new Map<string, { lines: number[]; jurisdictions: Set<string> }>();
   const jurisdictions = new Set<string>();
   const quarantined: RosterImport['quarantined'] = [];
-  for await (const { line, record } of readRecords(source, upload.kind, 'roster')) {
-    const checked = validateRosterRow(record);
-    if (!checked.ok) {
-      quarantined.push({ line, reason: checked.reason, detail: checked.detail });
-      continue;
+  for await (const records of readRecordBatches(source, upload.kind, 'roster'))
+    for (const { line, record } of records) {
+      const checked = validateRosterRow(record);
+      if (!checked.ok) {
+        quarantined.push({ line, reason: checked.reason, detail: checked.detail });
+        continue;
+      }
+      const row = checked.row;
+      jurisdictions.add(row.jurisdiction);
+      const personRef = deps.vault.personRef(row.idNumber);
+      const entry: RosterFacts = {
+        personRef,
+        jurisdiction: row.jurisdiction,
+        category: row.category,
+        gender: row.gender,
+        birthDate: row.birthDate,
+        femaleBirthDate: row.femaleBirthDate,
+        enrolledOn: row.enrolledOn,
+        exitedOn: row.exitedOn,
+      };
+      const secrets: Secrets = {
+        idNumber: row.idNumber,
+        name: row.name,
+        bankCode: row.bankCode,
+        accountNo: row.accountNo,
+      };
+      const first = facts.get(personRef);
+      const conflict = conflicted.get(personRef);
+      if (conflict) {
+        conflict.lines.push(line);
+        conflict.jurisdictions.add(row.jurisdiction);
+        continue;
+      }
+      if (first) {
+        const same = sameFacts(first, entry) && JSON.stringify(secretsOf.get(personRef)) === JSON.stringify(secrets);
+        if (same) continue; // an identical repeat is one line
+        conflicted.set(personRef, {
+          lines: [firstLine.get(personRef)!, line],
+          jurisdictions: new Set([first.jurisdiction, row.jurisdiction]),
+        });
+        facts.delete(personRef);
+        secretsOf.delete(personRef);
+        continue;
+      }
+      facts.set(personRef, entry);
+      secretsOf.set(personRef, secrets);
+      firstLine.set(personRef, line);
     }
-    const row = checked.row;
-    jurisdictions.add(row.jurisdiction);
-    const personRef = deps.vault.personRef(row.idNumber);
-    const entry: RosterFacts = {
-      personRef,
-      jurisdiction: row.jurisdiction,
-      category: row.category,
-      gender: row.gender,
-      birthDate: row.birthDate,
-      femaleBirthDate: row.femaleBirthDate,
-      enrolledOn: row.enrolledOn,
-      exitedOn: row.exitedOn,
-    };
-    const secrets: Secrets = {
-      idNumber: row.idNumber,
-      name: row.name,
-      bankCode: row.bankCode,
-      accountNo: row.accountNo,
-    };
-    const first = facts.get(personRef);
-    const conflict = conflicted.get(personRef);
-    if (conflict) {
-      conflict.lines.push(line);
-      conflict.jurisdictions.add(row.jurisdiction);
-      continue;
-    }
-    if (first) {
-      const same = sameFacts(first, entry) && JSON.stringify(secretsOf.get(personRef)) === JSON.stringify(secrets);
-      if (same) continue; // an identical repeat is one line
-      conflicted.set(personRef, {
-        lines: [firstLine.get(personRef)!, line],
-        jurisdictions: new Set([first.jurisdiction, row.jurisdiction]),
-      });
-      facts.delete(personRef);
-      secretsOf.delete(personRef);
-      continue;
-    }
-    facts.set(personRef, entry);
-    secretsOf.set(personRef, secrets);
-    firstLine.set(personRef, line);
-  }
   // The vault is written while the version's events are appended (two connections, one result).
   const secretsStored = (async () => {
     let batch: { personRef: string; secrets: Secrets }[] = [];

@@ -74,7 +74,7 @@ describe('audit API', () => {
     const victim = (await store.readStream('subsidy-cycle-2025Q3:funding:411002'))[0]!;
     await testDb.db.connection().execute(async (conn) => {
       await sql`set session_replication_role = replica`.execute(conn);
-      await sql`update events set data = jsonb_set(data, '{amountFen}', '20000') where position = ${victim.position}`.execute(
+      await sql`update events set data = jsonb_set(data::jsonb, '{amountFen}', '20000')::json where position = ${victim.position}`.execute(
         conn,
       );
       await sql`set session_replication_role = origin`.execute(conn);

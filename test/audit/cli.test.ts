@@ -126,7 +126,7 @@ describe('audit CLI', () => {
     const victim = (await store.readStream('subsidy-cycle-2025Q3:funding:411003'))[0]!;
     await testDb.db.connection().execute(async (conn) => {
       await sql`set session_replication_role = replica`.execute(conn);
-      await sql`update events set data = jsonb_set(data, '{amountFen}', '1') where position = ${victim.position}`.execute(
+      await sql`update events set data = jsonb_set(data::jsonb, '{amountFen}', '1')::json where position = ${victim.position}`.execute(
         conn,
       );
       await sql`set session_replication_role = origin`.execute(conn);

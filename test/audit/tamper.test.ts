@@ -64,7 +64,7 @@ describe('audit', () => {
   it('an event row altered by a superuser is found by verify (naming its position) and by rebuild', async () => {
     const victim = (await store.readStream('subsidy-cycle-2025Q3:funding:411002'))[0]!;
     await asSuperuser(
-      sql`update events set data = jsonb_set(data, '{amountFen}', '999999') where position = ${victim.position}`,
+      sql`update events set data = jsonb_set(data::jsonb, '{amountFen}', '999999')::json where position = ${victim.position}`,
     );
     const verdict = await verifyChain(store);
     expect(verdict).toMatchObject({ ok: false, position: victim.position });

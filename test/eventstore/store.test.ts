@@ -100,7 +100,7 @@ describe('tamper evidence', () => {
     // A superuser can bypass the triggers; the hash chain still gives the edit away.
     await testDb.db.connection().execute(async (conn) => {
       await sql`set session_replication_role = replica`.execute(conn);
-      await sql`update events set data = jsonb_set(data, '{amountFen}', '99900') where position = ${victim.position}`.execute(
+      await sql`update events set data = jsonb_set(data::jsonb, '{amountFen}', '99900')::json where position = ${victim.position}`.execute(
         conn,
       );
       await sql`set session_replication_role = origin`.execute(conn);

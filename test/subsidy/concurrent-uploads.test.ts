@@ -88,7 +88,7 @@ it('the same omissions file uploaded twice at once: one back-pay run, both answe
   expect(runs.rows.map((r) => r.cycle_id)).toEqual([a.body.cycleId]);
   const instructed = await sql<{ n: string; distinct_ids: string }>`
     select count(*) as n, count(distinct i->>'paymentId') as distinct_ids
-      from events, jsonb_array_elements(data->'items') i where type = 'PaymentsInstructed'`.execute(world.testDb.db);
+      from events, json_array_elements(data->'items') i where type = 'PaymentsInstructed'`.execute(world.testDb.db);
   expect(Number(instructed.rows[0]!.n)).toBe(paid);
   expect(Number(instructed.rows[0]!.distinct_ids)).toBe(paid);
 }, 120_000);

@@ -10,6 +10,7 @@ import * as consoleUsers from './0008_console_users';
 import * as cycleScale from './0010_cycle_scale';
 import * as correctedNights from './0011_corrected_nights';
 import * as rosterOpenEntry from './0012_roster_open_entry';
+import * as eventsCanonicalText from './0013_events_canonical_text';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0010_cycle_scale': cycleScale,
   '0011_corrected_nights': correctedNights,
   '0012_roster_open_entry': rosterOpenEntry,
+  '0013_events_canonical_text': eventsCanonicalText,
 };

@@ -8,6 +8,7 @@ export {
   MalformedFileError,
   type NumberedRecord,
   notUtf8,
+  readRecordBatches,
   readRecords,
   readRecordsFromBuffer,
   SCHEMA_COLUMNS,

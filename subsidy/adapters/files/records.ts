@@ -280,7 +280,33 @@ function byteStream(source: string | Readable): Readable {
   return typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
 }
 
-async function* csvRecords(source: string | Readable, schema: FileSchema): AsyncGenerator<NumberedRecord> {
+/** Records per batch handed to the reader: one await per batch, not per record. */
+const RECORDS_PER_BATCH = 1_000;
+
+/** Groups the parser's records into arrays, so a million-row file costs a thousand awaits rather than a million. */
+class Batcher extends Transform {
+  private batch: string[][] = [];
+
+  constructor() {
+    super({ objectMode: true });
+  }
+
+  override _transform(values: string[], _encoding: BufferEncoding, done: TransformCallback): void {
+    this.batch.push(values);
+    if (this.batch.length >= RECORDS_PER_BATCH) {
+      this.push(this.batch);
+      this.batch = [];
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.batch.length > 0) this.push(this.batch);
+    done();
+  }
+}
+
+async function* csvRecords(source: string | Readable, schema: FileSchema): AsyncGenerator<NumberedRecord[]> {
   const input = byteStream(source);
   const guard = new Utf8Guard();
   // Lines are counted here rather than with csv-parse's `info` (which costs a third of the parse): every
@@ -288,37 +314,43 @@ async function* csvRecords(source: string | Readable, schema: FileSchema): Async
   // hold line breaks of its own.
   const parser = parse({ bom: true, columns: false, skip_empty_lines: false, relax_column_count: true, trim: false });
   // pipe() does not carry errors downstream: a bad byte or an unreadable file must end the parse, not hang it.
+  const batches = new Batcher();
   input.on('error', (error) => parser.destroy(error));
   guard.on('error', (error) => parser.destroy(error));
-  input.pipe(guard).pipe(parser);
+  parser.on('error', (error) => batches.destroy(error));
+  input.pipe(guard).pipe(parser).pipe(batches);
   let header: string[] | undefined;
   let nextLine = 1;
   try {
-    for await (const values of parser as AsyncIterable<string[]>) {
-      const line = nextLine;
-      nextLine++;
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!;
-        for (let at = v.indexOf('\n'); at !== -1; at = v.indexOf('\n', at + 1)) nextLine++;
+    for await (const batch of batches as AsyncIterable<string[][]>) {
+      const records: NumberedRecord[] = [];
+      for (const values of batch) {
+        const line = nextLine;
+        nextLine++;
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i]!;
+          for (let at = v.indexOf('\n'); at !== -1; at = v.indexOf('\n', at + 1)) nextLine++;
+        }
+        if (values.length === 1 && values[0]!.trim() === '') continue; // an empty line
+        if (!header) {
+          header = values.map((v) => v.trim());
+          checkHeader(header, schema, (i) => `field ${i + 1}`);
+          continue;
+        }
+        if (values.length !== header.length) {
+          const detail =
+            values.length < header.length
+              ? `column ${header[values.length]} missing`
+              : `a value after the last column ${header[header.length - 1]}`;
+          throw new MalformedFileError(
+            `line ${line}: ${values.length} fields where the header has ${header.length}: ${detail}`,
+          );
+        }
+        const record: Record<string, string> = {};
+        for (let i = 0; i < header.length; i++) record[header[i]!] = values[i]!;
+        records.push({ line, record });
       }
-      if (values.length === 1 && values[0]!.trim() === '') continue; // an empty line
-      if (!header) {
-        header = values.map((v) => v.trim());
-        checkHeader(header, schema, (i) => `field ${i + 1}`);
-        continue;
-      }
-      if (values.length !== header.length) {
-        const detail =
-          values.length < header.length
-            ? `column ${header[values.length]} missing`
-            : `a value after the last column ${header[header.length - 1]}`;
-        throw new MalformedFileError(
-          `line ${line}: ${values.length} fields where the header has ${header.length}: ${detail}`,
-        );
-      }
-      const record: Record<string, string> = {};
-      for (let i = 0; i < header.length; i++) record[header[i]!] = values[i]!;
-      yield { line, record };
+      if (records.length > 0) yield records;
     }
   } catch (error) {
     if (error instanceof MalformedFileError) throw error;
@@ -366,7 +398,7 @@ function columnLetter(index: number): string {
   return out;
 }
 
-async function* xlsxRecords(source: string | Readable, schema: FileSchema): AsyncGenerator<NumberedRecord> {
+async function* xlsxRecords(source: string | Readable, schema: FileSchema): AsyncGenerator<NumberedRecord[]> {
   // Styles are read so that date-formatted cells come back as dates rather than serial numbers.
   const workbook = new ExcelJS.stream.xlsx.WorkbookReader(source, {
     sharedStrings: 'cache',
@@ -403,7 +435,7 @@ async function* xlsxRecords(source: string | Readable, schema: FileSchema): Asyn
           // A date typed as a bare number (an Excel serial without a date format) in a date column.
           record[name] = typeof cell === 'number' && DATE_COLUMN.test(name) ? excelSerialDate(cell) : (values[i] ?? '');
         }
-        yield { line: row.number, record };
+        yield [{ line: row.number, record }];
       }
       if (!header) throw new MalformedFileError('line 1: the worksheet is empty (no header row)');
       return; // the first worksheet holds the data
@@ -418,16 +450,25 @@ async function* xlsxRecords(source: string | Readable, schema: FileSchema): Asyn
 }
 
 /**
- * Streams a CSV (UTF-8, with or without BOM) or XLSX file — a path or a byte stream — as records keyed
- * by header, checked against the schema's columns (CONTRACT.md). Throws MalformedFileError for a file
+ * Streams a CSV (UTF-8, with or without BOM) or XLSX file — a path or a byte stream — as batches of
+ * records keyed by header, checked against the schema's columns (CONTRACT.md). Throws MalformedFileError for a file
  * that cannot be read as a whole.
  */
-export function readRecords(
+export function readRecordBatches(
+  source: string | Readable,
+  kind: FileKind,
+  schema: FileSchema,
+): AsyncGenerator<NumberedRecord[]> {
+  return kind === 'csv' ? csvRecords(source, schema) : xlsxRecords(source, schema);
+}
+
+/** readRecordBatches one record at a time (small files, tests). */
+export async function* readRecords(
   source: string | Readable,
   kind: FileKind,
   schema: FileSchema,
 ): AsyncGenerator<NumberedRecord> {
-  return kind === 'csv' ? csvRecords(source, schema) : xlsxRecords(source, schema);
+  for await (const batch of readRecordBatches(source, kind, schema)) yield* batch;
 }
 
 /** readRecords over in-memory bytes (tests, small uploads). */
