@@ -98,7 +98,7 @@ export class PersonVault {
       const rows = await this.db
         .selectFrom('person_vault')
         .select(['person_ref', 'sealed'])
-        .where('person_ref', 'in', personRefs.slice(i, i + 5_000))
+        .where('person_ref', '=', sql<string>`any(${personRefs.slice(i, i + 5_000)}::text[])`)
         .execute();
       for (const row of rows) found.set(row.person_ref, this.open(row.sealed));
     }

@@ -90,32 +90,38 @@ export class EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
-
+    // Under the lock, one round trip: whether these events are stored already, the stream's
+    // version and the chain's last hash (a statement after the lock, so its snapshot sees every
+    // append committed before the lock was granted).
     const ids = events.map((e) => e.eventId);
-    const existing = await trx
-      .selectFrom('events')
-      .selectAll()
-      .where('event_id', 'in', ids)
-      .orderBy('position')
-      .execute();
-    if (existing.length > 0) {
+    const state = await sql<{ stored: number; version: number | null; last: string | null }>`
+      select (select count(*)::int from events where event_id = any(${ids}::uuid[])) as stored,
+             (select max(stream_version) from events where stream_id = ${streamId}) as version,
+             (select hash from events order by position desc limit 1) as last`.execute(trx);
+    const { stored: alreadyStored, version, last } = state.rows[0]!;
+    if (alreadyStored > 0) {
+      const existing = await trx
+        .selectFrom('events')
+        .selectAll()
+        .where('event_id', 'in', ids)
+        .orderBy('position')
+        .execute();
       const sameStream = existing.every((row) => row.stream_id === streamId);
       if (existing.length !== events.length || !sameStream) {
         throw new IdempotencyConflictError(
           `stream ${streamId}: ${existing.length} of ${events.length} event ids already stored${sameStream ? '' : ' in another stream'}`,
         );
       }
-      return { appended: false, version: await this.versionWithin(trx, streamId), events: existing.map(toStoredEvent) };
+      return { appended: false, version: Number(version ?? 0), events: existing.map(toStoredEvent) };
     }
 
-    const current = await this.versionWithin(trx, streamId);
+    const current = Number(version ?? 0);
     const mismatch =
       (expectedVersion === 'no_stream' && current !== 0) ||
       (typeof expectedVersion === 'number' && current !== expectedVersion);
     if (mismatch) throw new ConcurrencyError(streamId, expectedVersion, current);
 
-    const last = await trx.selectFrom('events').select('hash').orderBy('position', 'desc').limit(1).executeTakeFirst();
-    let prevHash = last?.hash ?? GENESIS_HASH;
+    let prevHash = last ?? GENESIS_HASH;
     const recordedAt = new Date().toISOString();
     const rows = events.map((event, index) => {
       const fields = {

@@ -367,6 +367,55 @@ function evaluateBatch(
   return { outcomes, items };
 }
 
+/** Rows per part of a batch computed without a pause. */
+const ROWS_PER_PART = 2_000;
+
+/**
+ * evaluateBatch over parts of whole persons (in order of first appearance, so payments are numbered
+ * as for the batch at once, and each row keeps its place), yielding between parts: the last batch's
+ * append, which needs this process between its statements, is not held up behind a whole batch.
+ */
+async function evaluateInParts(
+  cycleId: string,
+  input: { quarter: string; runKind: RunKind },
+  roster: ReadonlyMap<string, RosterEntry>,
+  rows: readonly ExtractRow[],
+  alreadyPaidNights: ReadonlyMap<string, readonly string[]>,
+  nextSeq: (jurisdiction: string) => number,
+  facts: CycleFacts,
+): Promise<{ outcomes: RowOutcomeRecord[]; items: EntitlementRecord[] }> {
+  const rowsOf = new Map<string, number[]>();
+  rows.forEach((row, i) => {
+    const list = rowsOf.get(row.person_ref!);
+    if (list) list.push(i);
+    else rowsOf.set(row.person_ref!, [i]);
+  });
+  const outcomes: RowOutcomeRecord[] = new Array(rows.length);
+  const items: EntitlementRecord[] = [];
+  let part: number[] = [];
+  const evaluatePart = async () => {
+    const result = evaluateBatch(
+      cycleId,
+      input,
+      roster,
+      part.map((i) => rows[i]!),
+      alreadyPaidNights,
+      nextSeq,
+      facts,
+    );
+    for (let k = 0; k < part.length; k++) outcomes[part[k]!] = result.outcomes[k]!;
+    items.push(...result.items);
+    part = [];
+    await setImmediate();
+  };
+  for (const indices of rowsOf.values()) {
+    part.push(...indices);
+    if (part.length >= ROWS_PER_PART) await evaluatePart();
+  }
+  if (part.length > 0) await evaluatePart();
+  return { outcomes, items };
+}
+
 /**
  * Computes a cycle: freezes its inputs (roster version, extract hash, policy version), then walks the
  * extract person by person through the rules core, appending outcomes and entitlements as events
@@ -662,7 +711,7 @@ async function computeBatches(
           reserved.filter((n) => !removed.has(n)),
         );
     }
-    const { outcomes, items } = evaluateBatch(input.cycleId, input, roster, rows, nights, nextSeq, {
+    const { outcomes, items } = await evaluateInParts(input.cycleId, input, roster, rows, nights, nextSeq, {
       alreadyPaidRecordIds: resent.unchanged,
       corrections: resent.corrections,
       rosterConflicts: conflicts,

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { PaymentInstruction } from '../../platform/adapters/bank/types';
 import type { Database } from '../../platform/db/schema';
 import type { SubsidyDeps } from '../context';
@@ -56,25 +56,31 @@ export async function freezeInstructions(
       payment_id: a.paymentId,
       attempt: a.attempt,
       amount_fen: a.amountFen,
-      key_id: deps.vault.sealKeyId,
       sealed: deps.vault.sealValue(account),
       digest: deps.vault.digest(key, account.bankCode, account.accountNo, a.amountFen),
     };
   });
-  for (let i = 0; i < rows.length; i += 1_000) {
-    await trx
-      .insertInto('payment_instructions')
-      .values(rows.slice(i, i + 1_000))
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .execute();
-  }
+  // Array parameters (one per column, however many attempts); base64 text for the sealed bytes,
+  // which the driver escapes far faster than a bytea[]. Only the rows inserted now come back.
+  const inserted = await sql<{ idempotency_key: string }>`
+    insert into payment_instructions (idempotency_key, payment_id, attempt, amount_fen, key_id, sealed, digest)
+    select k, p, a, f, ${deps.vault.sealKeyId}, decode(s, 'base64'), d
+      from unnest(${rows.map((r) => r.idempotency_key)}::text[], ${rows.map((r) => r.payment_id)}::text[],
+                  ${rows.map((r) => r.attempt)}::int[], ${rows.map((r) => r.amount_fen)}::bigint[],
+                  ${rows.map((r) => r.sealed.toString('base64'))}::text[], ${rows.map((r) => r.digest)}::text[])
+           as v(k, p, a, f, s, d)
+    on conflict (idempotency_key) do nothing
+    returning idempotency_key`.execute(trx);
   const digests = new Map<string, string>();
-  const keys = rows.map((r) => r.idempotency_key);
-  for (let i = 0; i < keys.length; i += 5_000) {
+  const fresh = new Set(inserted.rows.map((r) => r.idempotency_key));
+  for (const row of rows) if (fresh.has(row.idempotency_key)) digests.set(row.idempotency_key, row.digest);
+  // An attempt frozen before keeps its content: its digest is the stored one.
+  const frozenBefore = rows.filter((r) => !fresh.has(r.idempotency_key)).map((r) => r.idempotency_key);
+  if (frozenBefore.length > 0) {
     const stored = await trx
       .selectFrom('payment_instructions')
       .select(['idempotency_key', 'digest'])
-      .where('idempotency_key', 'in', keys.slice(i, i + 5_000))
+      .where('idempotency_key', '=', sql<string>`any(${frozenBefore}::text[])`)
       .execute();
     for (const row of stored) digests.set(row.idempotency_key, row.digest);
   }
@@ -92,7 +98,7 @@ export async function loadInstructions(
     const rows = await deps.db
       .selectFrom('payment_instructions')
       .select(['idempotency_key', 'amount_fen', 'sealed'])
-      .where('idempotency_key', 'in', keys.slice(i, i + 5_000))
+      .where('idempotency_key', '=', sql<string>`any(${keys.slice(i, i + 5_000)}::text[])`)
       .execute();
     for (const row of rows) {
       const account = deps.vault.openValue<SealedAccount>(row.sealed);

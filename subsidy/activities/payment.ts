@@ -128,18 +128,19 @@ async function resolveWithBank(
     if (unsent.length === 0) continue;
     // Attempts recorded by this very activity were frozen with their intent; only older ones may not be.
     const unfrozen = unsent.filter((c) => !neverSent.has(c.payment_id));
-    await deps.db.transaction().execute((trx) =>
-      freezeInstructions(
-        deps,
-        trx,
-        unfrozen.map((c) => ({
-          paymentId: c.payment_id,
-          attempt: c.attempt,
-          personRef: c.person_ref,
-          amountFen: Number(c.amount_fen),
-        })),
-      ),
-    );
+    if (unfrozen.length > 0)
+      await deps.db.transaction().execute((trx) =>
+        freezeInstructions(
+          deps,
+          trx,
+          unfrozen.map((c) => ({
+            paymentId: c.payment_id,
+            attempt: c.attempt,
+            personRef: c.person_ref,
+            amountFen: Number(c.amount_fen),
+          })),
+        ),
+      );
     const unsentKeys = unsent.map((c) => keyOf(c.payment_id));
     const instructions = await loadInstructions(deps, unsentKeys, memo);
     const sent = noOutcomes();

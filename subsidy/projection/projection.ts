@@ -164,11 +164,7 @@ const handlers: Handlers = {
       db
         .updateTable('entitlements')
         .set({ payment_status: 'instructed', attempt: sql<number>`attempt + 1` })
-        .where(
-          'payment_id',
-          'in',
-          items.map((i) => i.paymentId),
-        )
+        .where('payment_id', '=', sql<string>`any(${items.map((i) => i.paymentId)}::text[])`)
         .execute(),
     );
   },
@@ -479,6 +475,19 @@ export const subsidyProjection: Projection = {
         const run = [event.position];
         while (i + 1 < events.length && storedOutcomes(events[i + 1]!)) run.push(events[++i]!.position);
         await insertOutcomeColumns(db, { storedAt: run });
+        continue;
+      }
+      if (event.type === 'EntitlementsComputed') {
+        // So is a run of a batch's entitlements of one cycle.
+        const data = event.data as Extract<SubsidyEvent, { type: 'EntitlementsComputed' }>['data'];
+        const items = [...data.items];
+        for (let next = events[i + 1]; next?.type === 'EntitlementsComputed'; next = events[i + 1]) {
+          const more = next.data as typeof data;
+          if (more.cycleId !== data.cycleId) break;
+          items.push(...more.items);
+          i++;
+        }
+        await insertEntitlements(db, data.cycleId, items);
         continue;
       }
       const handler = handlers[event.type as SubsidyEvent['type']] as (

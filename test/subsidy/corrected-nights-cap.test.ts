@@ -6,6 +6,7 @@ import { rebuildAndCompare } from '../../app/audit/rebuild';
 import { allProjections } from '../../app/projections';
 import { type RunningWorker, startWorker } from '../../app/worker/worker';
 import * as correctedNightsMigration from '../../platform/db/migrations/0011_corrected_nights';
+import * as eventsCanonicalTextMigration from '../../platform/db/migrations/0013_events_canonical_text';
 import { cycleIdFor } from '../../subsidy/contracts/definitions';
 import { importRoster } from '../../subsidy/services/roster';
 import { idFor } from '../domain/fixtures';
@@ -123,10 +124,14 @@ describe('a correction that removes nights of a person at the yearly cap', () =>
     const rebuilt = await rebuildAndCompare(world.deps.db, world.deps.store, allProjections);
     expect(rebuilt.tables).toContain('corrected_nights');
     expect(rebuilt.differences).toEqual([]);
-    // A database migrated after corrections were recorded gets their nights from the events.
+    // A database migrated after corrections were recorded gets their nights from the events (as it
+    // was then: 0011 ran before the events' data became text in 0013).
     const before = await world.deps.db.selectFrom('corrected_nights').selectAll().execute();
-    await correctedNightsMigration.down(world.deps.db as Kysely<unknown>);
-    await correctedNightsMigration.up(world.deps.db as Kysely<unknown>);
+    const db = world.deps.db as Kysely<unknown>;
+    await eventsCanonicalTextMigration.down(db);
+    await correctedNightsMigration.down(db);
+    await correctedNightsMigration.up(db);
+    await eventsCanonicalTextMigration.up(db);
     expect(await world.deps.db.selectFrom('corrected_nights').selectAll().execute()).toEqual(before);
 
     const recoveryId = (await world.deps.db.selectFrom('recoveries').select('recovery_id').executeTakeFirstOrThrow())

@@ -147,7 +147,7 @@ it('two shared-nothing worker processes split one cycle and do nothing twice', a
 
   // Nothing twice, by the event store: no two events of one stream carry the same type and data.
   const duplicates = await sql<{ stream_id: string; type: string; n: string }>`
-    select stream_id, type, count(*) as n from events group by stream_id, type, data having count(*) > 1`.execute(
+    select stream_id, type, count(*) as n from events group by stream_id, type, data::text having count(*) > 1`.execute(
     world.testDb.db,
   );
   expect(duplicates.rows).toEqual([]);
