@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql } from 'kysely';
 import { type BankVerdict, classifyBankAnswer, mayStillPay } from '../../platform/adapters/bank/answers';
@@ -166,10 +167,31 @@ async function resolveWithBank(
   }
 }
 
+/** How long the instructing activity itself follows settlement before leaving it to the workflow's polls. */
+const QUICK_SETTLEMENT_MS = 5_000;
+const QUICK_POLL_MS = 250;
+
+/**
+ * A bank that settles within seconds is followed here, a few polls apart, rather than by a workflow
+ * timer (each poll of the workflow costs a timer, a task and an activity; the dev server's timers
+ * fire no sooner than a second). Whatever is still open after QUICK_SETTLEMENT_MS is the workflow's
+ * to follow, with its backing-off polls.
+ */
+async function awaitQuickSettlement(deps: SubsidyDeps, input: { cycleId: string; jurisdiction: string }) {
+  const until = Date.now() + QUICK_SETTLEMENT_MS;
+  let counts = await paymentCounts(deps, input);
+  while (counts.pending > 0 && Date.now() < until) {
+    await delay(QUICK_POLL_MS);
+    heartbeat({ settling: counts.pending });
+    counts = await pollSettlements(deps, input);
+  }
+  return counts;
+}
+
 export async function instructPayments(
   deps: SubsidyDeps,
   input: { cycleId: string; jurisdiction: string },
-): Promise<{ instructed: number; pending: number; held: number }> {
+): Promise<{ instructed: number; pending: number; held: number; settled?: number }> {
   const stream = streams.payments(input.cycleId, input.jurisdiction);
   const fresh = await deps.db
     .selectFrom('entitlements')
@@ -180,6 +202,9 @@ export async function instructPayments(
     .where('payment_status', '=', 'not_instructed')
     .orderBy('seq')
     .execute();
+  const memo = `${input.cycleId} 住院护理扶助`;
+  // Each batch goes to the bank once its intent has committed, while the next batch is frozen.
+  let sending: Promise<void> = Promise.resolve();
   for (let i = 0; i < fresh.length; i += BANK_BATCH) {
     const chunk = fresh.slice(i, i + BANK_BATCH);
     // The intent and the frozen content of attempt 1 commit together, before the bank is called.
@@ -214,10 +239,24 @@ export async function instructPayments(
       );
     });
     heartbeat({ instructed: i + chunk.length });
+    const recorded: Unacknowledged[] = chunk.map((c) => ({
+      ...c,
+      attempt: c.attempt + 1,
+      cycle_id: input.cycleId,
+      jurisdiction: input.jurisdiction,
+    }));
+    // Recorded a moment ago by this very activity: they cannot have reached the bank, nothing to ask.
+    const recordedNow = new Set(chunk.map((c) => c.payment_id));
+    sending = sending.then(() => resolveWithBank(deps, recorded, memo, recordedNow));
+    sending.catch(() => {}); // surfaces below, when the sending is awaited
   }
-  const recordedNow = new Set(fresh.map((f) => f.payment_id));
-  await resolveWithBank(deps, await unacknowledged(deps, input), `${input.cycleId} 住院护理扶助`, recordedNow);
-  return { instructed: fresh.length, ...(await paymentCounts(deps, input)) };
+  await sending;
+  // Attempts an earlier, interrupted run recorded but got no definite answer for, and any in doubt:
+  // the bank is asked about each, and only what it never received is sent.
+  const sentNow = new Set(fresh.map((f) => f.payment_id));
+  const leftovers = (await unacknowledged(deps, input)).filter((u) => !sentNow.has(u.payment_id));
+  await resolveWithBank(deps, leftovers, memo);
+  return { instructed: fresh.length, ...(await awaitQuickSettlement(deps, input)) };
 }
 
 /** Everything recorded but not yet answered definitely — this run's, any a crash left behind, and any in doubt. */

@@ -68,7 +68,9 @@ async function awaitSettlement(
 export async function paymentRunWorkflow(input: PaymentRunInput): Promise<PaymentRunResult> {
   upsertSearchAttributes([{ key: STAGE, value: 'payment' }]);
   const instructed = await instructPayments({ cycleId: input.cycleId, jurisdiction: input.jurisdiction });
-  let last = { pending: instructed.pending, settled: 0, held: instructed.held };
+  // The instructing activity now follows a quick settlement itself and reports what settled.
+  const settledAtOnce = patched('payment-quick-settlement') ? (instructed.settled ?? 0) : 0;
+  let last = { pending: instructed.pending, settled: settledAtOnce, held: instructed.held };
   setCurrentDetails(paymentRunDetailsZh({ instructed: instructed.instructed, ...last }));
   if (instructed.pending > 0) {
     await awaitSettlement(async () => {

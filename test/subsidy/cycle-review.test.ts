@@ -273,5 +273,7 @@ describe('a quarterly cycle with county review through the API', () => {
     await recordHistory(world.client, cycleId, 'subsidy-cycle-with-review');
     await recordHistory(world.client, `${cycleId}:review:411002`, 'subsidy-county-review');
     await recordHistory(world.client, `${cycleId}:payment:411002`, 'subsidy-payment-run');
+    // Recorded after the instructing activity began to follow a quick settlement (patch payment-quick-settlement).
+    await recordHistory(world.client, `${cycleId}:payment:411002`, 'subsidy-payment-run-quick-settlement');
   }, 180_000);
 });
