@@ -4,10 +4,12 @@
 // this process, which hosts the worker. Sizes: BENCH_SIZES=100000,1000000 (default).
 // Before each cycle it measures the floor on the same PostgreSQL and files (bench/floor.ts) and prints
 // floor, cycle and their ratio; with two sizes, a growth table of time and peak RSS per stage.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { rebuildAndCompare } from '../app/audit/rebuild';
 import { allProjections } from '../app/projections';
@@ -18,9 +20,11 @@ import { storeUpload } from '../subsidy/adapters/uploads';
 import { cycleIdFor } from '../subsidy/contracts/definitions';
 import { importRoster } from '../subsidy/services/roster';
 import { stackEnv } from '../test/support/stack-process';
-import { measureFloor } from './floor';
-import { writeSyntheticSubsidyData } from './synthetic';
+import type { FloorResult } from './floor';
+import type { PrepareOptions } from './prepare';
+import type { SyntheticFiles } from './synthetic';
 
+const execFileAsync = promisify(execFile);
 const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
 const quarter = '2025Q3';
 
@@ -63,6 +67,16 @@ function seconds(from: unknown, to: unknown): number {
   return (epochMs(to) - epochMs(from)) / 1000;
 }
 
+/** Runs bench/prepare.ts in a child process and reads its one JSON line. */
+async function prepare(options: PrepareOptions): Promise<{ files: SyntheticFiles; floor: FloorResult }> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [...process.execArgv, path.join(import.meta.dirname, 'prepare.ts'), JSON.stringify(options)],
+    { maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
 async function runSize(rows: number): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `bench-cycle-${rows}-`));
   const config = loadConfig({
@@ -72,20 +86,14 @@ async function runSize(rows: number): Promise<void> {
   });
   const stack = await startStack(config, { worker: true, api: false }, () => {});
   try {
-    const files = await writeSyntheticSubsidyData({
-      dir: path.join(dataDir, 'input'),
+    // Files and floor come from a child process (bench/prepare.ts): their memory is not the worker's.
+    const floorFrom = Date.now();
+    const { files, floor } = await prepare({
+      dataDir,
       quarter,
       rows,
-      rosterSize: Math.max(1_000, Math.round(rows / 10)),
-      seed: 7,
+      databaseUrl: stack.subsidyDeps.databaseUrl,
     });
-    sample();
-    const floorFrom = Date.now();
-    const floor = await measureFloor(stack.subsidyDeps.databaseUrl, files, {
-      report: path.join(dataDir, 'floor-report.csv'),
-      payments: path.join(dataDir, 'floor-payments.csv'),
-    });
-    sample();
     const floorPeak = peakBetween(floorFrom, Date.now());
     // BENCH_CPU_PROFILE=file: a CPU profile of this process (the worker) from roster import to closed.
     const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : undefined;

@@ -183,7 +183,13 @@ async function awaitQuickSettlement(deps: SubsidyDeps, input: { cycleId: string;
   while (counts.pending > 0 && Date.now() < until) {
     await delay(QUICK_POLL_MS);
     heartbeat({ settling: counts.pending });
-    counts = await pollSettlements(deps, input);
+    try {
+      counts = await pollSettlements(deps, input);
+    } catch (error) {
+      // The payments are instructed and recorded; an unreachable bank is the workflow's polls' to wait out.
+      if (error instanceof BankUnavailableError) return paymentCounts(deps, input);
+      throw error;
+    }
   }
   return counts;
 }

@@ -39,6 +39,13 @@ function sameFacts(a: RosterFacts, b: RosterFacts): boolean {
 }
 
 type Secrets = { idNumber: string; name: string; bankCode: string; accountNo: string };
+// A person's secrets held as one string until they go to the vault: a roster of 500,000 persons
+// holds 500,000 of them, and one string is a third of the memory of an object of four.
+const packSecrets = (s: Secrets) => JSON.stringify([s.idNumber, s.name, s.bankCode, s.accountNo]);
+function unpackSecrets(packed: string): Secrets {
+  const [idNumber, name, bankCode, accountNo] = JSON.parse(packed) as string[];
+  return { idNumber: idNumber!, name: name!, bankCode: bankCode!, accountNo: accountNo! };
+}
 
 /**
  * Loads the county-confirmed roster (扶助对象名单, 第二条/第六条/第十一条) as a new roster version.
@@ -77,7 +84,7 @@ export async function importRoster(
   }
 
   const facts = new Map<string, RosterFacts>();
-  const secretsOf = new Map<string, Secrets>();
+  const secretsOf = new Map<string, string>();
   const firstLine = new Map<string, number>();
   // personRef → the lines and jurisdictions of a person on two lines with different content
   const conflicted = new Map<string, { lines: number[]; jurisdictions: Set<string> }>();
@@ -103,12 +110,7 @@ export async function importRoster(
         enrolledOn: row.enrolledOn,
         exitedOn: row.exitedOn,
       };
-      const secrets: Secrets = {
-        idNumber: row.idNumber,
-        name: row.name,
-        bankCode: row.bankCode,
-        accountNo: row.accountNo,
-      };
+      const secrets = packSecrets(row);
       const first = facts.get(personRef);
       const conflict = conflicted.get(personRef);
       if (conflict) {
@@ -117,7 +119,7 @@ export async function importRoster(
         continue;
       }
       if (first) {
-        const same = sameFacts(first, entry) && JSON.stringify(secretsOf.get(personRef)) === JSON.stringify(secrets);
+        const same = sameFacts(first, entry) && secretsOf.get(personRef) === secrets;
         if (same) continue; // an identical repeat is one line
         conflicted.set(personRef, {
           lines: [firstLine.get(personRef)!, line],
@@ -135,7 +137,7 @@ export async function importRoster(
   const secretsStored = (async () => {
     let batch: { personRef: string; secrets: Secrets }[] = [];
     for (const [personRef, secrets] of secretsOf) {
-      batch.push({ personRef, secrets });
+      batch.push({ personRef, secrets: unpackSecrets(secrets) });
       if (batch.length === 5_000) {
         await deps.vault.putMany(batch);
         batch = [];
