@@ -1,8 +1,9 @@
 // npm run drill — fault drills on fresh embedded stacks (each its own DATA_DIR and ports), driven as an
-// operator would: the CLI runs a 2025Q3 cycle of DRILL_ROWS extract rows (default 5,000), a fault is
-// injected, and where the command died the same command is run again. Prints one table: did the cycle
-// finish, double payments (bank ledger entries beyond one per payment), rows lost (extract rows without
-// a line in report.csv), audit verify / rebuild, and what was seen. DRILLS=name,name runs a subset.
+// operator would: the CLI runs a 2025Q3 cycle of DRILL_ROWS extract rows (default 40,000: a smaller ingest
+// ends before the mid-ingest drills see it), a fault is injected, and where the command died the same
+// command is run again. Prints one table: did the cycle finish, double payments (bank ledger entries
+// beyond one per payment), rows lost (extract rows without a line in report.csv), audit verify / rebuild,
+// and what was seen. DRILLS=name,name runs a subset.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +26,7 @@ import {
 } from '../test/support/stack-process';
 import { writeSyntheticSubsidyData } from './synthetic';
 
-const ROWS = Number(process.env.DRILL_ROWS ?? 5_000);
+const ROWS = Number(process.env.DRILL_ROWS ?? 40_000);
 const QUARTER = '2025Q3';
 const RUN_TIMEOUT_MS = 150_000;
 const BAD_FILE_TIMEOUT_MS = 90_000;
