@@ -371,18 +371,13 @@ function evaluateBatch(
 const ROWS_PER_PART = 2_000;
 
 /**
- * evaluateBatch over parts of whole persons (in order of first appearance, so payments are numbered
+ * `evaluate` (evaluateBatch) over parts of whole persons (in order of first appearance, so payments are numbered
  * as for the batch at once, and each row keeps its place), yielding between parts: the last batch's
  * append, which needs this process between its statements, is not held up behind a whole batch.
  */
 async function evaluateInParts(
-  cycleId: string,
-  input: { quarter: string; runKind: RunKind },
-  roster: ReadonlyMap<string, RosterEntry>,
   rows: readonly ExtractRow[],
-  alreadyPaidNights: ReadonlyMap<string, readonly string[]>,
-  nextSeq: (jurisdiction: string) => number,
-  facts: CycleFacts,
+  evaluate: (part: ExtractRow[]) => { outcomes: RowOutcomeRecord[]; items: EntitlementRecord[] },
 ): Promise<{ outcomes: RowOutcomeRecord[]; items: EntitlementRecord[] }> {
   const rowsOf = new Map<string, number[]>();
   rows.forEach((row, i) => {
@@ -394,15 +389,7 @@ async function evaluateInParts(
   const items: EntitlementRecord[] = [];
   let part: number[] = [];
   const evaluatePart = async () => {
-    const result = evaluateBatch(
-      cycleId,
-      input,
-      roster,
-      part.map((i) => rows[i]!),
-      alreadyPaidNights,
-      nextSeq,
-      facts,
-    );
+    const result = evaluate(part.map((i) => rows[i]!));
     for (let k = 0; k < part.length; k++) outcomes[part[k]!] = result.outcomes[k]!;
     items.push(...result.items);
     part = [];
@@ -711,11 +698,14 @@ async function computeBatches(
           reserved.filter((n) => !removed.has(n)),
         );
     }
-    const { outcomes, items } = await evaluateInParts(input.cycleId, input, roster, rows, nights, nextSeq, {
+    const facts: CycleFacts = {
       alreadyPaidRecordIds: resent.unchanged,
       corrections: resent.corrections,
       rosterConflicts: conflicts,
-    });
+    };
+    const { outcomes, items } = await evaluateInParts(rows, (part) =>
+      evaluateBatch(input.cycleId, input, roster, part, nights, nextSeq, facts),
+    );
     const corrected: CorrectionEvent[] = resent.recoveries.map((r) => ({
       recordId: r.record.recordId,
       personRef: r.record.personRef,
