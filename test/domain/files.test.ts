@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -183,6 +184,39 @@ describe('XLSX files: the first worksheet, streamed', () => {
     await expect(all(readRecords(extra, 'xlsx', 'hospitalizations'))).rejects.toThrow(
       /line 2, column H: a value after the last column exclusion/,
     );
+  });
+  it('reads a workbook whose workbook part comes after its sheet even when the disk is slow', async () => {
+    // ExcelJS writes xl/workbook.xml last, so the reader parks the sheet in a temp file and reads it at the end.
+    // While that temp file was being made the zip parser reached its end and the last entries were lost
+    // ("Cannot read properties of undefined (reading 'sheets')", exceljs#3064, patched in patches/):
+    // a slow temp file makes the race certain.
+    const rows = [
+      [...STAY_COLUMNS],
+      ...Array.from({ length: 50 }, (_, i) => [String(i + 1), id, '王', 'h', '2025-07-01', '2025-07-02', '']),
+    ];
+    const file = await workbook('slow-disk.xlsx', rows);
+    const tmp = createRequire(createRequire(import.meta.url).resolve('exceljs'))('tmp') as {
+      file: (callback: (...args: unknown[]) => void) => void;
+    };
+    const makeTempFile = tmp.file;
+    tmp.file = (callback) => void setTimeout(() => makeTempFile(callback), 30);
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const read = await all(readRecords(file, 'xlsx', 'hospitalizations'));
+        expect(read.map((r) => r.line)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+      }
+    } finally {
+      tmp.file = makeTempFile;
+    }
+  });
+  it('rejects a workbook cut short, without waiting for bytes that will not come', async () => {
+    const whole = readFileSync(
+      await workbook('whole.xlsx', [[...STAY_COLUMNS], ['1', id, '王', 'h', '2025-07-01', '2025-07-02', '']]),
+    );
+    for (const keep of [0.3, 0.6, 0.9]) {
+      const cut = csvFile(`cut-${keep}.xlsx`, whole.subarray(0, Math.floor(whole.length * keep)));
+      await expect(all(readRecords(cut, 'xlsx', 'hospitalizations'))).rejects.toBeInstanceOf(MalformedFileError);
+    }
   });
   it('rejects a file that is not a workbook', async () => {
     await expect(
