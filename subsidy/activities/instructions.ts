@@ -30,18 +30,28 @@ export interface AttemptToFreeze {
   amountFen: number;
 }
 
+/** The content of a frozen attempt, by idempotency key: what is sent, with the run's memo. */
+export type FrozenContent = Omit<PaymentInstruction, 'memo'>;
+
+export interface FrozenAttempts {
+  /** The digest of each attempt for the intent event (the stored one for an attempt frozen before). */
+  digests: Map<string, string>;
+  /** The content of the attempts this call froze, exactly as sealed, so that they need not be read back to be sent. */
+  frozenNow: Map<string, FrozenContent>;
+}
+
 /**
  * Freezes the content of each attempt — account, name and amount — read from the person vault now,
  * inside the caller's transaction (the one that appends the intent event). A row that exists already
  * is kept as it is: an attempt's content is decided once, so a retry sends exactly what was frozen,
- * whatever the roster or the vault says by then. Returns the digest of each attempt for the event.
+ * whatever the roster or the vault says by then.
  */
 export async function freezeInstructions(
   deps: Pick<SubsidyDeps, 'vault'>,
   trx: Transaction<Database>,
   attempts: readonly AttemptToFreeze[],
-): Promise<Map<string, string>> {
-  if (attempts.length === 0) return new Map();
+): Promise<FrozenAttempts> {
+  if (attempts.length === 0) return { digests: new Map(), frozenNow: new Map() };
   const secrets = await deps.vault.getMany([...new Set(attempts.map((a) => a.personRef))]);
   const rows = attempts.map((a) => {
     const person = secrets.get(a.personRef);
@@ -52,6 +62,7 @@ export async function freezeInstructions(
       accountName: person?.name ?? '',
     };
     return {
+      account,
       idempotency_key: key,
       payment_id: a.paymentId,
       attempt: a.attempt,
@@ -72,8 +83,17 @@ export async function freezeInstructions(
     on conflict (idempotency_key) do nothing
     returning idempotency_key`.execute(trx);
   const digests = new Map<string, string>();
+  const frozenNow = new Map<string, FrozenContent>();
   const fresh = new Set(inserted.rows.map((r) => r.idempotency_key));
-  for (const row of rows) if (fresh.has(row.idempotency_key)) digests.set(row.idempotency_key, row.digest);
+  for (const row of rows) {
+    if (!fresh.has(row.idempotency_key)) continue;
+    digests.set(row.idempotency_key, row.digest);
+    frozenNow.set(row.idempotency_key, {
+      idempotencyKey: row.idempotency_key,
+      ...row.account,
+      amountFen: row.amount_fen,
+    });
+  }
   // An attempt frozen before keeps its content: its digest is the stored one.
   const frozenBefore = rows.filter((r) => !fresh.has(r.idempotency_key)).map((r) => r.idempotency_key);
   if (frozenBefore.length > 0) {
@@ -84,21 +104,32 @@ export async function freezeInstructions(
       .execute();
     for (const row of stored) digests.set(row.idempotency_key, row.digest);
   }
-  return digests;
+  return { digests, frozenNow };
 }
 
-/** The frozen instructions of these attempts, ready to send; an attempt that was never frozen is an error. */
+/**
+ * The frozen instructions of these attempts, ready to send: those this activity froze a moment ago
+ * (`frozenNow`) as they were sealed, the others read back and opened. An attempt that was never
+ * frozen is an error.
+ */
 export async function loadInstructions(
   deps: Pick<SubsidyDeps, 'db' | 'vault'>,
   keys: readonly string[],
   memo: string,
+  frozenNow: ReadonlyMap<string, FrozenContent> = new Map(),
 ): Promise<Map<string, PaymentInstruction>> {
   const out = new Map<string, PaymentInstruction>();
-  for (let i = 0; i < keys.length; i += 5_000) {
+  const stored: string[] = [];
+  for (const key of keys) {
+    const content = frozenNow.get(key);
+    if (content) out.set(key, { ...content, memo });
+    else stored.push(key);
+  }
+  for (let i = 0; i < stored.length; i += 5_000) {
     const rows = await deps.db
       .selectFrom('payment_instructions')
       .select(['idempotency_key', 'amount_fen', 'sealed'])
-      .where('idempotency_key', '=', sql<string>`any(${keys.slice(i, i + 5_000)}::text[])`)
+      .where('idempotency_key', '=', sql<string>`any(${stored.slice(i, i + 5_000)}::text[])`)
       .execute();
     for (const row of rows) {
       const account = deps.vault.openValue<SealedAccount>(row.sealed);

@@ -7,7 +7,7 @@ import type { NewEvent } from '../../platform/eventstore';
 import { activityMetadata, heartbeat, type SubsidyDeps, SYSTEM_ACTOR, subsidyEvent } from '../context';
 import type { Actor } from '../contracts/definitions';
 import { streams } from '../contracts/events';
-import { freezeInstructions, idempotencyKeyFor, loadInstructions } from './instructions';
+import { type FrozenContent, freezeInstructions, idempotencyKeyFor, loadInstructions } from './instructions';
 
 export { idempotencyKeyFor } from './instructions';
 
@@ -101,6 +101,7 @@ async function resolveWithBank(
   items: readonly Unacknowledged[],
   memo: string,
   neverSent: ReadonlySet<string> = new Set(),
+  frozenNow: ReadonlyMap<string, FrozenContent> = new Map(),
 ): Promise<void> {
   for (let i = 0; i < items.length; i += BANK_BATCH) {
     const chunk = items.slice(i, i + BANK_BATCH);
@@ -143,7 +144,7 @@ async function resolveWithBank(
         ),
       );
     const unsentKeys = unsent.map((c) => keyOf(c.payment_id));
-    const instructions = await loadInstructions(deps, unsentKeys, memo);
+    const instructions = await loadInstructions(deps, unsentKeys, memo, frozenNow);
     const sent = noOutcomes();
     try {
       const response = await deps.bank.submitBatch({
@@ -209,19 +210,22 @@ export async function instructPayments(
     .orderBy('seq')
     .execute();
   const memo = `${input.cycleId} 住院护理扶助`;
-  // Each batch goes to the bank once its intent has committed, while the next batch is frozen.
+  // Each batch goes to the bank once its intent has committed, while the next batch is frozen; once
+  // a batch is sent, the settlement of the one before it is asked after (a third chain).
   let sending: Promise<void> = Promise.resolve();
+  let settling: Promise<void> = Promise.resolve();
+  let sentBefore: string[] = [];
   for (let i = 0; i < fresh.length; i += BANK_BATCH) {
     const chunk = fresh.slice(i, i + BANK_BATCH);
     // The intent and the frozen content of attempt 1 commit together, before the bank is called.
-    await deps.db.transaction().execute(async (trx) => {
+    const frozenNow = await deps.db.transaction().execute(async (trx) => {
       const attempts = chunk.map((c) => ({
         paymentId: c.payment_id,
         attempt: c.attempt + 1,
         personRef: c.person_ref,
         amountFen: Number(c.amount_fen),
       }));
-      const digests = await freezeInstructions(deps, trx, attempts);
+      const { digests, frozenNow } = await freezeInstructions(deps, trx, attempts);
       const items = attempts.map((a) => ({
         paymentId: a.paymentId,
         attempt: a.attempt,
@@ -243,6 +247,7 @@ export async function instructPayments(
         ],
         { metadata: activityMetadata(SYSTEM_ACTOR) },
       );
+      return frozenNow;
     });
     heartbeat({ instructed: i + chunk.length });
     const recorded: Unacknowledged[] = chunk.map((c) => ({
@@ -253,10 +258,17 @@ export async function instructPayments(
     }));
     // Recorded a moment ago by this very activity: they cannot have reached the bank, nothing to ask.
     const recordedNow = new Set(chunk.map((c) => c.payment_id));
-    sending = sending.then(() => resolveWithBank(deps, recorded, memo, recordedNow));
+    sending = sending.then(async () => {
+      await resolveWithBank(deps, recorded, memo, recordedNow, frozenNow);
+      const earlier = sentBefore;
+      sentBefore = [...recordedNow];
+      settling = settling.then(() => followSettlement(deps, input, earlier));
+      settling.catch(() => {}); // surfaces below, when the settling is awaited
+    });
     sending.catch(() => {}); // surfaces below, when the sending is awaited
   }
   await sending;
+  await settling;
   // Attempts an earlier, interrupted run recorded but got no definite answer for, and any in doubt:
   // the bank is asked about each, and only what it never received is sent.
   const sentNow = new Set(fresh.map((f) => f.payment_id));
@@ -319,23 +331,55 @@ export async function pollSettlements(
     .where('payment_status', '=', 'accepted');
   if (input.paymentId) query = query.where('payment_id', '=', input.paymentId);
   const accepted = await query.orderBy('seq').execute();
-  const stream = streams.payments(input.cycleId, input.jurisdiction);
   for (let i = 0; i < accepted.length; i += BANK_BATCH) {
-    const chunk = accepted.slice(i, i + BANK_BATCH);
-    const attemptOf = new Map(chunk.map((c) => [c.payment_id, c.attempt]));
-    const keyOf = (paymentId: string) => idempotencyKeyFor(paymentId, attemptOf.get(paymentId)!);
-    const statuses = await deps.bank.queryPayments(chunk.map((c) => keyOf(c.payment_id)));
-    const byKey = new Map(statuses.map((s) => [s.idempotencyKey, s]));
-    const outcomes = noOutcomes();
-    for (const c of chunk) {
-      // Still open, or unreadable: asked again at the next poll.
-      const verdict = classifyBankAnswer(byKey.get(keyOf(c.payment_id)));
-      if (verdict.state === 'settled' || verdict.state === 'held') record(outcomes, c.payment_id, c.attempt, verdict);
-    }
-    await recordOutcomes(deps, stream, input.cycleId, keyOf, outcomes, '');
-    heartbeat({ polled: i + chunk.length });
+    await recordSettlements(deps, input, accepted.slice(i, i + BANK_BATCH));
+    heartbeat({ polled: Math.min(accepted.length, i + BANK_BATCH) });
   }
   return paymentCounts(deps, input);
+}
+
+/** Asks the bank about accepted attempts (at most BANK_BATCH) and records those it settled or failed. */
+async function recordSettlements(
+  deps: SubsidyDeps,
+  input: { cycleId: string; jurisdiction: string },
+  chunk: readonly { payment_id: string; attempt: number }[],
+): Promise<void> {
+  if (chunk.length === 0) return;
+  const attemptOf = new Map(chunk.map((c) => [c.payment_id, c.attempt]));
+  const keyOf = (paymentId: string) => idempotencyKeyFor(paymentId, attemptOf.get(paymentId)!);
+  const statuses = await deps.bank.queryPayments(chunk.map((c) => keyOf(c.payment_id)));
+  const byKey = new Map(statuses.map((s) => [s.idempotencyKey, s]));
+  const outcomes = noOutcomes();
+  for (const c of chunk) {
+    // Still open, or unreadable: asked again at the next poll.
+    const verdict = classifyBankAnswer(byKey.get(keyOf(c.payment_id)));
+    if (verdict.state === 'settled' || verdict.state === 'held') record(outcomes, c.payment_id, c.attempt, verdict);
+  }
+  await recordOutcomes(deps, streams.payments(input.cycleId, input.jurisdiction), input.cycleId, keyOf, outcomes, '');
+}
+
+/**
+ * Follows the settlement of a batch sent a moment ago, while later batches are being sent: a bank
+ * that settles within seconds has then little left for the end of the run. An unreachable bank is
+ * the later polls' to wait out; any other failure fails the activity.
+ */
+async function followSettlement(
+  deps: SubsidyDeps,
+  input: { cycleId: string; jurisdiction: string },
+  paymentIds: readonly string[],
+): Promise<void> {
+  if (paymentIds.length === 0) return;
+  const accepted = await deps.db
+    .selectFrom('entitlements')
+    .select(['payment_id', 'attempt'])
+    .where('payment_id', '=', sql<string>`any(${paymentIds}::text[])`)
+    .where('payment_status', '=', 'accepted')
+    .execute();
+  try {
+    await recordSettlements(deps, input, accepted);
+  } catch (error) {
+    if (!(error instanceof BankUnavailableError)) throw error;
+  }
 }
 
 /** The attempt of a payment that stands in the way of another one, as the bank sees it. */
@@ -403,7 +447,9 @@ export async function reissuePayment(
         personRef: item.person_ref,
         amountFen: Number(item.amount_fen),
       };
-      const digest = (await freezeInstructions(deps, trx, [attempt])).get(idempotencyKeyFor(item.payment_id, target))!;
+      const digest = (await freezeInstructions(deps, trx, [attempt])).digests.get(
+        idempotencyKeyFor(item.payment_id, target),
+      )!;
       await deps.store.appendWithin(
         trx,
         stream,

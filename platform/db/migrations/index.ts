@@ -11,6 +11,7 @@ import * as cycleScale from './0010_cycle_scale';
 import * as correctedNights from './0011_corrected_nights';
 import * as rosterOpenEntry from './0012_roster_open_entry';
 import * as eventsCanonicalText from './0013_events_canonical_text';
+import * as entitlementsFillfactor from './0014_entitlements_fillfactor';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0011_corrected_nights': correctedNights,
   '0012_roster_open_entry': rosterOpenEntry,
   '0013_events_canonical_text': eventsCanonicalText,
+  '0014_entitlements_fillfactor': entitlementsFillfactor,
 };
