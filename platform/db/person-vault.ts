@@ -92,10 +92,15 @@ export class PersonVault {
         set key_id = excluded.key_id, sealed = excluded.sealed, updated_at = now()`.execute(this.db);
   }
 
-  async getMany(personRefs: readonly string[]): Promise<Map<string, PersonSecrets>> {
+  /**
+   * The secrets of these persons. `db` is the caller's transaction when it has one: a transaction
+   * that waited for a second connection of the pool could wait for ever once every connection is
+   * held by such a transaction.
+   */
+  async getMany(personRefs: readonly string[], db: Db = this.db): Promise<Map<string, PersonSecrets>> {
     const found = new Map<string, PersonSecrets>();
     for (let i = 0; i < personRefs.length; i += 5_000) {
-      const rows = await this.db
+      const rows = await db
         .selectFrom('person_vault')
         .select(['person_ref', 'sealed'])
         .where('person_ref', '=', sql<string>`any(${personRefs.slice(i, i + 5_000)}::text[])`)

@@ -52,7 +52,7 @@ export async function freezeInstructions(
   attempts: readonly AttemptToFreeze[],
 ): Promise<FrozenAttempts> {
   if (attempts.length === 0) return { digests: new Map(), frozenNow: new Map() };
-  const secrets = await deps.vault.getMany([...new Set(attempts.map((a) => a.personRef))]);
+  const secrets = await deps.vault.getMany([...new Set(attempts.map((a) => a.personRef))], trx);
   const rows = attempts.map((a) => {
     const person = secrets.get(a.personRef);
     const key = idempotencyKeyFor(a.paymentId, a.attempt);

@@ -87,3 +87,30 @@ describe('a payment run of several bank batches', () => {
     expect((await world.deps.store.readStream(streams.payments(cycleId, jurisdiction))).length).toBe(events.length);
   }, 120_000);
 });
+
+describe('more payment runs at once than the pool has connections', () => {
+  it('all finish: freezing reads the vault through its own transaction, not a second connection', async () => {
+    // The test pool has 5 connections. Each run freezes inside a transaction; when it also asked the pool
+    // for the vault, 5 runs holding 5 transactions waited for a sixth connection for ever.
+    const runs = 7;
+    const perRun = 300;
+    const otherCycle = 'subsidy-cycle-2025Q4';
+    await sql`
+      insert into entitlements (payment_id, cycle_id, jurisdiction, seq, person_ref, category, kind, nights, amount_fen,
+                                city_share_fen, county_share_fen, record_ids, night_dates, policy_version, review_status)
+      select ${otherCycle} || ':' || j || ':' || s, ${otherCycle}, j, s,
+             'pipeline-' || lpad(((j::int - 411010) * ${perRun} + s - 1)::text, 5, '0'), 'only_child', 'regular', 1, 3000, 1500, 1500,
+             array['R' || s], array['2025-10-01'::date], 'v1', 'approved'
+        from generate_series(411011, ${411010 + runs}) as g(jn) cross join lateral (select jn::text as j) as jj
+       cross join generate_series(1, ${perRun}) as s`.execute(world.deps.db);
+    const results = await Promise.race([
+      Promise.all(
+        Array.from({ length: runs }, (_, k) =>
+          instructPayments(world.deps, { cycleId: otherCycle, jurisdiction: String(411011 + k) }),
+        ),
+      ),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('payment runs hung on the pool')), 60_000)),
+    ]);
+    expect(results.map((r) => r.instructed)).toEqual(Array(runs).fill(perRun));
+  }, 90_000);
+});
