@@ -214,7 +214,6 @@ export async function instructPayments(
   // a batch is sent, the settlement of the one before it is asked after (a third chain).
   let sending: Promise<void> = Promise.resolve();
   let settling: Promise<void> = Promise.resolve();
-  let sentBefore: string[] = [];
   for (let i = 0; i < fresh.length; i += BANK_BATCH) {
     const chunk = fresh.slice(i, i + BANK_BATCH);
     // The intent and the frozen content of attempt 1 commit together, before the bank is called.
@@ -258,11 +257,11 @@ export async function instructPayments(
     }));
     // Recorded a moment ago by this very activity: they cannot have reached the bank, nothing to ask.
     const recordedNow = new Set(chunk.map((c) => c.payment_id));
+    // The batch sent just before this one on the same chain.
+    const previous = fresh.slice(Math.max(0, i - BANK_BATCH), i).map((c) => c.payment_id);
     sending = sending.then(async () => {
       await resolveWithBank(deps, recorded, memo, recordedNow, frozenNow);
-      const earlier = sentBefore;
-      sentBefore = [...recordedNow];
-      settling = settling.then(() => followSettlement(deps, input, earlier));
+      settling = settling.then(() => followSettlement(deps, input, previous));
       settling.catch(() => {}); // surfaces below, when the settling is awaited
     });
     sending.catch(() => {}); // surfaces below, when the sending is awaited
