@@ -12,6 +12,7 @@ import * as correctedNights from './0011_corrected_nights';
 import * as rosterOpenEntry from './0012_roster_open_entry';
 import * as eventsCanonicalText from './0013_events_canonical_text';
 import * as entitlementsFillfactor from './0014_entitlements_fillfactor';
+import * as bulkLoadCosts from './0015_bulk_load_costs';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0012_roster_open_entry': rosterOpenEntry,
   '0013_events_canonical_text': eventsCanonicalText,
   '0014_entitlements_fillfactor': entitlementsFillfactor,
+  '0015_bulk_load_costs': bulkLoadCosts,
 };
