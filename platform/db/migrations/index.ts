@@ -13,6 +13,7 @@ import * as rosterOpenEntry from './0012_roster_open_entry';
 import * as eventsCanonicalText from './0013_events_canonical_text';
 import * as entitlementsFillfactor from './0014_entitlements_fillfactor';
 import * as bulkLoadCosts from './0015_bulk_load_costs';
+import * as eventsUncompressed from './0016_events_uncompressed';
 
 /** Every migration, in order. Names are permanent: a shipped migration is never edited, only followed. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0013_events_canonical_text': eventsCanonicalText,
   '0014_entitlements_fillfactor': entitlementsFillfactor,
   '0015_bulk_load_costs': bulkLoadCosts,
+  '0016_events_uncompressed': eventsUncompressed,
 };
