@@ -34,7 +34,8 @@ export interface EventsTable {
   stream_id: string;
   stream_version: number;
   type: string;
-  data: JSONColumnType<Record<string, unknown>>;
+  /** Written as the UTF-8 bytes of the canonical JSON that was hashed (a binary parameter: json's binary form is its text). */
+  data: ColumnType<Record<string, unknown>, Buffer, never>;
   metadata: JSONColumnType<Record<string, unknown>>;
   recorded_at: ColumnType<Date, string, never>;
   prev_hash: string;

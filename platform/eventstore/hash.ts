@@ -61,9 +61,7 @@ function canonicalData(data: unknown): Buffer {
  */
 export function prepareEvents(events: readonly { data: object }[]): void {
   for (const event of events) {
-    if (serialised.has(event.data)) continue;
-    const text = canonicalJson(event.data);
-    if (text !== undefined) serialised.set(event.data, Buffer.from(text));
+    if (!serialised.has(event.data)) serialised.set(event.data, canonicalData(event.data));
   }
 }
 

@@ -139,8 +139,7 @@ export class EventStore {
         stream_id: streamId,
         stream_version: fields.streamVersion,
         type: fields.type,
-        // The UTF-8 of the canonical JSON that was hashed, sent as it is (a binary parameter: json's binary form is its text).
-        data: data as unknown as string,
+        data,
         metadata: JSON.stringify(metadata),
         recorded_at: recordedAt,
         prev_hash: prevHash,
