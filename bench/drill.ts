@@ -155,6 +155,15 @@ const ingesting = (world: World) => async () =>
       "select query from pg_stat_activity where datname = 'xuchang' and state = 'active' and pid <> pg_backend_pid()",
     )
   ).some((r) => /extract_rows|copy/i.test(r.query));
+/** The compute step has committed a batch of entitlements and not yet finished. */
+const computing = (world: World) => async () =>
+  (
+    await query<{ committed: boolean; done: boolean }>(
+      world,
+      `select exists (select 1 from entitlements) as committed,
+              exists (select 1 from events where type = 'CycleComputed') as done`,
+    )
+  ).some((r) => r.committed && !r.done);
 const paying = (world: World) => async () =>
   Number(
     (
@@ -260,7 +269,7 @@ async function badFiles(): Promise<Row[]> {
   execFileSync('mkdir', ['-p', dir]);
   const text = readFileSync(world.extract, 'utf8');
   const gbk = path.join(dir, 'gbk.csv');
-  writeFileSync(gbk, execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GBK', world.extract]));
+  execFileSync('iconv', ['-f', 'UTF-8', '-t', 'GBK', '-o', gbk, world.extract]);
   const missing = path.join(dir, 'missing-column.csv');
   writeFileSync(
     missing,
@@ -336,6 +345,14 @@ const drills: Record<string, () => Promise<Row | Row[]>> = {
       return hit
         ? 'worker (the CLI hosting it) killed while payments were instructed'
         : 'payment stage not seen; killed anyway';
+    }),
+  'worker-kill-compute': () =>
+    faultDrill('SIGKILL worker mid-compute', async (world, child) => {
+      const hit = await waitFor(computing(world), 300_000);
+      child.kill('SIGKILL');
+      return hit
+        ? 'worker (the CLI hosting it) killed after a compute batch committed, before the step ended'
+        : 'compute in progress not seen; killed anyway';
     }),
   'postgres-kill': () =>
     faultDrill('SIGKILL PostgreSQL mid-ingest', async (world) => {
